@@ -99,12 +99,13 @@ def log_abf(
     W = prior_sd if prior_sd is not None else (0.15 if kind == "quant" else 0.2)
     if beta is not None and se is not None:
         b = np.asarray(beta, dtype=float)
-        v = np.asarray(se, dtype=float) ** 2
-        if not (np.isfinite(b).all() and np.isfinite(v).all()):
+        s_ = np.asarray(se, dtype=float)
+        if not (np.isfinite(b).all() and np.isfinite(s_).all()):
             raise AnalysisError("beta/se must be finite")
-        if np.any(v <= 0):
-            i = int(np.flatnonzero(v <= 0)[0])
-            raise AnalysisError(f"se must be > 0 (got {np.sqrt(v[i])!r} at index {i})")
+        if np.any(s_ <= 0):
+            i = int(np.flatnonzero(s_ <= 0)[0])
+            raise AnalysisError(f"se must be > 0 (got {float(s_[i])} at index {i})")
+        v = s_**2
         if kind == "quant":
             if sd_y is None and maf is not None and n is not None:
                 sd_y = _sdy_est(v, np.asarray(maf, dtype=float), np.broadcast_to(np.asarray(n, dtype=float), v.shape))
@@ -114,12 +115,12 @@ def log_abf(
         pp = np.asarray(p, dtype=float)
         if np.any(~((pp > 0) & (pp <= 1))):
             i = int(np.flatnonzero(~((pp > 0) & (pp <= 1)))[0])
-            raise AnalysisError(f"p must lie in (0, 1] (got {pp[i]!r} at index {i})")
+            raise AnalysisError(f"p must lie in (0, 1] (got {float(pp[i])} at index {i})")
         f = np.asarray(maf, dtype=float)
         f = np.minimum(f, 1 - f)
         if np.any(~(f > 0)):
             i = int(np.flatnonzero(~(f > 0))[0])
-            raise AnalysisError(f"maf must lie in (0, 1) (got {np.asarray(maf)[i]!r} at index {i}): monomorphic variants carry no information")
+            raise AnalysisError(f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no information")
         nn = np.broadcast_to(np.asarray(n, dtype=float), f.shape)
         if kind == "quant":
             v = (1.0 if sd_y is None else sd_y) ** 2 / (2 * nn * f * (1 - f))

@@ -106,12 +106,12 @@ def as_sumstats(
     bad_beta = ~np.isfinite(beta)
     if bad_beta.any():
         i = int(np.flatnonzero(bad_beta)[0])
-        problems.append(f"beta.is_finite: {int(bad_beta.sum())} row(s), e.g. snp {df['snp'].iat[i]!r} beta={df['beta'].iat[i]!r}")
+        problems.append(f"beta.is_finite: {int(bad_beta.sum())} row(s), e.g. snp {df['snp'].iat[i]!r} beta={df['beta'].iat[i]}")
     bad_se = ~(np.isfinite(se) & (se > 0))
     if bad_se.any():
         i = int(np.flatnonzero(bad_se)[0])
         problems.append(
-            f"se.is_positive: {int(bad_se.sum())} row(s) with se ≤ 0 or missing, e.g. snp {df['snp'].iat[i]!r} se={df['se'].iat[i]!r} (expected a finite number > 0)"
+            f"se.is_positive: {int(bad_se.sum())} row(s) with se ≤ 0 or missing, e.g. snp {df['snp'].iat[i]!r} se={df['se'].iat[i]} (expected a finite number > 0)"
         )
     dup = df["snp"].duplicated(keep=False)
     if dup.any():
@@ -122,7 +122,7 @@ def as_sumstats(
         bad = np.isfinite(eaf) & ((eaf < 0) | (eaf > 1))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            problems.append(f"eaf.in_unit_interval: snp {df['snp'].iat[i]!r} eaf={eaf[i]!r}")
+            problems.append(f"eaf.in_unit_interval: snp {df['snp'].iat[i]!r} eaf={eaf[i]}")
         df["eaf"] = eaf
     if alleles:
         for col in ("effect_allele", "other_allele"):

@@ -118,7 +118,7 @@ def _arrays(bx: Any, by: Any, sy: Any, sx: Any = None) -> tuple[np.ndarray, ...]
     for name, a in zip(("sy", "sx"), arrs[2:]):
         if np.any(a <= 0):
             i = int(np.flatnonzero(a <= 0)[0])
-            raise AnalysisError(f"'{name}' must be > 0 (got {a[i]!r} at index {i})")
+            raise AnalysisError(f"'{name}' must be > 0 (got {float(a[i])} at index {i})")
     if np.any(bx_ == 0):
         raise AnalysisError(f"'bx' is exactly 0 at indices {np.flatnonzero(bx_ == 0)[:5].tolist()}: not an instrument")
     return tuple(arrs)
@@ -368,7 +368,7 @@ def ivw_grouped(
     sy = table["se_outcome"].to_numpy(float)
     if np.any(~(sy > 0)):
         i = int(np.flatnonzero(~(sy > 0))[0])
-        raise AnalysisError(f"'se_outcome' must be > 0 (got {sy[i]!r} for {group} {table[group].iat[i]!r})")
+        raise AnalysisError(f"'se_outcome' must be > 0 (got {float(sy[i])} for {group} {table[group].iat[i]!r})")
     g = len(names)
     w = 1.0 / sy**2
     sxx = np.bincount(codes, w * bx * bx, minlength=g)

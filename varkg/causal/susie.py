@@ -497,7 +497,7 @@ def susie_rss(
             raise AnalysisError(f"'bhat' ({bhat.shape[0]}) and 'shat' ({shat.shape[0]}) differ in length")
         bad = np.flatnonzero(~(shat > 0))
         if bad.size:
-            raise AnalysisError(f"'shat' must be > 0; got {shat[bad[0]]!r} at index {int(bad[0])} ({bad.size} bad)")
+            raise AnalysisError(f"'shat' must be > 0; got {float(shat[bad[0]])} at index {int(bad[0])} ({bad.size} bad)")
         z = bhat / shat
     z = np.asarray(z, dtype=float).ravel()
     p = z.shape[0]
