@@ -1,0 +1,200 @@
+"""Shared input helpers for the Loaders I modules: opening (b)gzipped text, integrity checks,
+delimited-table reading with line numbers, number parsing that raises :class:`InputError`,
+and option parsing.
+
+Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from varkg.errors import InputError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """True when ``path`` starts with the gzip magic bytes (plain gzip or BGZF)."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == _GZIP_MAGIC
+
+
+def check_gzip(path: Path) -> None:
+    """Decompress ``path`` fully (without keeping it) and raise :class:`InputError` when it is
+    truncated or corrupt. Cheap (zlib speed, constant memory); run before the first frame so a
+    broken file fails before anything is yielded."""
+    if not is_gzip(path):
+        return
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 22):
+                pass
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip data ({exc}); expected a complete gzip/BGZF file", path=path) from None
+
+
+def open_text(path: Path) -> TextIO:
+    """Open a plain or (b)gzipped text file for reading (UTF-8, BOM stripped)."""
+    if not Path(path).exists():
+        raise InputError("file does not exist", path=path)
+    if is_gzip(path):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(1-based line number, line without newline)``; truncated gzip raises InputError at the line."""
+    lineno = 0
+    with open_text(path) as fh:
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                yield lineno, line.rstrip("\r\n")
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(f"corrupt or truncated gzip data after this line ({exc})", path=path, line=lineno) from None
+
+
+def sniff_delimiter(header: str) -> str:
+    """Tab when the header has tabs, else comma when it has commas, else any whitespace (``None``)."""
+    if "\t" in header:
+        return "\t"
+    if "," in header:
+        return ","
+    return " "
+
+
+def split_line(line: str, delim: str) -> list[str]:
+    if delim == " ":
+        return line.split()
+    if delim == ",":
+        import csv
+
+        return next(csv.reader([line]))
+    return line.split(delim)
+
+
+class Table:
+    """A delimited text table read row by row with its 1-based file line numbers.
+
+    Args:
+        path: the file (plain or gzipped).
+        comment: lines starting with this prefix before the header are skipped.
+        delimiter: ``None`` to sniff from the header line.
+    """
+
+    def __init__(self, path: Path, *, comment: str | None = "#", delimiter: str | None = None) -> None:
+        self.path = Path(path)
+        self._lines = iter_lines(self.path)
+        self.header_line = 0
+        header = None
+        for lineno, line in self._lines:
+            if not line.strip() or (comment and line.startswith(comment)):
+                continue
+            header, self.header_line = line, lineno
+            break
+        if header is None:
+            raise InputError("no header line found; expected a delimited table with a header", path=self.path)
+        self.delimiter = delimiter or sniff_delimiter(header)
+        self.columns = [c.strip().strip('"') for c in split_line(header, self.delimiter)]
+        self.index = {c: i for i, c in enumerate(self.columns)}
+
+    def find(self, *candidates: str, required: bool = False, what: str = "") -> str | None:
+        """The first column present among ``candidates`` (case-insensitive)."""
+        lower = {c.lower(): c for c in self.columns}
+        for cand in candidates:
+            if cand.lower() in lower:
+                return lower[cand.lower()]
+        if required:
+            raise InputError(
+                f"missing required column for {what or candidates[0]}: expected one of {list(candidates)}; "
+                f"the header has {self.columns[:30]}",
+                path=self.path,
+                line=self.header_line,
+                field=candidates[0],
+            )
+        return None
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """``(line number, fields)``; a row with a different field count raises InputError."""
+        n = len(self.columns)
+        for lineno, line in self._lines:
+            if not line.strip():
+                continue
+            fields = split_line(line, self.delimiter)
+            if len(fields) != n:
+                raise InputError(
+                    f"has {len(fields)} fields, expected {n} as in the header ({line[:80]!r})", path=self.path, line=lineno
+                )
+            yield lineno, fields
+
+
+NA_STRINGS = frozenset({"", "NA", "na", "NaN", "nan", ".", "NULL", "null", "None", "-"})
+
+
+def parse_float(value: str, *, path: Path, line: int, field: str, allow_na: bool = True) -> float | None:
+    """A float, ``None`` for NA markers; anything else raises InputError quoting the value."""
+    v = value.strip()
+    if v in NA_STRINGS:
+        if allow_na:
+            return None
+        raise InputError(f"missing value {value!r}; expected a number", path=path, line=line, field=field)
+    try:
+        return float(v)
+    except ValueError:
+        raise InputError(f"non-numeric value {value!r}; expected a number", path=path, line=line, field=field) from None
+
+
+def parse_int(value: str, *, path: Path, line: int, field: str, allow_na: bool = True) -> int | None:
+    v = value.strip()
+    if v in NA_STRINGS:
+        if allow_na:
+            return None
+        raise InputError(f"missing value {value!r}; expected an integer", path=path, line=line, field=field)
+    try:
+        return int(v)
+    except ValueError:
+        try:
+            f = float(v)
+        except ValueError:
+            raise InputError(f"non-integer value {value!r}; expected an integer", path=path, line=line, field=field) from None
+        if not f.is_integer():
+            raise InputError(f"non-integer value {value!r}; expected an integer", path=path, line=line, field=field) from None
+        return int(f)
+
+
+def option(options: Mapping[str, Any], name: str, default: Any, *, choices: Sequence[Any] | None = None) -> Any:
+    """Read an option (strings from the CLI are converted to the default's type)."""
+    if name not in options or options[name] is None:
+        return default
+    value = options[name]
+    if isinstance(default, bool) and isinstance(value, str):
+        low = value.strip().lower()
+        if low not in {"true", "false", "1", "0", "yes", "no"}:
+            raise InputError(f"option {name}={value!r}: expected true or false", field=name)
+        value = low in {"true", "1", "yes"}
+    elif isinstance(default, int) and not isinstance(default, bool) and isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            raise InputError(f"option {name}={value!r}: expected an integer", field=name) from None
+    elif isinstance(default, float) and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise InputError(f"option {name}={value!r}: expected a number", field=name) from None
+    if choices is not None and value not in choices:
+        raise InputError(f"option {name}={value!r}: expected one of {list(choices)}", field=name)
+    return value
+
+
+def require_assembly(context: Any, loader: str) -> str:
+    """The assembly from the load context; a clear error when none was given."""
+    asm = context.assembly or context.options.get("assembly")
+    if not asm:
+        raise InputError(f"loader {loader!r} needs an assembly (e.g. --assembly GRCh38 or --assembly Sscrofa11.1)", field="assembly")
+    return str(asm)

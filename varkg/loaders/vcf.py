@@ -1,0 +1,484 @@
+"""Variants from VCF/BCF (cyvcf2): normalised, split Variant nodes, genotypes on disk,
+consequences as AFFECTS edges.
+
+Positions are 1-based as in the VCF (``Variant.pos``); ids are ``{assembly}:{chrom}:{pos}:{ref}:{alt}``
+after splitting multi-allelic records (one Variant per ALT, as ``bcftools norm -m-any``),
+trimming shared bases and, when a reference is loaded, left-aligning indels against it.
+REF is checked against the reference (case-insensitive, soft-masking ignored).
+
+Streams in batches (``batch_size`` records); memory is bounded by one batch plus a rolling
+window of recent keys for de-duplication, independent of file size.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from varkg.errors import InputError
+from varkg.loaders._io import check_gzip, option, require_assembly
+from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
+from varkg.loaders.consequence import IMPACT, SEVERITY, Annotation, most_severe
+from varkg.typing import normalise_chrom
+
+log = logging.getLogger(__name__)
+
+SV_MIN_LENGTH = 50
+"""Length difference (bp) from which an explicit-sequence indel is typed SV."""
+_DEDUP_WINDOW = 10_000
+_AF_MISSING = float("nan")
+
+
+def variant_type(ref: str, alt: str) -> str:
+    """``SNV``, ``MNV``, ``INDEL`` or ``SV`` (symbolic/breakend alleles or >= 50 bp change).
+
+    >>> variant_type("A", "G"), variant_type("AC", "GT"), variant_type("A", "AT"), variant_type("A", "<DEL>")
+    ('SNV', 'MNV', 'INDEL', 'SV')
+    """
+    if alt.startswith("<") or "[" in alt or "]" in alt:
+        return "SV"
+    if len(ref) == len(alt):
+        return "SNV" if len(ref) == 1 else "MNV"
+    return "SV" if abs(len(ref) - len(alt)) >= SV_MIN_LENGTH else "INDEL"
+
+
+def is_symbolic(alt: str) -> bool:
+    return alt.startswith("<") or "[" in alt or "]" in alt or alt in {"*", "."}
+
+
+class RefWindow:
+    """Cached 1-Mb windows of the reference for sorted access (0-based coordinates)."""
+
+    _SIZE = 1 << 20
+
+    def __init__(self, reference: Any) -> None:
+        self.ref = reference
+        self._key: tuple[str, int] | None = None
+        self._seq = ""
+
+    def fetch(self, chrom: str, start: int, end: int) -> str:
+        if end - start > self._SIZE // 2 or start < 0:
+            return self.ref.fetch(chrom, max(0, start), end)
+        w = start // self._SIZE * self._SIZE
+        if self._key != (chrom, w) or end > self._lo + len(self._seq):
+            lo = max(self.ref.offsets.get(chrom, 0), w) if hasattr(self.ref, "offsets") else w
+            hi = min(self.ref.lengths[chrom], w + self._SIZE + self._SIZE // 2)
+            self._seq = self.ref.fetch(chrom, lo, hi) if lo < hi else ""
+            self._key = (chrom, w)
+            self._lo = lo
+        return self._seq[start - self._lo : end - self._lo]
+
+    def covers(self, chrom: str, start: int, end: int) -> bool:
+        return self.ref.covers(chrom, start, end)
+
+
+def normalise_allele(pos: int, ref: str, alt: str, ref_window: RefWindow | None, chrom: str) -> tuple[int, str, str]:
+    """Trim shared bases and left-align (with a reference) one biallelic variant (1-based pos).
+
+    Without a reference, only right-trimming that keeps both alleles non-empty and left-trimming
+    are applied. Symbolic alleles are returned unchanged.
+    """
+    if (len(ref) == 1 and len(alt) == 1) or is_symbolic(alt):
+        return pos, ref, alt
+    # right trim and, with a reference, extend left when an allele becomes empty
+    while True:
+        if ref and alt and ref[-1] == alt[-1]:
+            if ref_window is None and (len(ref) == 1 or len(alt) == 1):
+                break
+            ref, alt = ref[:-1], alt[:-1]
+        if not ref or not alt:
+            if ref_window is None or pos <= 1 or not ref_window.covers(chrom, pos - 2, pos - 1):
+                break
+            base = ref_window.fetch(chrom, pos - 2, pos - 1)
+            ref, alt, pos = base + ref, base + alt, pos - 1
+            continue
+        if ref[-1] != alt[-1]:
+            break
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    return pos, ref, alt
+
+
+class _KeyWindow:
+    """Recently seen Variant ids (a rolling window: sorted input keeps duplicates close)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, int]] = {}
+        self._chrom = ""
+        self._lowest = 0
+
+    def seen(self, key: str, chrom: str, pos: int) -> bool:
+        if chrom != self._chrom:
+            self._seen.clear()
+            self._chrom = chrom
+        if key in self._seen:
+            return True
+        self._seen[key] = (chrom, pos)
+        if len(self._seen) > 4 * _DEDUP_WINDOW:
+            cutoff = pos - _DEDUP_WINDOW
+            self._seen = {k: v for k, v in self._seen.items() if v[1] >= cutoff}
+        return False
+
+
+def _csq_format(header: str, key: str) -> list[str] | None:
+    m = re.search(rf'##INFO=<ID={key},[^>]*Format: ?([^">]+)', header)
+    if not m:
+        return None
+    return [f.strip() for f in m.group(1).strip().strip("'").split("|")]
+
+
+@register_loader("vcf")
+class VcfLoader(Loader):
+    """VCF/BCF -> Variant nodes (+ AFFECTS Variant->Gene), genotype matrix on disk.
+
+    Options:
+        batch_size (int): records per frame (default 50000).
+        ref_mismatch ("error" | "skip"): REF differing from the reference raises an InputError
+            with the count and examples after the scan (default), or the records are skipped
+            and counted.
+        genotypes (bool): write the samples x variants int8 dosage matrix (default true when
+            the file has samples and an artifacts directory is set).
+        consequences ("auto" | "none"): AFFECTS edges from VEP ``CSQ`` / SnpEff ``ANN`` when the
+            VCF has them, else from the loaded annotation (``annotation`` option or the store);
+            "none" skips them (default "auto").
+        annotation (path): GTF/GFF3 or features Parquet to call consequences with.
+        check_gzip (bool): verify the whole gzip stream before yielding anything (default true).
+
+    Records with ALT ``.`` or ``*`` are not variants and are skipped (counted); a Variant id seen
+    again after normalisation is skipped (counted). Unknown chromosomes (not in the reference,
+    or not among the header's ``##contig`` lines when no reference is given) are an InputError.
+    """
+
+    description = "VCF/BCF variants: split, normalised, REF-checked; genotypes to .npy; consequences"
+
+    def frames(self, paths: Sequence[Path], *, context: LoadContext) -> Iterator[Frame]:
+        assembly = require_assembly(context, "vcf")
+        opts = context.options
+        batch_size = option(opts, "batch_size", 50_000)
+        mismatch_mode = option(opts, "ref_mismatch", "error", choices=["error", "skip"])
+        want_gt = option(opts, "genotypes", True)
+        csq_mode = option(opts, "consequences", "auto", choices=["auto", "none"])
+        if option(opts, "check_gzip", True):
+            for p in paths:
+                check_gzip(Path(p))
+        reference = context.reference
+        if isinstance(reference, (str, Path)):
+            from varkg.loaders.reference import ReferenceGenome
+
+            reference = ReferenceGenome(reference, assembly=assembly)
+        annot: Annotation | None = None
+        genes_loaded = False
+        if csq_mode == "auto":
+            from varkg.loaders._annot import annotation_from_context
+
+            annot, genes_loaded = annotation_from_context(context, assembly)
+        self.stats: dict[str, int] = {}
+        for p in paths:
+            yield from self._one(Path(p), context=context, assembly=assembly, reference=reference, annot=annot,
+                                 genes_loaded=genes_loaded, batch_size=batch_size, mismatch_mode=mismatch_mode,
+                                 want_gt=want_gt, csq_mode=csq_mode)
+
+    def _one(self, path: Path, *, context: LoadContext, assembly: str, reference: Any, annot: Annotation | None,
+             genes_loaded: bool, batch_size: int, mismatch_mode: str, want_gt: bool, csq_mode: str) -> Iterator[Frame]:
+        import cyvcf2
+
+        if not path.exists():
+            raise InputError("VCF does not exist", path=path)
+        try:
+            vcf = cyvcf2.VCF(str(path), gts012=True, lazy=True)
+        except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception on bad headers
+            raise InputError(f"cannot open as VCF/BCF ({exc})", path=path) from None
+        header = vcf.raw_header
+        n_header = header.count("\n")
+        samples = list(vcf.samples)
+        contigs = {normalise_chrom(c) for c in re.findall(r"##contig=<ID=([^,>]+)", header)}
+        csq_key = None
+        csq_fields = None
+        if csq_mode == "auto":
+            for key in ("CSQ", "ANN"):
+                csq_fields = _csq_format(header, key)
+                if csq_fields:
+                    csq_key = key
+                    break
+        gt_writer = None
+        if want_gt and samples and context.artifacts_dir is not None:
+            from varkg.loaders._genotypes import GenotypeWriter
+
+            stem = re.sub(r"\.(vcf|bcf)(\.gz|\.bgz)?$", "", path.name)
+            gt_writer = GenotypeWriter(context.artifacts_dir, stem, samples)
+        refw = RefWindow(reference) if reference is not None else None
+        n_s = len(samples)
+        keys = _KeyWindow()
+        chrom_cache: dict[str, str] = {}
+        stats = {"records": 0, "variants": 0, "no_alt": 0, "duplicates": 0, "ref_mismatch": 0}
+        mismatches: list[str] = []
+        first_mismatch_line: int | None = None
+        failing = False
+
+        cols: dict[str, list] = {k: [] for k in ("id", "chrom", "pos", "ref", "alt", "rsid", "vtype", "af")}
+        csq_rows: list[tuple[str, list[str]]] = []
+        gt_block = np.empty((batch_size, n_s), dtype=np.int8) if gt_writer else None
+        n_in_batch = 0
+
+        def flush() -> Iterator[Frame]:
+            nonlocal n_in_batch, cols, csq_rows
+            if n_in_batch == 0:
+                return
+            if gt_writer is not None:
+                gt_writer.add(gt_block[:n_in_batch], cols["id"])
+            node_cols: dict[str, Any] = {
+                "id": pa.array(cols["id"], pa.string()),
+                "assembly": pa.array([assembly] * n_in_batch, pa.string()),
+                "chrom": pa.array(cols["chrom"], pa.string()),
+                "pos": pa.array(cols["pos"], pa.int64()),
+                "ref": pa.array(cols["ref"], pa.string()),
+                "alt": pa.array(cols["alt"], pa.string()),
+                "rsid": pa.array(cols["rsid"], pa.string()),
+                "vtype": pa.array(cols["vtype"], pa.string()),
+                "af": pa.array(np.asarray(cols["af"], dtype=np.float64), pa.float64(), from_pandas=True),
+            }
+            edge_frame = None
+            if csq_key is not None:
+                edge_frame = _csq_edges(csq_rows, csq_key, csq_fields or [])
+            elif annot is not None:
+                edge_frame = _annotated_edges(annot, cols, refw, genes_loaded)
+            if edge_frame is not None:
+                worst = _worst_per_variant(edge_frame.table)
+                node_cols["consequence"] = pa.array([worst.get(v, (None, None))[0] for v in cols["id"]], pa.string())
+                node_cols["impact"] = pa.array([worst.get(v, (None, None))[1] for v in cols["id"]], pa.string())
+            yield Frame.nodes("Variant", pa.table(node_cols))
+            if edge_frame is not None and edge_frame.table.num_rows:
+                yield edge_frame
+            cols = {k: [] for k in cols}
+            csq_rows = []
+            n_in_batch = 0
+
+        i = -1
+        try:
+            it = iter(vcf)
+            while True:
+                try:
+                    v = next(it)
+                except StopIteration:
+                    break
+                i += 1
+                alts = v.ALT
+                stats["records"] += 1
+                raw_chrom = v.CHROM
+                chrom = chrom_cache.get(raw_chrom)
+                if chrom is None:
+                    chrom = normalise_chrom(raw_chrom)
+                    if reference is not None and chrom not in reference:
+                        raise InputError(f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
+                                         path=path, line=n_header + i + 1, field="CHROM")
+                    if reference is None and contigs and chrom not in contigs:
+                        raise InputError(f"unknown chromosome {raw_chrom!r}: not among the header's ##contig lines {sorted(contigs)[:25]}",
+                                         path=path, line=n_header + i + 1, field="CHROM")
+                    chrom_cache[raw_chrom] = chrom
+                if not alts:
+                    stats["no_alt"] += 1
+                    continue
+                pos0 = v.POS
+                ref0 = v.REF.upper()
+                if refw is not None:
+                    if not refw.covers(chrom, pos0 - 1, pos0 - 1 + len(ref0)):
+                        raise InputError(f"position {raw_chrom}:{pos0} (REF {ref0!r}) is outside the reference sequence",
+                                         path=path, line=n_header + i + 1, field="POS")
+                    got = refw.fetch(chrom, pos0 - 1, pos0 - 1 + len(ref0))
+                    if got != ref0 and not _iupac_match(ref0, got):
+                        stats["ref_mismatch"] += 1
+                        if first_mismatch_line is None:
+                            first_mismatch_line = n_header + i + 1
+                        if len(mismatches) < 5:
+                            mismatches.append(f"line {n_header + i + 1}: {raw_chrom}:{pos0} REF {ref0!r} but the reference has {got!r}")
+                        if mismatch_mode == "error":
+                            failing = True
+                        continue
+                if failing:
+                    continue
+                vid = v.ID
+                rsid = None
+                if vid and vid.startswith("rs"):
+                    rsid = vid.split(";")[0]
+                n_alt = len(alts)
+                if n_alt == 1:
+                    af_info = v.INFO.get("AF")
+                    afs = [af_info if not isinstance(af_info, tuple) else af_info[0]]
+                else:
+                    af_info = v.INFO.get("AF")
+                    afs = list(af_info) if isinstance(af_info, tuple) else [None] * n_alt
+                dos = None
+                if gt_writer is not None or afs[0] is None:
+                    if n_alt == 1:
+                        gt = v.gt_types
+                        if gt is not None and len(gt):
+                            d = gt.astype(np.int8)
+                            d[gt == 3] = -1
+                            dos = [d]
+                    else:
+                        arr = v.genotype.array()[:, :-1] if n_s else None
+                        if arr is not None:
+                            miss = (arr == -1).any(axis=1)
+                            dos = []
+                            for a in range(1, n_alt + 1):
+                                d = (arr == a).sum(axis=1).astype(np.int8)
+                                d[miss] = -1
+                                dos.append(d)
+                csq_raw = v.INFO.get(csq_key) if csq_key is not None else None
+                for ai, alt in enumerate(alts):
+                    alt = alt.upper()
+                    if alt in ("*", "."):
+                        stats["no_alt"] += 1
+                        continue
+                    pos, ref, a2 = normalise_allele(pos0, ref0, alt, refw, chrom)
+                    key = f"{assembly}:{chrom}:{pos}:{ref}:{a2}"
+                    if keys.seen(key, chrom, pos):
+                        stats["duplicates"] += 1
+                        continue
+                    af = afs[ai]
+                    if af is None and dos is not None:
+                        d = dos[ai]
+                        called = d >= 0
+                        nc = int(called.sum())
+                        af = float(d[called].sum()) / (2 * nc) if nc else None
+                    if gt_writer is not None:
+                        if dos is not None:
+                            gt_block[n_in_batch] = dos[ai]
+                        else:
+                            gt_block[n_in_batch] = -1
+                    cols["id"].append(key)
+                    cols["chrom"].append(chrom)
+                    cols["pos"].append(pos)
+                    cols["ref"].append(ref)
+                    cols["alt"].append(a2)
+                    cols["rsid"].append(rsid)
+                    cols["vtype"].append(variant_type(ref, a2))
+                    cols["af"].append(_AF_MISSING if af is None else af)
+                    if csq_key is not None:
+                        csq_rows.append((key, _csq_for_allele(csq_raw, alt, ref0, n_alt, csq_fields or [])))
+                    n_in_batch += 1
+                    stats["variants"] += 1
+                    if n_in_batch == batch_size:
+                        yield from flush()
+            if failing:
+                raise InputError(
+                    f"{stats['ref_mismatch']} record(s) whose REF differs from the reference "
+                    f"(use --option ref_mismatch=skip to skip them), e.g. " + "; ".join(mismatches),
+                    path=path, line=first_mismatch_line, field="REF",
+                )
+            yield from flush()
+        except InputError:
+            if gt_writer is not None:
+                gt_writer.abort()
+            raise
+        except (OSError, RuntimeError, ValueError) as exc:
+            if gt_writer is not None:
+                gt_writer.abort()
+            raise InputError(f"unreadable VCF record after record {i + 1} ({exc})", path=path, line=n_header + i + 2) from None
+        finally:
+            vcf.close()
+        if gt_writer is not None:
+            context.artifacts.extend(gt_writer.finish())
+        if stats["ref_mismatch"]:
+            log.warning("%s: skipped %d record(s) with REF mismatches, e.g. %s", path, stats["ref_mismatch"], "; ".join(mismatches))
+        for k, val in stats.items():
+            self.stats[k] = self.stats.get(k, 0) + val
+
+
+_IUPAC = {"N": "ACGTN", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG"}
+
+
+def _iupac_match(ref: str, got: str) -> bool:
+    if len(ref) != len(got):
+        return False
+    for a, b in zip(ref, got):
+        if a != b and b not in _IUPAC.get(a, a) and a not in _IUPAC.get(b, b):
+            return False
+    return True
+
+
+def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow | None, genes_loaded: bool) -> Frame | None:
+    rows: dict[str, list] = {k: [] for k in ("src", "dst", "consequence", "impact", "distance", "transcript", "amino_acids", "codons")}
+    for vid, chrom, pos, ref, alt in zip(cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]):
+        for h in annot.annotate(chrom, pos, ref, alt, reference=refw):
+            rows["src"].append(vid)
+            rows["dst"].append(h.gene_id)
+            rows["consequence"].append(h.consequence)
+            rows["impact"].append(h.impact)
+            rows["distance"].append(h.distance)
+            rows["transcript"].append(h.transcript)
+            rows["amino_acids"].append(h.amino_acids)
+            rows["codons"].append(h.codons)
+    table = pa.table({**{k: pa.array(v, pa.int64() if k == "distance" else pa.string()) for k, v in rows.items()},
+                      "source": pa.array(["varkg"] * len(rows["src"]), pa.string())})
+    return Frame.edges("AFFECTS", table, src_type="Variant", dst_type="Gene", missing="error" if genes_loaded else "skip")
+
+
+def _csq_for_allele(raw: Any, alt: str, ref: str, n_alt: int, fields: list[str]) -> list[str]:
+    if not raw:
+        return []
+    entries = str(raw).split(",")
+    if n_alt == 1:
+        return entries
+    # VEP writes indel alleles without the shared first base ("-" when empty)
+    short = alt[1:] if len(alt) != len(ref) and alt[:1] == ref[:1] else alt
+    short = short or "-"
+    return [e for e in entries if e.split("|", 1)[0] in (alt, short)]
+
+
+def _csq_edges(csq_rows: list[tuple[str, list[str]]], key: str, fields: list[str]) -> Frame:
+    idx = {f: i for i, f in enumerate(fields)}
+    if key == "CSQ":
+        c_cons, c_imp, c_gene, c_tx = idx.get("Consequence"), idx.get("IMPACT"), idx.get("Gene"), idx.get("Feature")
+        c_aa, c_cod, source = idx.get("Amino_acids"), idx.get("Codons"), "VEP"
+    else:
+        c_cons, c_imp, c_gene, c_tx = idx.get("Annotation"), idx.get("Annotation_Impact"), idx.get("Gene_ID"), idx.get("Feature_ID")
+        c_aa = c_cod = None
+        source = "SnpEff"
+    best: dict[tuple[str, str], tuple[int, list]] = {}
+    for vid, entries in csq_rows:
+        for e in entries:
+            f = e.split("|")
+            gene = f[c_gene] if c_gene is not None and c_gene < len(f) else ""
+            if not gene:
+                continue
+            gene = re.sub(r"\.\d+$", "", gene)
+            terms = [t for t in (f[c_cons] if c_cons is not None else "").split("&") if t]
+            if not terms:
+                continue
+            term = most_severe(terms)
+            sev = SEVERITY.get(term, len(SEVERITY))
+            row = [term, (f[c_imp] if c_imp is not None and c_imp < len(f) else None) or IMPACT.get(term),
+                   f[c_tx] if c_tx is not None and c_tx < len(f) else None,
+                   (f[c_aa] or None) if c_aa is not None and c_aa < len(f) else None,
+                   (f[c_cod] or None) if c_cod is not None and c_cod < len(f) else None]
+            k = (vid, gene)
+            if k not in best or sev < best[k][0]:
+                best[k] = (sev, row)
+    ks = list(best)
+    table = pa.table({
+        "src": pa.array([k[0] for k in ks], pa.string()),
+        "dst": pa.array([k[1] for k in ks], pa.string()),
+        "consequence": pa.array([best[k][1][0] for k in ks], pa.string()),
+        "impact": pa.array([best[k][1][1] for k in ks], pa.string()),
+        "transcript": pa.array([best[k][1][2] for k in ks], pa.string()),
+        "amino_acids": pa.array([best[k][1][3] for k in ks], pa.string()),
+        "codons": pa.array([best[k][1][4] for k in ks], pa.string()),
+        "source": pa.array([source] * len(ks), pa.string()),
+    })
+    return Frame.edges("AFFECTS", table, src_type="Variant", dst_type="Gene", missing="skip")
+
+
+def _worst_per_variant(edges: pa.Table) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for vid, term, imp in zip(edges.column("src").to_pylist(), edges.column("consequence").to_pylist(), edges.column("impact").to_pylist()):
+        old = out.get(vid)
+        if old is None or SEVERITY.get(term, 99) < SEVERITY.get(old[0], 99):
+            out[vid] = (term, imp)
+    return out
