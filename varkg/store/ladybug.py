@@ -112,7 +112,8 @@ class LadybugStore:
             yield
         except BaseException:
             self._tx_depth = 0
-            self._conn.execute("ROLLBACK")
+            with contextlib.suppress(RuntimeError):
+                self._conn.execute("ROLLBACK")
             raise
         self._tx_depth = 0
         self._conn.execute("COMMIT")

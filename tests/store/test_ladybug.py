@@ -1,0 +1,72 @@
+"""Ladybug-specific behaviour: paths, transactions across upserts, schema migration."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from varkg.errors import ReadOnlyError, StoreUnavailable
+from varkg.store import open_store
+
+
+def test_store_path_that_is_a_directory(tmp_path):
+    with pytest.raises(StoreUnavailable, match="is a directory"):
+        open_store(tmp_path)
+
+
+def test_store_path_that_is_not_a_database(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    with pytest.raises(StoreUnavailable, match="cannot open Ladybug store"):
+        open_store(f)
+
+
+def test_read_only_store_refuses_writes(tmp_path):
+    s = open_store(tmp_path / "g.db")
+    s.init_schema()
+    s.close()
+    ro = open_store(tmp_path / "g.db", read_only=True)
+    with pytest.raises(ReadOnlyError):
+        ro.upsert_nodes("Gene", pa.table({"id": ["x"]}))
+    ro.close()
+
+
+def test_transaction_rolls_back_several_upserts(ladybug_store):
+    with pytest.raises(RuntimeError):
+        with ladybug_store.transaction():
+            ladybug_store.upsert_nodes("Gene", pa.table({"id": ["a", "b"]}))
+            ladybug_store.upsert_nodes("Phenotype", pa.table({"id": ["p"]}))
+            raise RuntimeError("loader failed half-way")
+    c = ladybug_store.counts()
+    assert c["Gene"] == 0 and c["Phenotype"] == 0
+
+
+def test_migration_adds_new_columns(tmp_path):
+    import yaml
+
+    from varkg.schema.model import SCHEMA_PATH, parse_schema
+
+    s = open_store(tmp_path / "g.db")
+    s.init_schema()
+    s.upsert_nodes("Gene", pa.table({"id": ["a"], "symbol": ["A"]}))
+    s.close()
+    raw = yaml.safe_load(SCHEMA_PATH.read_text())
+    raw["nodes"]["Gene"]["properties"]["new_score"] = {"kind": "float", "description": "added later"}
+    newer = parse_schema(raw)
+    s2 = open_store(tmp_path / "g.db", schema=newer)
+    s2.init_schema()
+    s2.upsert_nodes("Gene", pa.table({"id": ["a"], "new_score": [0.5]}))
+    assert s2.export_nodes("Gene", properties=["symbol", "new_score"]).to_pylist() == [{"id": "a", "symbol": "A", "new_score": 0.5}]
+    assert s2.schema_info()["hash"] == newer.hash
+    s2.close()
+
+
+def test_large_upsert_roundtrip(ladybug_store):
+    n = 20_000
+    t = pa.table({"id": [f"v{i}" for i in range(n)], "assembly": ["GRCh38"] * n, "chrom": ["1"] * n, "pos": list(range(n)), "ref": ["A"] * n, "alt": ["G"] * n})
+    assert ladybug_store.upsert_nodes("Variant", t, dataset="d").inserted == n
+    r = ladybug_store.upsert_nodes("Variant", t, dataset="d")
+    assert (r.inserted, r.updated, r.unchanged) == (0, 0, n)
+    t2 = t.set_column(3, "pos", pa.array([i + (i % 2) for i in range(n)]))
+    r = ladybug_store.upsert_nodes("Variant", t2, dataset="d")
+    assert (r.inserted, r.updated, r.unchanged) == (0, n // 2, n // 2)

@@ -1,0 +1,265 @@
+"""Run a registered loader into a store, with progress and provenance.
+
+One call is one Dataset: every node and edge the loader yields is validated against the
+schema and upserted with the Dataset's id appended to its ``datasets`` list, and a
+``Dataset`` node records the files, their checksum, the options, row counts and side tables.
+
+All-or-nothing: on the embedded store the whole load runs in one transaction; on stores
+without one (Neo4j) the frames are first spooled to temporary Arrow IPC files and written
+only after the loader finished without error. A loader error therefore leaves the graph as
+it was, and side tables the loader wrote are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from varkg.errors import InputError, VarkgError
+from varkg.loaders.base import Frame, LoadContext, file_checksum, get_loader
+from varkg.store.base import GraphStore, UpsertResult
+
+
+@dataclass
+class LoadReport:
+    """What a load wrote: rows per type (``inserted``/``updated``/``unchanged``/``skipped``)."""
+
+    dataset_id: str
+    loader: str
+    paths: list[str]
+    results: dict[str, dict[str, int]] = field(default_factory=dict)
+    artifacts: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, label: str, r: UpsertResult) -> None:
+        d = self.results.setdefault(label, {"inserted": 0, "updated": 0, "unchanged": 0, "skipped": 0})
+        d["inserted"] += r.inserted
+        d["updated"] += r.updated
+        d["unchanged"] += r.unchanged
+        d["skipped"] += r.skipped
+
+    @property
+    def written(self) -> int:
+        return sum(d["inserted"] + d["updated"] for d in self.results.values())
+
+    def row_counts(self) -> dict[str, int]:
+        return {k: v["inserted"] + v["updated"] + v["unchanged"] for k, v in self.results.items()}
+
+
+def frame_label(frame: Frame) -> str:
+    return frame.type if frame.kind == "node" else f"{frame.src_type}-{frame.type}->{frame.dst_type}"
+
+
+def _progress(enabled: bool, description: str):
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        transient=False,
+    )
+
+
+class _Spool:
+    """Frames written to Arrow IPC files in a temporary directory, replayed after the loader succeeds."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="varkg-spool-"))
+        self.items: list[tuple[Frame, Path]] = []
+
+    def add(self, frame: Frame) -> None:
+        path = self.dir / f"{len(self.items):06d}.arrow"
+        with ipc.new_file(path, frame.table.schema) as w:
+            w.write_table(frame.table)
+        self.items.append((Frame(frame.kind, frame.type, pa.table({}), frame.src_type, frame.dst_type, frame.missing), path))
+
+    def __iter__(self) -> Iterator[Frame]:
+        for f, path in self.items:
+            with ipc.open_file(path) as r:
+                table = r.read_all()
+            yield Frame(f.kind, f.type, table, f.src_type, f.dst_type, f.missing)
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def load(
+    store: GraphStore,
+    loader_name: str,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    assembly: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    dataset_name: str | None = None,
+    reference: Any | None = None,
+    artifacts_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> LoadReport:
+    """Load ``paths`` with the loader registered as ``loader_name`` into ``store``.
+
+    Args:
+        store: an initialised graph store.
+        loader_name: a registered loader (``varkg load --list`` shows them).
+        paths: input files.
+        assembly: assembly of the coordinates (``GRCh38``, ``Sscrofa11.1``...), passed to the loader.
+        options: loader options (see each loader's docstring).
+        dataset_name: name of the Dataset (default: the first file's name).
+        reference: a reference genome object for loaders that check alleles or read sequence.
+        artifacts_dir: where loaders write side tables (default: ``<store>.artifacts/``).
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`LoadReport`.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    loader = get_loader(loader_name)
+    files = [Path(p) for p in paths]
+    for p in files:
+        if not p.exists():
+            raise InputError("file does not exist", path=p)
+        if p.is_dir() and not getattr(loader, "accepts_directories", False):
+            raise InputError("is a directory; expected a file", path=p)
+    checksum = file_checksum([p for p in files if p.is_file()]) if files else "none"
+    name = dataset_name or (files[0].name if files else loader_name)
+    dataset_id = f"{loader_name}:{name}:{checksum[:12]}"
+    if artifacts_dir is None:
+        artifacts_dir = Path(f"{store.location}.artifacts") if "://" not in store.location else Path("varkg-artifacts")
+    art_dir = Path(artifacts_dir) / dataset_id.replace(":", "_")
+    art_dir.mkdir(parents=True, exist_ok=True)
+    ctx = LoadContext(
+        assembly=assembly,
+        store=store,
+        reference=reference,
+        artifacts_dir=art_dir,
+        options=dict(options or {}),
+    )
+    report = LoadReport(dataset_id=dataset_id, loader=loader_name, paths=[str(p) for p in files])
+    transactional = hasattr(store, "transaction")
+    spool = None if transactional else _Spool()
+    counts: Counter[str] = Counter()
+    try:
+        with _progress(progress, loader_name) as bar:
+            task = bar.add_task(f"{loader_name}: reading", total=None) if bar is not None else None
+
+            def write(frame: Frame) -> None:
+                label = frame_label(frame)
+                if frame.kind == "node":
+                    r = store.upsert_nodes(frame.type, frame.table, dataset=dataset_id)
+                else:
+                    r = store.upsert_edges(
+                        frame.type, frame.table, src_type=frame.src_type or "", dst_type=frame.dst_type or "",
+                        dataset=dataset_id, missing=frame.missing,
+                    )
+                report.add(label, r)
+                counts[label] += frame.table.num_rows
+                if bar is not None:
+                    bar.update(task, advance=frame.table.num_rows, description=f"{loader_name}: {label}")
+
+            tx = store.transaction() if transactional else contextlib.nullcontext()  # type: ignore[attr-defined]
+            with tx:
+                for frame in loader.frames(files, context=ctx):
+                    frame = frame.validated(store.schema)
+                    if spool is not None:
+                        spool.add(frame)
+                    else:
+                        write(frame)
+                if spool is not None:
+                    for frame in spool:
+                        write(frame)
+                report.artifacts = list(ctx.artifacts)
+                _record_dataset(store, report, name=name, loader=loader_name, files=files, checksum=checksum, ctx=ctx)
+    except (VarkgError, OSError, ValueError) as exc:
+        for a in ctx.artifacts:
+            with contextlib.suppress(OSError):
+                Path(a).unlink()
+        with contextlib.suppress(OSError):
+            art_dir.rmdir()
+        if isinstance(exc, VarkgError):
+            raise
+        raise InputError(f"{type(exc).__name__}: {exc}", path=files[0] if files else None) from exc
+    finally:
+        if spool is not None:
+            spool.close()
+    with contextlib.suppress(OSError):
+        art_dir.rmdir()  # only removes it when empty
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _record_dataset(
+    store: GraphStore, report: LoadReport, *, name: str, loader: str, files: list[Path], checksum: str, ctx: LoadContext
+) -> None:
+    existing = store.query("MATCH (d:Dataset) WHERE d.id = $id RETURN d.loaded_at AS t", {"id": report.dataset_id})
+    loaded_at = (
+        existing.column("t")[0].as_py()
+        if existing.num_rows
+        else datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    )
+    row = {
+        "id": [report.dataset_id],
+        "name": [name],
+        "loader": [loader],
+        "version": [ctx.version],
+        "paths": [[str(p.resolve()) for p in files]],
+        "checksum": [checksum],
+        "assembly": [ctx.assembly],
+        "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
+        "row_counts": [json.dumps(report.row_counts(), sort_keys=True)],
+        "parameters": [json.dumps(dict(ctx.options), sort_keys=True, default=str)],
+        "artifacts": [[str(a) for a in ctx.artifacts]],
+    }
+    store.upsert_nodes("Dataset", pa.table(row))
+
+
+def cut_release(store: GraphStore) -> dict[str, Any]:
+    """Record a :class:`Release` node summarising the graph (schema hash, datasets, counts).
+
+    The id is a hash of those, so cutting a release of an unchanged graph changes nothing.
+    """
+    import hashlib
+
+    counts = {k: v for k, v in store.counts().items() if k not in {"Release"}}
+    ds = sorted(store.query("MATCH (d:Dataset) RETURN d.id AS id").column("id").to_pylist())
+    payload = json.dumps({"schema": store.schema.hash, "datasets": ds, "counts": counts}, sort_keys=True)
+    rid = "release-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+    have = store.query("MATCH (r:Release) WHERE r.id = $id RETURN r.id AS id", {"id": rid})
+    if have.num_rows == 0:
+        store.upsert_nodes(
+            "Release",
+            pa.table(
+                {
+                    "id": [rid],
+                    "schema_version": [store.schema.version],
+                    "schema_hash": [store.schema.hash],
+                    "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)], pa.timestamp("us")),
+                    "dataset_ids": [ds],
+                    "counts": [json.dumps(counts, sort_keys=True)],
+                }
+            ),
+        )
+    return {"id": rid, "datasets": ds, "counts": counts}
+
+
+def latest_release(store: GraphStore) -> str | None:
+    """Id of the most recent Release, or None."""
+    t = store.query("MATCH (r:Release) RETURN r.id AS id, r.created_at AS t ORDER BY t DESC LIMIT 1")
+    return t.column("id")[0].as_py() if t.num_rows else None

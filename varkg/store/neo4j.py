@@ -1,0 +1,333 @@
+"""Neo4j 5 backend through the official ``neo4j`` driver.
+
+* credentials from ``NEO4J_USER`` / ``NEO4J_PASSWORD`` (never in code), database from ``NEO4J_DATABASE``;
+* writes: batched ``UNWIND $rows AS row MERGE ... SET ...`` inside one managed write transaction per
+  upsert call (``session.execute_write`` retries transient failures), so a failed call leaves the
+  graph unchanged;
+* reads: routed as READ (``execute_query(..., routing_=READ)``);
+* constraints, range and vector indexes from the schema (:func:`varkg.schema.ddl.neo4j_ddl`);
+* first loads of large graphs: :meth:`Neo4jStore.write_bulk_import` writes ``neo4j-admin database
+  import`` CSVs plus the exact command.
+
+All statement texts come from :mod:`varkg.store.neo4j_cypher` and are linted in the test suite.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from varkg.errors import DanglingEdgeError, ReadOnlyError, StoreError, StoreUnavailable
+from varkg.schema import Schema, load_schema
+from varkg.schema.ddl import neo4j_ddl
+from varkg.schema.model import PROVENANCE_PROPERTY
+from varkg.schema.types import arrow_type
+from varkg.schema.validate import validate_edges, validate_nodes
+from varkg.store import neo4j_cypher as cy
+from varkg.store.base import UpsertResult
+from varkg.store.cypher_guard import assert_read_only
+
+BATCH = 10_000
+_EXAMPLES = 5
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    rows = table.to_pylist()
+    for r in rows:
+        for k, v in list(r.items()):
+            if isinstance(v, datetime):
+                r[k] = v
+    return rows
+
+
+class Neo4jStore:
+    """A :class:`~varkg.store.base.GraphStore` on a Neo4j 5 server.
+
+    Args:
+        uri: ``bolt://host:7687`` or ``neo4j://host:7687`` (``+s``/``+ssc`` for TLS).
+        read_only: refuse writes.
+        schema: the schema (default: packaged).
+    """
+
+    def __init__(self, uri: str, *, read_only: bool = False, schema: Schema | None = None) -> None:
+        import neo4j
+
+        self.schema = schema or load_schema()
+        self.location = uri
+        self.read_only = read_only
+        self.database = os.environ.get("NEO4J_DATABASE", "neo4j")
+        user = os.environ.get("NEO4J_USER", "neo4j")
+        password = os.environ.get("NEO4J_PASSWORD")
+        if password is None:
+            raise StoreUnavailable(f"NEO4J_PASSWORD is not set; export NEO4J_USER and NEO4J_PASSWORD to connect to {uri}")
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            self._driver.verify_connectivity()
+        except Exception as exc:  # the driver raises several unrelated types here
+            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from None
+        self._neo4j = neo4j
+
+    # ------------------------------------------------------------------ basics
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        try:
+            records, _, keys = self._driver.execute_query(
+                text, dict(params or {}), database_=self.database, routing_=self._neo4j.RoutingControl.READ
+            )
+        except self._neo4j.exceptions.Neo4jError as exc:
+            raise StoreError(f"Neo4j rejected the query: {exc.message}") from None
+        return _to_arrow(keys, [r.values() for r in records])
+
+    def _write(self, work) -> Any:
+        if self.read_only:
+            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        try:
+            with self._driver.session(database=self.database) as s:
+                return s.execute_write(work)
+        except self._neo4j.exceptions.Neo4jError as exc:
+            raise StoreError(f"Neo4j write failed and was rolled back: {exc.message}") from None
+
+    # ------------------------------------------------------------------ schema
+    def init_schema(self) -> None:
+        """Apply constraints and indexes and record the schema version and hash."""
+        for stmt in neo4j_ddl(self.schema):
+            self._write(lambda tx, s=stmt: tx.run(s).consume())
+        self.upsert_nodes(
+            "SchemaInfo",
+            pa.table(
+                {
+                    "id": ["schema"],
+                    "version": [self.schema.version],
+                    "hash": [self.schema.hash],
+                    "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None)], pa.timestamp("us")),
+                }
+            ),
+        )
+
+    def schema_info(self) -> dict[str, Any] | None:
+        t = self._read(cy.all_statements(self.schema)[-1].text)
+        return t.to_pylist()[0] if t.num_rows else None
+
+    # ------------------------------------------------------------------ queries
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        assert_read_only(cypher)
+        return self._read(cypher, params)
+
+    def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        def work(tx):
+            res = tx.run(cypher, dict(params or {}))
+            keys = res.keys()
+            return keys, [r.values() for r in res]
+
+        keys, rows = self._write(work)
+        return _to_arrow(keys, rows)
+
+    # ------------------------------------------------------------------ upserts
+    def _existing(self, node_type: str, keys: list[Any], columns: list[str]) -> pa.Table:
+        st = cy.existing_nodes(self.schema, node_type, columns)
+        parts = [self._read(st.text, {"keys": keys[i : i + BATCH]}) for i in range(0, len(keys), BATCH)]
+        parts = [p for p in parts if p.num_rows]
+        return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({"k": pa.array([], pa.string())})
+
+    def upsert_nodes(self, node_type: str, table: pa.Table, *, dataset: str | None = None) -> UpsertResult:
+        spec = self.schema.node(node_type)
+        t, _ = validate_nodes(table, node_type, schema=self.schema)
+        if t.num_rows == 0:
+            return UpsertResult(node_type)
+        keys = t.column(spec.key).to_pylist()
+        existing = self._existing(node_type, keys, [c for c in t.column_names] + [PROVENANCE_PROPERTY])
+        found = set(existing.column("k").to_pylist()) if existing.num_rows else set()
+        inserted = sum(1 for k in keys if k not in found)
+        st = cy.upsert_nodes(self.schema, node_type, t.column_names)
+        rows = _rows(t)
+
+        def work(tx):
+            for i in range(0, len(rows), BATCH):
+                tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).consume()
+
+        self._write(work)
+        return UpsertResult(node_type, inserted=inserted, updated=len(keys) - inserted)
+
+    def upsert_edges(
+        self,
+        edge_type: str,
+        table: pa.Table,
+        *,
+        src_type: str,
+        dst_type: str,
+        dataset: str | None = None,
+        missing: Literal["error", "skip"] = "error",
+    ) -> UpsertResult:
+        self.schema.check_endpoints(edge_type, src_type, dst_type)
+        t, _ = validate_edges(table, edge_type, src_type=src_type, dst_type=dst_type, schema=self.schema)
+        if t.num_rows == 0:
+            return UpsertResult(edge_type)
+        ok = np.ones(t.num_rows, dtype=bool)
+        for col, ntype in (("src", src_type), ("dst", dst_type)):
+            uniq = pc.unique(t.column(col)).to_pylist()
+            st = cy.missing_nodes(self.schema, ntype)
+            absent: list[Any] = []
+            for i in range(0, len(uniq), BATCH):
+                absent += self._read(st.text, {"keys": uniq[i : i + BATCH]}).column("k").to_pylist() if uniq else []
+            if absent:
+                if missing == "error":
+                    shown = ", ".join(repr(a) for a in absent[:_EXAMPLES])
+                    raise DanglingEdgeError(
+                        f"{edge_type} ({src_type}->{dst_type}): {len(absent)} {col} endpoint(s) are not {ntype} nodes in the graph, "
+                        f"e.g. {shown}; load the {ntype} nodes first or pass missing='skip'"
+                    )
+                ok &= ~np.asarray(pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False), dtype=bool)
+        skipped = int((~ok).sum())
+        t = t.filter(pa.array(ok))
+        st = cy.upsert_edges(self.schema, edge_type, src_type, dst_type, t.column_names)
+        rows = _rows(t)
+
+        def work(tx):
+            for i in range(0, len(rows), BATCH):
+                tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).consume()
+
+        if rows:
+            self._write(work)
+        return UpsertResult(edge_type, updated=len(rows), skipped=skipped)
+
+    # ------------------------------------------------------------------ deletes
+    def delete_edges(self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]) -> int:
+        st = cy.delete_edges(self.schema, edge_type, src_type, dst_type, list(where))
+        return int(self.execute(st.text, dict(where)).column("n")[0].as_py())
+
+    def unset_node_properties(self, node_type: str, *, properties: Sequence[str], where: Mapping[str, Any]) -> int:
+        st = cy.unset_node_properties(self.schema, node_type, list(properties), list(where))
+        return int(self.execute(st.text, dict(where)).column("n")[0].as_py())
+
+    # ------------------------------------------------------------------ export
+    def export_nodes(self, node_type: str, *, properties: Sequence[str] | None = None) -> pa.Table:
+        spec = self.schema.node(node_type)
+        props = list(properties) if properties is not None else [p for p in spec.properties if p != spec.key]
+        t = self._read(cy.export_nodes(self.schema, node_type, props).text)
+        types = {c: arrow_type(spec.properties[c]) for c in [spec.key, *props]}
+        return _conform(t, types)
+
+    def export_edges(self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None) -> pa.Table:
+        spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
+        props = list(properties) if properties is not None else list(spec.properties)
+        t = self._read(cy.export_edges(self.schema, edge_type, src_type, dst_type, props).text)
+        types = {"src": pa.string(), "dst": pa.string()} | {p: arrow_type(spec.properties[p]) for p in props}
+        return _conform(t, types)
+
+    def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
+        e = self.export_edges(edge_type, src_type=src_type, dst_type=dst_type, properties=[])
+        sk = self.export_nodes(src_type, properties=[]).column(self.schema.node(src_type).key)
+        dk = self.export_nodes(dst_type, properties=[]).column(self.schema.node(dst_type).key)
+        s = pc.index_in(e.column("src"), value_set=sk).to_numpy(zero_copy_only=False)
+        d = pc.index_in(e.column("dst"), value_set=dk).to_numpy(zero_copy_only=False)
+        return np.vstack([np.asarray(s, dtype=np.int64), np.asarray(d, dtype=np.int64)])
+
+    def counts(self) -> dict[str, int]:
+        out = {n: int(self._read(cy.count_nodes(n).text).column("n")[0].as_py()) for n in self.schema.nodes}
+        for e in self.schema.edges.values():
+            for s, d in e.endpoints:
+                out[f"{s}-{e.name}->{d}"] = int(self._read(cy.count_edges(e.name, s, d).text).column("n")[0].as_py())
+        return out
+
+    # ------------------------------------------------------------------ bulk import
+    def write_bulk_import(self, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path) -> str:
+        """See :func:`write_bulk_import`."""
+        return write_bulk_import(self.schema, tables, out_dir)
+
+
+def _to_arrow(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> pa.Table:
+    cols = {k: [r[i] for r in rows] for i, k in enumerate(keys)}
+    out = {}
+    for k, v in cols.items():
+        v = [x.to_native() if hasattr(x, "to_native") else x for x in v]
+        try:
+            out[k] = pa.array(v)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            out[k] = pa.array([json.dumps(x, default=str) for x in v])
+    return pa.table(out) if out else pa.table({})
+
+
+def _conform(t: pa.Table, types: Mapping[str, pa.DataType]) -> pa.Table:
+    cols = {}
+    for c, typ in types.items():
+        if c in t.column_names:
+            col = t.column(c)
+            cols[c] = col.cast(typ) if not pa.types.is_null(col.type) else pa.nulls(len(col), typ)
+        else:
+            cols[c] = pa.nulls(t.num_rows, typ)
+    return pa.table(cols)
+
+
+_CSV_TYPES = {
+    "string": "string",
+    "int": "long",
+    "float": "double",
+    "bool": "boolean",
+    "timestamp": "localdatetime",
+    "string_list": "string[]",
+    "float_list": "double[]",
+    "int_list": "long[]",
+    "vector": "float[]",
+}
+
+
+def write_bulk_import(
+    schema: Schema, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path
+) -> str:
+    """Write ``neo4j-admin database import`` CSVs (header file + data file per table) and return the command.
+
+    Args:
+        tables: ``(type, table, src_type, dst_type)``; ``src_type``/``dst_type`` None for nodes.
+        out_dir: directory for the CSV files (created).
+
+    Returns:
+        The exact ``neo4j-admin database import full`` command line (arrays use ``;``).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    args: list[str] = []
+    for i, (name, table, src, dst) in enumerate(tables):
+        if src is None:
+            spec = schema.node(name)
+            t, _ = validate_nodes(table, name, schema=schema)
+            header = [f"{c}:ID({name})" if c == spec.key else f"{c}:{_CSV_TYPES[spec.properties[c].kind]}" for c in t.column_names]
+            stem = f"nodes_{i:03d}_{name}"
+            flag = f"--nodes={name}={out / (stem + '_header.csv')},{out / (stem + '.csv')}"
+        else:
+            espec = schema.check_endpoints(name, src, dst or "")
+            t, _ = validate_edges(table, name, src_type=src, dst_type=dst or "", schema=schema)
+            header = []
+            for c in t.column_names:
+                if c == "src":
+                    header.append(f":START_ID({src})")
+                elif c == "dst":
+                    header.append(f":END_ID({dst})")
+                else:
+                    header.append(f"{c}:{_CSV_TYPES[espec.properties[c].kind]}")
+            stem = f"rels_{i:03d}_{name}_{src}_{dst}"
+            flag = f"--relationships={name}={out / (stem + '_header.csv')},{out / (stem + '.csv')}"
+        with open(out / f"{stem}_header.csv", "w", newline="") as fh:
+            csv.writer(fh).writerow(header)
+        with open(out / f"{stem}.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            for row in t.to_pylist():
+                w.writerow([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else (v.isoformat() if isinstance(v, datetime) else v)) for v in row.values()])
+        args.append(flag)
+    return "neo4j-admin database import full --array-delimiter=';' --overwrite-destination " + " ".join(args) + " neo4j"

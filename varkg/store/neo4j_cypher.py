@@ -1,0 +1,162 @@
+"""Every Cypher statement the Neo4j backend sends, built from the schema.
+
+Labels, relationship types and property names come only from the schema (checked here);
+values always travel as ``$parameters``. Keeping the builders pure lets the test suite lint
+every statement for the whole schema with Neo4j's own linter, with no server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from varkg.errors import SchemaError
+from varkg.schema import Schema
+from varkg.schema.model import PROVENANCE_PROPERTY
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A Cypher text and the names of the parameters it expects."""
+
+    text: str
+    parameters: tuple[str, ...]
+
+
+def _check_props(owner: str, allowed: Iterable[str], props: Sequence[str]) -> None:
+    allowed = set(allowed)
+    for p in props:
+        if p not in allowed:
+            raise SchemaError(f"{owner} has no property {p!r}; expected one of {sorted(allowed)}")
+
+
+_PROV = (
+    f"CASE WHEN $dataset IS NULL OR $dataset IN coalesce(x.{PROVENANCE_PROPERTY}, []) "
+    f"THEN x.{PROVENANCE_PROPERTY} ELSE coalesce(x.{PROVENANCE_PROPERTY}, []) + $dataset END"
+)
+
+
+def upsert_nodes(schema: Schema, node_type: str, columns: Sequence[str]) -> Statement:
+    """``UNWIND $rows AS row MERGE (x:Label {key: row.key}) SET x.p = row.p, ...`` plus provenance."""
+    spec = schema.node(node_type)
+    _check_props(node_type, spec.properties, columns)
+    sets = [f"x.{c} = row.{c}" for c in columns if c not in (spec.key, PROVENANCE_PROPERTY)]
+    if PROVENANCE_PROPERTY in columns:
+        sets.append(f"x.{PROVENANCE_PROPERTY} = row.{PROVENANCE_PROPERTY}")
+    else:
+        sets.append(f"x.{PROVENANCE_PROPERTY} = {_PROV}")
+    text = (
+        f"UNWIND $rows AS row MERGE (x:{node_type} {{{spec.key}: row.{spec.key}}}) "
+        f"SET {', '.join(sets)} RETURN count(x) AS n"
+    )
+    return Statement(text, ("rows", "dataset"))
+
+
+def upsert_edges(schema: Schema, edge_type: str, src_type: str, dst_type: str, columns: Sequence[str]) -> Statement:
+    """``UNWIND $rows AS row MATCH (a) MATCH (b) MERGE (a)-[x:REL {key props}]->(b) SET ...``."""
+    spec = schema.check_endpoints(edge_type, src_type, dst_type)
+    _check_props(edge_type, [*spec.properties, "src", "dst"], columns)
+    sk, dk = schema.node(src_type).key, schema.node(dst_type).key
+    keyprops = ", ".join(f"{k}: row.{k}" for k in spec.key)
+    keymap = f" {{{keyprops}}}" if keyprops else ""
+    sets = [f"x.{c} = row.{c}" for c in columns if c not in ("src", "dst", *spec.key, PROVENANCE_PROPERTY)]
+    if PROVENANCE_PROPERTY in columns:
+        sets.append(f"x.{PROVENANCE_PROPERTY} = row.{PROVENANCE_PROPERTY}")
+    else:
+        sets.append(f"x.{PROVENANCE_PROPERTY} = {_PROV}")
+    text = (
+        f"UNWIND $rows AS row MATCH (a:{src_type} {{{sk}: row.src}}) MATCH (b:{dst_type} {{{dk}: row.dst}}) "
+        f"MERGE (a)-[x:{edge_type}{keymap}]->(b) SET {', '.join(sets)} RETURN count(x) AS n"
+    )
+    return Statement(text, ("rows", "dataset"))
+
+
+def missing_nodes(schema: Schema, node_type: str) -> Statement:
+    """Keys in ``$keys`` that are not nodes of ``node_type`` (dangling-endpoint check)."""
+    key = schema.node(node_type).key
+    return Statement(
+        f"UNWIND $keys AS k OPTIONAL MATCH (n:{node_type} {{{key}: k}}) WITH k, n WHERE n IS NULL RETURN k",
+        ("keys",),
+    )
+
+
+def existing_nodes(schema: Schema, node_type: str, columns: Sequence[str]) -> Statement:
+    """Current values of ``columns`` for the nodes whose keys are in ``$keys`` (upsert accounting)."""
+    spec = schema.node(node_type)
+    _check_props(node_type, spec.properties, columns)
+    ret = ", ".join([f"n.{spec.key} AS k"] + [f"n.{c} AS {c}" for c in columns if c != spec.key])
+    return Statement(f"UNWIND $keys AS k MATCH (n:{node_type} {{{spec.key}: k}}) RETURN {ret}", ("keys",))
+
+
+def export_nodes(schema: Schema, node_type: str, properties: Sequence[str]) -> Statement:
+    spec = schema.node(node_type)
+    _check_props(node_type, spec.properties, properties)
+    ret = ", ".join([f"n.{spec.key} AS {spec.key}"] + [f"n.{p} AS {p}" for p in properties if p != spec.key])
+    return Statement(f"MATCH (n:{node_type}) RETURN {ret} ORDER BY n.{spec.key}", ())
+
+
+def export_edges(schema: Schema, edge_type: str, src_type: str, dst_type: str, properties: Sequence[str]) -> Statement:
+    spec = schema.check_endpoints(edge_type, src_type, dst_type)
+    _check_props(edge_type, spec.properties, properties)
+    sk, dk = schema.node(src_type).key, schema.node(dst_type).key
+    ret = ", ".join([f"a.{sk} AS src", f"b.{dk} AS dst"] + [f"r.{p} AS {p}" for p in properties])
+    return Statement(f"MATCH (a:{src_type})-[r:{edge_type}]->(b:{dst_type}) RETURN {ret}", ())
+
+
+def count_nodes(node_type: str) -> Statement:
+    return Statement(f"MATCH (n:{node_type}) RETURN count(n) AS n", ())
+
+
+def count_edges(edge_type: str, src_type: str, dst_type: str) -> Statement:
+    return Statement(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) RETURN count(r) AS n", ())
+
+
+def _where(owner: str, allowed: Iterable[str], where: Sequence[str], var: str) -> str:
+    if not where:
+        raise SchemaError("refusing an unconditional delete/unset: give at least one property")
+    _check_props(owner, allowed, where)
+    return " AND ".join(f"{var}.{k} = ${k}" for k in where)
+
+
+def delete_edges(schema: Schema, edge_type: str, src_type: str, dst_type: str, where: Sequence[str]) -> Statement:
+    spec = schema.check_endpoints(edge_type, src_type, dst_type)
+    cond = _where(edge_type, spec.properties, where, "r")
+    return Statement(
+        f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {cond} WITH r, 1 AS one DELETE r RETURN count(one) AS n",
+        tuple(where),
+    )
+
+
+def unset_node_properties(schema: Schema, node_type: str, properties: Sequence[str], where: Sequence[str]) -> Statement:
+    spec = schema.node(node_type)
+    _check_props(node_type, spec.properties, properties)
+    cond = _where(node_type, spec.properties, where, "n")
+    sets = ", ".join(f"n.{p} = null" for p in properties)
+    return Statement(f"MATCH (n:{node_type}) WHERE {cond} SET {sets} RETURN count(n) AS n", tuple(where))
+
+
+def all_statements(schema: Schema) -> list[Statement]:
+    """Every statement shape the backend can issue for ``schema`` (used by the linter test)."""
+    from varkg.schema.ddl import neo4j_ddl
+
+    out = [Statement(s, ()) for s in neo4j_ddl(schema)]
+    for node in schema.nodes.values():
+        cols = list(node.properties)
+        out.append(upsert_nodes(schema, node.name, cols))
+        out.append(upsert_nodes(schema, node.name, [c for c in cols if c != PROVENANCE_PROPERTY]))
+        out.append(missing_nodes(schema, node.name))
+        out.append(existing_nodes(schema, node.name, cols))
+        out.append(export_nodes(schema, node.name, cols))
+        out.append(count_nodes(node.name))
+        settable = [p for p in cols if p != node.key]
+        out.append(unset_node_properties(schema, node.name, settable[:3], [settable[-1]]))
+    for edge in schema.edges.values():
+        cols = ["src", "dst", *edge.properties]
+        for s, d in edge.endpoints:
+            out.append(upsert_edges(schema, edge.name, s, d, cols))
+            out.append(upsert_edges(schema, edge.name, s, d, [c for c in cols if c != PROVENANCE_PROPERTY]))
+            out.append(export_edges(schema, edge.name, s, d, list(edge.properties)))
+            out.append(count_edges(edge.name, s, d))
+            out.append(delete_edges(schema, edge.name, s, d, list(edge.key) or [next(iter(edge.properties))]))
+    out.append(Statement("MATCH (s:SchemaInfo) RETURN s.version AS version, s.hash AS hash, s.created_at AS created_at", ()))
+    return out
