@@ -485,51 +485,54 @@ class GeneTableLoader(Loader):
         if exons and context.artifacts_dir is not None:
             context.artifacts_dir.mkdir(parents=True, exist_ok=True)
             out = context.artifacts_dir / f"{Path(paths[0]).name.split('.')[0]}.features.parquet"
-            rows = {f.name: [] for f in FEATURES_SCHEMA}
-            for r in _read_coord_table(Path(exons)):
-                gid = symbol_to_id.get(r["symbol"])
-                if gid is None or genes[gid]["chrom"] != r["chrom"]:
-                    continue
-                for k, v in (("chrom", r["chrom"]), ("start", r["start"]), ("stop", r["stop"]), ("strand", r["strand"]),
-                             ("feature", "exon"), ("phase", None), ("transcript_id", None), ("gene_id", gid),
-                             ("transcript_biotype", None), ("canonical", False)):
-                    rows[k].append(v)
+            ex = _read_coord_frame(Path(exons))
+            gid = ex["symbol"].map(symbol_to_id)
+            gchrom = gid.map({g: v["chrom"] for g, v in genes.items()})
+            keep = gid.notna() & (gchrom == ex["chrom"])
+            ex = ex[keep]
+            n = len(ex)
+            rows = {
+                "chrom": ex["chrom"].tolist(), "start": ex["start"].tolist(), "stop": ex["stop"].tolist(),
+                "strand": ex["strand"].tolist(), "feature": ["exon"] * n, "phase": [None] * n,
+                "transcript_id": [None] * n, "gene_id": gid[keep].tolist(), "transcript_biotype": [None] * n,
+                "canonical": [False] * n,
+            }
             pq.write_table(pa.table(rows, schema=FEATURES_SCHEMA), out)
             context.artifacts.append(str(out))
 
 
-def _read_coord_table(path: Path) -> list[dict[str, Any]]:
+def _read_coord_frame(path: Path):
+    """The coordinate table as a pandas frame: symbol, chrom (normalised), start (0-based), stop, strand, biotype."""
+    import pandas as pd
+
     if not path.exists():
         raise InputError("file does not exist", path=path)
     if path.suffix == ".parquet":
-        t = pq.read_table(path)
+        df = pq.read_table(path).to_pandas()
     else:
-        import pyarrow.csv as pcsv
-
-        t = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter="\t"))
-    names = {c.lower(): c for c in t.column_names}
+        df = pd.read_csv(path, sep="\t")
+    names = {c.lower(): c for c in df.columns}
 
     def pick(*cands: str) -> str:
         for c in cands:
             if c.lower() in names:
                 return names[c.lower()]
-        raise InputError(f"missing required column: expected one of {list(cands)}; the table has {t.column_names}", path=path, field=cands[0])
+        raise InputError(f"missing required column: expected one of {list(cands)}; the table has {list(df.columns)}", path=path, field=cands[0])
 
     c_sym, c_chr = pick("gene_name", "symbol"), pick("_labels", "chrom", "chromosome", "seqname")
     c_s, c_e, c_str = pick("_starts", "start"), pick("_ends", "end"), pick("Strand", "strand")
     c_bt = names.get("gene_type") or names.get("biotype")
-    cols = {k: t.column(c).to_pylist() for k, c in (("symbol", c_sym), ("chrom", c_chr), ("start", c_s), ("stop", c_e), ("strand", c_str))}
-    bts = t.column(c_bt).to_pylist() if c_bt else [None] * t.num_rows
-    out = []
-    for i in range(t.num_rows):
-        if cols["symbol"][i] is None or cols["start"][i] is None:
-            continue
-        out.append({
-            "symbol": str(cols["symbol"][i]),
-            "chrom": normalise_chrom(str(cols["chrom"][i])),
-            "start": int(cols["start"][i]) - 1,
-            "stop": int(cols["stop"][i]),
-            "strand": str(cols["strand"][i]),
-            "biotype": bts[i],
-        })
-    return out
+    df = df[df[c_sym].notna() & df[c_s].notna()]
+    chroms = {c: normalise_chrom(str(c)) for c in df[c_chr].astype(str).unique()}
+    return pd.DataFrame({
+        "symbol": df[c_sym].astype(str).to_numpy(),
+        "chrom": df[c_chr].astype(str).map(chroms).to_numpy(),
+        "start": df[c_s].astype("int64").to_numpy() - 1,
+        "stop": df[c_e].astype("int64").to_numpy(),
+        "strand": df[c_str].astype(str).to_numpy(),
+        "biotype": (df[c_bt].astype(object) if c_bt else pd.Series([None] * len(df))).to_numpy(),
+    })
+
+
+def _read_coord_table(path: Path) -> list[dict[str, Any]]:
+    return _read_coord_frame(path).to_dict("records")
