@@ -1,0 +1,1 @@
+"""The end-to-end demo: build a real knowledge graph from a local data mirror and run the pipeline."""

