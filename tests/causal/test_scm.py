@@ -17,11 +17,10 @@ G1, G2 = "ENSG00000101000", "ENSG00000101001"
 PH = "EFO:0004611"
 
 
-@pytest.fixture()
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _build(path: Path):  # type: ignore[no-untyped-def]
     from varkg.store import open_store
 
-    s = open_store(tmp_path / "kg.db")
+    s = open_store(path)
     s.init_schema()
     s.upsert_nodes("Variant", pa.table(dict(id=[V1, V2, V3], assembly=["GRCh37"] * 3, chrom=["20"] * 3, pos=[1000, 2000, 3000],
                                             ref=["A", "C", "G"], alt=["G", "T", "A"])))
@@ -33,6 +32,12 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     s.upsert_edges("ASSOCIATED_WITH", pa.table(dict(src=[G1, G2], dst=[PH, PH], source=["GWAS"] * 2, study=["s1"] * 2)),
                    src_type="Gene", dst_type="Phenotype")
     s.upsert_edges("ASSOCIATED_WITH", pa.table(dict(src=[V1], dst=[PH], source=["GWAS"], study=["s1"])), src_type="Variant", dst_type="Phenotype")
+    return s
+
+
+@pytest.fixture()
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = _build(tmp_path / "kg.db")
     yield s
     s.close()
 
@@ -88,3 +93,25 @@ def test_unobserved_mediator_is_marginalised_and_cycles_raise() -> None:
     two_kids = dag_from_edges([(V1, G1), (G1, G2), (G1, PH)], types)
     with pytest.raises(AnalysisError, match="has no data but 2 children"):
         fit_sem(two_kids, _simulate().drop(columns=[G1]))
+
+
+def test_do_cli_with_write_back(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from varkg.cli.main import app
+
+    db = tmp_path / "kg.db"
+    _build(db).close()
+    data = tmp_path / "cohort.tsv"
+    _simulate().to_csv(data, sep="\t", index=False)
+    args = ["--store", str(db), "causal", "do", "--phenotype", PH, "--gene", G1, "--variant", V1, "--data", str(data), "--write-back"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "back-door" in r.output and "indirect" in r.output
+    assert CliRunner().invoke(app, args).exit_code == 0
+    from varkg.store import open_store
+
+    s = open_store(db)
+    t = s.query("MATCH (g:Gene)-[r:CAUSAL_FOR]->(p:Phenotype) RETURN g.id AS g, r.method AS m, r.estimate AS e").to_pandas()
+    s.close()
+    assert len(t) == 1 and t["m"].iat[0] == "sem" and abs(t["e"].iat[0] - 0.4) < 0.1
