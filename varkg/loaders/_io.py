@@ -119,14 +119,19 @@ class Table:
             )
         return None
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """``(line number, fields)``; a row with a different field count raises InputError."""
+    def rows(self, *, bad_rows: str = "error") -> Iterator[tuple[int, list[str]]]:
+        """``(line number, fields)``; a row with a different field count raises InputError
+        (``bad_rows="skip"``: it is skipped and counted in ``self.skipped``)."""
         n = len(self.columns)
+        self.skipped: list[int] = []
         for lineno, line in self._lines:
             if not line.strip():
                 continue
             fields = split_line(line, self.delimiter)
             if len(fields) != n:
+                if bad_rows == "skip":
+                    self.skipped.append(lineno)
+                    continue
                 raise InputError(
                     f"has {len(fields)} fields, expected {n} as in the header ({line[:80]!r})", path=self.path, line=lineno
                 )
