@@ -215,11 +215,14 @@ class LadybugStore:
         fetch = [*cols, PROVENANCE_PROPERTY]
         keys = pa.table({"c0": t.column(key)})
         ret = ", ".join([f"n.{key} AS k"] + [f"n.{c} AS {c}" for c in fetch])
-        existing = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN {ret}", keys))
+        if self._count(f"MATCH (n:{node_type}) RETURN count(n)") == 0:
+            existing = pa.table({})
+        else:
+            existing = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN {ret}", keys))
         is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool) if existing.num_rows else np.ones(t.num_rows, dtype=bool)
         new = t.filter(pa.array(is_new))
         if dataset is not None:
-            prov = pa.array([[dataset]] * new.num_rows, pa.list_(pa.string()))
+            prov = _repeat_list(dataset, new.num_rows)
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
         old = t.filter(pa.array(~is_new))
         changed_tbl = None
@@ -242,7 +245,8 @@ class LadybugStore:
             old = old.drop_columns([c for c in old.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
             unchanged = int((~changed).sum())
             changed_tbl = old.filter(pa.array(changed))
-        with self._write_tx(node_type):
+        n_stmts = int(new.num_rows > 0) + int(changed_tbl is not None and changed_tbl.num_rows > 0)
+        with self._write_tx(node_type, statements=n_stmts):
             if new.num_rows:
                 self._copy_nodes(node_type, new)
             if changed_tbl is not None and changed_tbl.num_rows:
@@ -265,16 +269,33 @@ class LadybugStore:
         self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) SET {sets}", upd)
 
     @contextlib.contextmanager
-    def _write_tx(self, what: str) -> Iterator[None]:
+    def _write_tx(self, what: str, *, statements: int = 2) -> Iterator[None]:
+        """One transaction around a write. A single statement is atomic on its own (auto-commit),
+        and Ladybug's COPY is markedly slower inside a manual transaction, so one statement outside
+        an enclosing transaction runs without one."""
+        ctx = self.transaction() if statements > 1 or self._tx_depth else contextlib.nullcontext()
         try:
-            with self.transaction():
+            with ctx:
                 yield
         except VarkgError as exc:
             raise StoreError(f"writing {what} failed and was rolled back: {exc}") from None
 
+    def _count(self, cypher: str) -> int:
+        return int(self._arrow(self._run(cypher)).column(0)[0].as_py())
+
     def _existing_keys(self, node_type: str, keys: pa.Array) -> pa.Array:
+        """The subset of ``keys`` that are nodes of ``node_type``. A primary-key lookup per key
+        (``LOAD FROM ... MATCH``) when the batch is small relative to the table, otherwise one
+        columnar scan of all keys (cheaper for bulk loads)."""
         key = self.schema.node(node_type).key
-        k = pa.table({"c0": pc.unique(keys)})
+        uniq = pc.unique(keys)
+        total = self._count(f"MATCH (n:{node_type}) RETURN count(n)")
+        if total == 0:
+            return pa.array([], pa.string())
+        if len(uniq) * 4 > total:
+            allk = self._arrow(self._run(f"MATCH (n:{node_type}) RETURN n.{key} AS k")).column("k")
+            return uniq.filter(pc.is_in(uniq, value_set=allk))
+        k = pa.table({"c0": uniq})
         res = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN c0 AS k", k))
         return res.column("k").combine_chunks() if res.num_rows else pa.array([], pa.string())
 
@@ -323,12 +344,15 @@ class LadybugStore:
         ret = ", ".join(
             ["c0 AS src", "c1 AS dst"] + [f"r.{k} AS {k}" for k in spec.key] + [f"r.{c} AS {c}" for c in [*props, PROVENANCE_PROPERTY]]
         )
-        existing = self._arrow(
-            self._scan(
-                f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} {{{dst_key}: c1}}) RETURN {ret}",
-                pairs,
+        if self._count(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) RETURN count(r)") == 0:
+            existing = pa.table({})
+        else:
+            existing = self._arrow(
+                self._scan(
+                    f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} {{{dst_key}: c1}}) RETURN {ret}",
+                    pairs,
+                )
             )
-        )
         row = pa.array(np.arange(t.num_rows))
         tagged = t.select(ident).append_column("__row", row)
         if existing.num_rows:
@@ -341,7 +365,7 @@ class LadybugStore:
             is_new = np.ones(t.num_rows, dtype=bool)
         new = t.filter(pa.array(is_new))
         if dataset is not None:
-            prov = pa.array([[dataset]] * new.num_rows, pa.list_(pa.string()))
+            prov = _repeat_list(dataset, new.num_rows)
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
         changed_tbl = None
         unchanged = 0
@@ -363,7 +387,8 @@ class LadybugStore:
             old = old.drop_columns([c for c in old.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
             unchanged = int((~changed).sum())
             changed_tbl = old.filter(pa.array(changed))
-        with self._write_tx(edge_type):
+        n_stmts = int(new.num_rows > 0) + int(changed_tbl is not None and changed_tbl.num_rows > 0)
+        with self._write_tx(edge_type, statements=n_stmts):
             if new.num_rows:
                 cols = [c for c in new.column_names if c not in ("src", "dst")]
                 ordered = new.select(["src", "dst", *cols])
@@ -478,6 +503,12 @@ class LadybugStore:
                 q = f"MATCH (:{s})-[r:{e.name}]->(:{d}) RETURN count(r) AS n"
                 out[f"{s}-{e.name}->{d}"] = int(self._arrow(self._run(q)).column("n")[0].as_py())
         return out
+
+
+def _repeat_list(value: str, n: int) -> pa.Array:
+    """``[[value]] * n`` as an Arrow list array, without a Python loop."""
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(np.full(n, value, dtype=object), pa.string()))
 
 
 def _json(obj: Any) -> str:
