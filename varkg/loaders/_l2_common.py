@@ -37,6 +37,7 @@ from varkg.typing import normalise_chrom
 BATCH_ROWS = 50_000
 _ENSG = re.compile(r"ENS[A-Z]*G\d{6,}")
 _ENSP = re.compile(r"ENS[A-Z]*P\d{6,}")
+_TAXON = re.compile(r"^\d+\.")  # STRING's "9606." prefix
 
 
 def batches(table: pa.Table, size: int = BATCH_ROWS) -> Iterator[pa.Table]:
@@ -141,7 +142,12 @@ class GeneMapper:
                 break
         cols = [c.strip().lstrip("#") for c in header.split("\t")]
         low = [c.lower() for c in cols]
-        if {"entrez_id", "symbol", "ensembl_gene"} <= set(low):
+        name = path.name.lower()
+        if header.startswith("ID   "):
+            self._add_uniprot_dat(path)
+        elif name.endswith((".gtf", ".gtf.gz", ".gff3", ".gff3.gz")):
+            self._add_gtf(path)
+        elif {"entrez_id", "symbol", "ensembl_gene"} <= set(low):
             self._add_gene_info(path, lines, low)
         elif "string_protein_id" in low or (len(low) == 3 and low[1] == "alias"):
             self._add_string_aliases(path, lines, low)
@@ -227,6 +233,45 @@ class GeneMapper:
                         if _ENSP.fullmatch(p):
                             self._set(self.by_alias, p, genes[0])
 
+    def _add_uniprot_dat(self, path: Path) -> None:
+        # UniProt flat file: AC lines and "DR   Ensembl; ENST..; ENSP..; ENSG.." cross-references
+        accs: list[str] = []
+        for _, line in iter_lines(path):
+            if line.startswith("AC   "):
+                accs.extend(a.strip() for a in line[5:].split(";") if a.strip())
+            elif line.startswith("DR   Ensembl;"):
+                ids = [x.strip().rstrip(".").split(" ")[0] for x in line[5:].split(";")[1:]]
+                genes = [strip_version(x) for x in ids if _ENSG.fullmatch(strip_version(x))]
+                if genes:
+                    for x in ids:
+                        if _ENSP.fullmatch(strip_version(x)):
+                            self._set(self.by_alias, strip_version(x), genes[0])
+                    for a in accs:
+                        self._set(self.by_alias, a, genes[0])
+            elif line.startswith("//"):
+                accs = []
+
+    def _add_gtf(self, path: Path) -> None:
+        # GENCODE/Ensembl GTF: protein_id -> gene_id on CDS lines, gene_name -> gene_id
+        pid = re.compile(r'protein_id "([^"]+)"')
+        gidre = re.compile(r'gene_id "([^"]+)"')
+        gname = re.compile(r'gene_name "([^"]+)"')
+        for _, line in iter_lines(path):
+            if line.startswith("#"):
+                continue
+            g = gidre.search(line)
+            if not g:
+                continue
+            gid = strip_version(g.group(1))
+            p = pid.search(line)
+            if p:
+                self._set(self.by_alias, strip_version(p.group(1)), gid)
+            n = gname.search(line)
+            if n and n.group(1) not in self.by_symbol:
+                self.by_symbol[n.group(1)] = gid
+                self.by_symbol_upper.setdefault(n.group(1).upper(), gid)
+                self.symbol_of.setdefault(gid, n.group(1))
+
     def _add_pairs(self, path: Path, lines: Iterator[tuple[int, str]]) -> None:
         for lineno, line in lines:
             f = line.split("\t")
@@ -244,7 +289,7 @@ class GeneMapper:
         if gid is None and kind in ("entrez", "any"):
             gid = self.by_entrez.get(n.removeprefix("NCBIGene:").removeprefix("EntrezGene:"))
         if gid is None and kind == "any":
-            bare = n.split(":", 1)[-1] if n.startswith(("uniprotkb:", "ENSEMBL:", "9606.", "Ensembl:")) else n
+            bare = _TAXON.sub("", n.split(":", 1)[-1] if n.startswith(("uniprotkb:", "ENSEMBL:", "Ensembl:")) else n)
             gid = self.by_alias.get(n) or self.by_alias.get(bare) or self.by_alias.get(strip_version(bare))
             if gid is None and _ENSG.fullmatch(strip_version(bare)):
                 gid = strip_version(bare)
