@@ -20,7 +20,7 @@ from rich.table import Table
 from varkg.errors import VarkgError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 app = typer.Typer(
     name="varkg",
