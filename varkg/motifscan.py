@@ -268,8 +268,14 @@ class MotifScanner:
 
     def pvalues(self, motif: np.ndarray, score: np.ndarray) -> np.ndarray:
         """Upper-tail p-values of ``score`` (bits) for motif indices ``motif`` (after a scan)."""
+        if self._prepared_for is None:
+            if self._fixed_bg is None:
+                raise InputError("p-values need a background: scan first or give background=")
+            self._prepare(self._fixed_bg)
         motif = np.asarray(motif, np.int64)
-        t = np.rint(np.asarray(score, np.float64) / self.resolution).astype(np.int64) - self._tail_min[motif]
+        # each column score was rounded to the grid: allow the full rounding slack (conservative)
+        slack = 0.5 * self.lengths[motif]
+        t = np.ceil(np.asarray(score, np.float64) / self.resolution - slack - 1e-9).astype(np.int64) - self._tail_min[motif]
         t = np.clip(t, 0, self._tail_size[motif] - 1)
         return self._tail_flat[self._tail_base[motif] + t]
 
