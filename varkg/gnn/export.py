@@ -178,13 +178,16 @@ def build_hetero(
 
 
 def graph_release(store: GraphStore) -> str:
-    """The id of the store's newest ``Release`` node, else a content id of schema hash and counts."""
+    """The id of the store's newest ``Release`` node, else a content id of the schema hash and the
+    biological node/edge counts (provenance nodes such as PredictionRun are left out, so writing
+    predictions back does not change the release they were computed on)."""
     from varkg.loaders.run import latest_release
 
     rid = latest_release(store)
     if rid:
         return rid
-    counts = store.counts()
+    prov = {n.name for n in store.schema.nodes.values() if n.provenance}
+    counts = {k: v for k, v in store.counts().items() if k.split("-")[0] not in prov and k not in prov}
     digest = hashlib.sha256((store.schema.hash + json.dumps(counts, sort_keys=True)).encode()).hexdigest()
     return f"unreleased:{digest[:16]}"
 
