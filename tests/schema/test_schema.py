@@ -60,6 +60,7 @@ def test_hash_is_stable_and_content_sensitive():
         (lambda r: r["nodes"]["Gene"].update(key="nope"), "key 'nope'"),
         (lambda r: r["edges"]["EQTL_OF"].update(key=["slope"]), "must be a required string"),
         (lambda r: r["nodes"]["Gene"].update(colour="red"), "unknown keys"),
+        (lambda r: r["nodes"]["Gene"]["properties"].update(end={"kind": "int"}), "'end' is reserved"),
     ],
 )
 def test_invalid_schema_is_refused(mutate, expected):

@@ -128,6 +128,16 @@ def test_failed_batch_leaves_graph_unchanged(any_store):
     assert r.skipped == 1
 
 
+def test_partial_rows_update_but_cannot_create(any_store):
+    v = pa.table({"id": ["GRCh38:20:100:A:G"], "assembly": ["GRCh38"], "chrom": ["20"], "pos": [100], "ref": ["A"], "alt": ["G"]})
+    any_store.upsert_nodes("Variant", v)
+    any_store.upsert_nodes("Variant", pa.table({"id": ["GRCh38:20:100:A:G"], "pip": [0.9]}))
+    with pytest.raises(ValidationError, match=r"Variant.assembly.present: required to create new nodes.*GRCh38:20:200:C:T"):
+        any_store.upsert_nodes("Variant", pa.table({"id": ["GRCh38:20:100:A:G", "GRCh38:20:200:C:T"], "pip": [0.5, 0.1]}))
+    assert any_store.counts()["Variant"] == 1
+    assert any_store.export_nodes("Variant", properties=["pip"]).column("pip").to_pylist() == [0.9]
+
+
 def test_read_only_queries_refuse_writes(any_store):
     with pytest.raises(ReadOnlyError, match="CREATE"):
         any_store.query("CREATE (g:Gene {id: 'x'})")

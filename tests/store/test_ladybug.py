@@ -70,3 +70,35 @@ def test_large_upsert_roundtrip(ladybug_store):
     t2 = t.set_column(3, "pos", pa.array([i + (i % 2) for i in range(n)]))
     r = ladybug_store.upsert_nodes("Variant", t2, dataset="d")
     assert (r.inserted, r.updated, r.unchanged) == (0, n // 2, n // 2)
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+_rows = st.lists(
+    st.tuples(
+        st.text(alphabet="ACGT", min_size=1, max_size=6),
+        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)),
+        st.one_of(st.none(), st.lists(st.text(max_size=3), max_size=3)),
+    ),
+    max_size=30,
+    unique_by=lambda r: r[0],
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_rows)
+def test_upsert_twice_changes_nothing(ladybug_store, rows):
+    """Invariant: for any table, a second upsert of the same rows inserts and updates nothing."""
+    t = pa.table(
+        {
+            "id": [f"P:{r[0]}" for r in rows],
+            "name": [r[0] for r in rows],
+            "xrefs": pa.array([r[2] for r in rows], pa.list_(pa.string())),
+        }
+    )
+    first = ladybug_store.upsert_nodes("Phenotype", t, dataset="h")
+    second = ladybug_store.upsert_nodes("Phenotype", t, dataset="h")
+    assert second.inserted == 0 and second.updated == 0
+    assert second.unchanged == len(rows)
+    assert first.inserted + first.updated + first.unchanged == len(rows)

@@ -25,6 +25,8 @@ SCHEMA_PATH = Path(__file__).with_name("graph.yaml")
 PROPERTY_KINDS: frozenset[str] = frozenset(get_args(PropertyKind))
 PROVENANCE_PROPERTY = "datasets"
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Words that cannot be bare property names in one of the dialects (Ladybug's parser rejects `n.end`).
+RESERVED_PROPERTY_NAMES = frozenset({"end", "src", "dst"})
 _PROP_KEYS = {"kind", "required", "description", "unit", "index", "dim"}
 _NODE_KEYS = {"description", "key", "caption", "color", "properties", "provenance"}
 _EDGE_KEYS = {"description", "endpoints", "key", "properties"}
@@ -120,6 +122,9 @@ class Schema:
 def _parse_property(owner: str, name: str, raw: Any, errors: list[str]) -> Property | None:
     if not _IDENT.match(name):
         errors.append(f"{owner}.{name}: property name must match {_IDENT.pattern}")
+        return None
+    if name.lower() in RESERVED_PROPERTY_NAMES:
+        errors.append(f"{owner}.{name}: {name!r} is reserved (Cypher keyword in Ladybug or an edge endpoint column); choose another name")
         return None
     if not isinstance(raw, dict):
         errors.append(f"{owner}.{name}: expected a mapping, got {raw!r}")

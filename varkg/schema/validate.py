@@ -206,3 +206,25 @@ def validate_edges(
     if failures and mode == "strict":
         raise ValidationError(edge_type, [str(f) for f in failures])
     return out, failures
+
+
+def check_new_nodes_complete(new: pa.Table, node_type: str, *, schema: Schema | None = None) -> None:
+    """Raise if rows that would create nodes lack a required property.
+
+    A partial table may update existing nodes (only its columns are set), but a new node needs
+    every required property (e.g. a Variant's assembly, chrom, pos, ref and alt).
+    """
+    if new.num_rows == 0:
+        return
+    schema = schema or load_schema()
+    spec = schema.node(node_type)
+    absent = [p.name for p in spec.properties.values() if p.required and p.name not in new.column_names]
+    if absent:
+        keys = new.column(spec.key).to_pylist()[:_MAX_ROWS_SHOWN]
+        raise ValidationError(
+            node_type,
+            [
+                f"{node_type}.{name}.present: required to create new nodes; {new.num_rows} row(s) are not in the graph yet, e.g. {keys}"
+                for name in absent
+            ],
+        )

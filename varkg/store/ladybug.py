@@ -38,7 +38,7 @@ from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import ladybug_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type, ladybug_type
-from varkg.schema.validate import validate_edges, validate_nodes
+from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store._diff import append_value, contains_value, rows_differ
 from varkg.store.base import UpsertResult
 from varkg.store.cypher_guard import assert_read_only
@@ -221,6 +221,7 @@ class LadybugStore:
             existing = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN {ret}", keys))
         is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool) if existing.num_rows else np.ones(t.num_rows, dtype=bool)
         new = t.filter(pa.array(is_new))
+        check_new_nodes_complete(new, node_type, schema=self.schema)
         if dataset is not None:
             prov = _repeat_list(dataset, new.num_rows)
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)

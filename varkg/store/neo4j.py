@@ -31,7 +31,7 @@ from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import neo4j_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type
-from varkg.schema.validate import validate_edges, validate_nodes
+from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
 from varkg.store.base import UpsertResult
 from varkg.store.cypher_guard import assert_read_only
@@ -154,7 +154,9 @@ class Neo4jStore:
         keys = t.column(spec.key).to_pylist()
         existing = self._existing(node_type, keys, [c for c in t.column_names] + [PROVENANCE_PROPERTY])
         found = set(existing.column("k").to_pylist()) if existing.num_rows else set()
-        inserted = sum(1 for k in keys if k not in found)
+        is_new = [k not in found for k in keys]
+        inserted = sum(is_new)
+        check_new_nodes_complete(t.filter(pa.array(is_new)), node_type, schema=self.schema)
         st = cy.upsert_nodes(self.schema, node_type, t.column_names)
         rows = _rows(t)
 
