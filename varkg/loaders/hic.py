@@ -17,7 +17,8 @@ What is computed (cis contacts only, pixels streamed in chunks, memory bounded b
   neighbour) with prominence ``min(max left, max right) - value >= boundary_strength``, the
   maxima taken over ``w`` bins either side; TADs are the spans between consecutive
   boundaries (the first from the chromosome start, the last to its end), ``kind = "TAD"``,
-  ``insulation`` = the prominence of the left boundary (NaN for the first).
+  ``insulation`` = the prominence of the left boundary (NaN for the first); spans of a single
+  bin are not TADs (and would share the bin's key).
 
 Frames: ChromatinRegion bins (``kind="bin"``, ``resolution``, ``insulation``, ``contact_degree`` =
 sum of balanced cis contacts) and TADs; CONTACTS bin1 -> bin2 (bin1 < bin2) with ``count``,
@@ -324,7 +325,7 @@ class HicLoader(Loader):
             edges = [cs, *bpos, ce]
             strengths = [float("nan"), *bstr]
             for a, b, st in zip(edges[:-1], edges[1:], strengths):
-                if b <= a:
+                if b - a <= res:  # a one-bin "TAD" would share the bin's key
                     continue
                 rows["id"].append(f"{assembly}:{chrom}:{a}-{b}")
                 rows["chrom"].append(chrom)
