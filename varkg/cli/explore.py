@@ -1,0 +1,42 @@
+"""``varkg explore``: serve the local graph explorer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("explore")
+    def explore(
+        port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+        open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")] = False,
+    ) -> None:
+        """Serve a read-only graph explorer on http://127.0.0.1:PORT: search a gene, variant or
+        phenotype, see its neighbourhood, click a node to expand it and read its properties
+        (predictions, causal evidence). Stop with Ctrl-C.
+
+        Example: varkg --store demo.db explore --port 8765
+        """
+        from varkg.cli.main import console, open_cli_store, run_cli
+        from varkg.explore.server import serve
+
+        def go() -> None:
+            store = open_cli_store(read_only=True)
+            srv = serve(store, port=port)
+            url = f"http://127.0.0.1:{srv.server_address[1]}/"
+            console.print(f"varkg explore on [bold]{url}[/] (read-only; Ctrl-C to stop)")
+            if open_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+            try:
+                srv.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                srv.server_close()
+                store.close()
+
+        run_cli(go)
