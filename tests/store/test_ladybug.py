@@ -102,3 +102,21 @@ def test_upsert_twice_changes_nothing(ladybug_store, rows):
     assert second.inserted == 0 and second.updated == 0
     assert second.unchanged == len(rows)
     assert first.inserted + first.updated + first.unchanged == len(rows)
+
+
+def test_small_batches_into_a_large_table_use_key_lookups(ladybug_store):
+    """Both lookup strategies (columnar scan for bulk batches, key lookups for small ones) agree."""
+    n = 200
+    genes = pa.table({"id": [f"G{i:04d}" for i in range(n)], "symbol": [f"S{i}" for i in range(n)]})
+    ladybug_store.upsert_nodes("Gene", genes, dataset="d1")
+    edges = pa.table({"src": genes.column("id").slice(0, n - 1), "dst": genes.column("id").slice(1, n - 1), "type": ["ppi"] * (n - 1), "source": ["S"] * (n - 1), "score": [0.5] * (n - 1)})
+    ladybug_store.upsert_edges("INTERACTS", edges, src_type="Gene", dst_type="Gene", dataset="d1")
+    small = pa.table({"id": ["G0001", "G0002", "G9999"], "symbol": ["S1", "changed", "new"]})
+    r = ladybug_store.upsert_nodes("Gene", small, dataset="d1")
+    assert (r.inserted, r.updated, r.unchanged) == (1, 1, 1)
+    e_small = edges.slice(0, 3).set_column(4, "score", pa.array([0.5, 0.9, 0.5]))
+    r = ladybug_store.upsert_edges("INTERACTS", e_small, src_type="Gene", dst_type="Gene", dataset="d2")
+    assert (r.inserted, r.updated, r.unchanged) == (0, 3, 0)  # all three gain dataset d2
+    r = ladybug_store.upsert_edges("INTERACTS", e_small, src_type="Gene", dst_type="Gene", dataset="d2")
+    assert (r.inserted, r.updated, r.unchanged) == (0, 0, 3)
+    assert ladybug_store.counts()["Gene-INTERACTS->Gene"] == n - 1

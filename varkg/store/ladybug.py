@@ -215,8 +215,13 @@ class LadybugStore:
         fetch = [*cols, PROVENANCE_PROPERTY]
         keys = pa.table({"c0": t.column(key)})
         ret = ", ".join([f"n.{key} AS k"] + [f"n.{c} AS {c}" for c in fetch])
-        if self._count(f"MATCH (n:{node_type}) RETURN count(n)") == 0:
+        total = self._count(f"MATCH (n:{node_type}) RETURN count(n)")
+        if total == 0:
             existing = pa.table({})
+        elif t.num_rows * 4 > total:
+            # bulk batch: one columnar scan of the table beats a key lookup per row
+            existing = self._arrow(self._run(f"MATCH (n:{node_type}) RETURN {ret}"))
+            existing = existing.filter(pc.is_in(existing.column("k"), value_set=t.column(key)))
         else:
             existing = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN {ret}", keys))
         is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool) if existing.num_rows else np.ones(t.num_rows, dtype=bool)
@@ -341,13 +346,16 @@ class LadybugStore:
         dst_key = self.schema.node(dst_type).key
         ident = ["src", "dst", *spec.key]
         props = [c for c in t.column_names if c not in ident and c != PROVENANCE_PROPERTY]
-        pairs = pa.table({"c0": t.column("src"), "c1": t.column("dst")}).group_by(["c0", "c1"]).aggregate([])
-        ret = ", ".join(
-            ["c0 AS src", "c1 AS dst"] + [f"r.{k} AS {k}" for k in spec.key] + [f"r.{c} AS {c}" for c in [*props, PROVENANCE_PROPERTY]]
-        )
-        if self._count(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) RETURN count(r)") == 0:
+        rprops = [f"r.{k} AS {k}" for k in spec.key] + [f"r.{c} AS {c}" for c in [*props, PROVENANCE_PROPERTY]]
+        total = self._count(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) RETURN count(r)")
+        if total == 0:
             existing = pa.table({})
+        elif t.num_rows * 4 > total:
+            ret = ", ".join([f"a.{src_key} AS src", f"b.{dst_key} AS dst", *rprops])
+            existing = self._arrow(self._run(f"MATCH (a:{src_type})-[r:{edge_type}]->(b:{dst_type}) RETURN {ret}"))
         else:
+            pairs = pa.table({"c0": t.column("src"), "c1": t.column("dst")}).group_by(["c0", "c1"]).aggregate([])
+            ret = ", ".join(["c0 AS src", "c1 AS dst", *rprops])
             existing = self._arrow(
                 self._scan(
                     f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} {{{dst_key}: c1}}) RETURN {ret}",
