@@ -333,7 +333,7 @@ def load(
             if not list_:
                 console.print("usage: varkg load NAME FILES... [--assembly A] [--option k=v]")
             return
-        if not paths:
+        if not paths and not getattr(get_loader(name), "accepts_no_paths", False):
             raise VarkgError(f"give the input files for loader {name!r}")
         from varkg.loaders.run import load as run_load
 
@@ -346,7 +346,7 @@ def load(
         rep = run_load(
             store,
             name,
-            paths,
+            paths or [],
             assembly=assembly,
             options=parse_params(option),
             dataset_name=dataset,
