@@ -12,9 +12,8 @@ from varkg.cypher import library
 from varkg.errors import VarkgError
 
 
-def edges(store, rel, src, dst, props=()):
-    t = store.export_edges(rel, src_type=src, dst_type=dst) if not props else store.export_edges(rel, src_type=src, dst_type=dst)
-    return t.to_pylist()
+def edges(store, rel, src, dst):
+    return store.export_edges(rel, src_type=src, dst_type=dst).to_pylist()
 
 
 def rows(store, name, **params):

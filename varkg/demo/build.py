@@ -9,7 +9,6 @@ Coordinates: GRCh38; BED intervals are 0-based half-open, VCF positions 1-based.
 
 from __future__ import annotations
 
-import gzip
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
