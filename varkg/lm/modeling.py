@@ -70,6 +70,10 @@ class VarkgDnaConfig(PretrainedConfig):
         pad_token_id: id of ``[PAD]`` (0 in varkg tokenizers).
         mask_token_id: id of ``[MASK]`` (4 in varkg tokenizers).
         tie_word_embeddings: share the input embedding with the masked-LM decoder.
+        conv_kernel_size: width (tokens) of a residual 1-D convolution over the token embeddings
+            (0 disables it). ALiBi biases depend only on |i - j|, so attention alone cannot tell
+            left from right neighbours; the convolution gives each token an ordered view of its
+            neighbourhood (as GPN's convolutions do), which per-base DNA models need.
     """
 
     model_type = MODEL_TYPE
@@ -91,6 +95,7 @@ class VarkgDnaConfig(PretrainedConfig):
         pad_token_id: int = 0,
         mask_token_id: int = 4,
         tie_word_embeddings: bool = True,
+        conv_kernel_size: int = 9,
         **kwargs: Any,
     ) -> None:
         if hidden_size % num_attention_heads:
@@ -113,6 +118,9 @@ class VarkgDnaConfig(PretrainedConfig):
         self.classifier_pooling = classifier_pooling
         self.classifier_dropout = classifier_dropout
         self.mask_token_id = mask_token_id
+        if conv_kernel_size < 0 or (conv_kernel_size and conv_kernel_size % 2 == 0):
+            raise ModelError(f"'conv_kernel_size' (got {conv_kernel_size}) must be 0 or an odd positive number")
+        self.conv_kernel_size = conv_kernel_size
         super().__init__(pad_token_id=pad_token_id, tie_word_embeddings=tie_word_embeddings, **kwargs)
 
     @classmethod
@@ -203,10 +211,19 @@ class _Embeddings(nn.Module):
     def __init__(self, config: VarkgDnaConfig) -> None:
         super().__init__()
         self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        k = config.conv_kernel_size
+        self.conv = nn.Conv1d(config.hidden_size, config.hidden_size, k, padding=k // 2) if k else None
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.word_embeddings(input_ids)
+
+    def mix(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Residual convolution over real tokens (padding zeroed first); ``x`` is ``(batch, tokens, hidden)``."""
+        if self.conv is None:
+            return x
+        x = x * mask[:, -x.shape[1] :, None].to(x.dtype)
+        return x + F.gelu(self.conv(x.transpose(1, 2)).transpose(1, 2))
 
 
 class VarkgDnaPreTrainedModel(PreTrainedModel):
@@ -272,7 +289,6 @@ class VarkgDnaModel(VarkgDnaPreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ModelError("give exactly one of 'input_ids' and 'inputs_embeds'")
         x = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
-        x = self.embeddings.dropout(x)
         b, t, _ = x.shape
         first = _prefix_kv(past_key_values, 0)
         prefix_len = 0 if first is None else first[0].shape[2]
@@ -282,6 +298,7 @@ class VarkgDnaModel(VarkgDnaPreTrainedModel):
             attention_mask = torch.cat(
                 [torch.ones(b, prefix_len, dtype=attention_mask.dtype, device=x.device), attention_mask], dim=1
             )
+        x = self.embeddings.dropout(self.embeddings.mix(x, attention_mask))
         bias = self._bias(attention_mask, t, prefix_len, x.dtype)
         hidden: list[torch.Tensor] = []
         for i, layer in enumerate(self.layers):

@@ -195,12 +195,12 @@ def mask_tokens(
 
 def n_token_ids(tokenizer: Any) -> list[int]:
     """Ids of tokens made only of N (never prediction targets)."""
-    return [i for t, i in tokenizer.get_vocab().items() if t and set(t) == {"N"}]
+    return sorted(i for t, i in tokenizer.get_vocab().items() if t and set(t) == {"N"})
 
 
 def base_token_ids(tokenizer: Any) -> list[int]:
     """Ids of ordinary tokens (A/C/G/T only), used for random replacement."""
-    return [i for t, i in tokenizer.get_vocab().items() if t and set(t) <= set("ACGT")]
+    return sorted(i for t, i in tokenizer.get_vocab().items() if t and set(t) <= set("ACGT"))
 
 
 def encode(tokenizer: Any, seqs: Sequence[str], *, max_tokens: int | None = None) -> dict[str, Any]:

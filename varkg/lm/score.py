@@ -355,19 +355,3 @@ def read_variants_table(path: str | Path) -> list[Variant]:
     return out
 
 
-def scores_table(
-    variants: Sequence[Variant], scores: Sequence[VariantScore], *, assembly: Assembly, model_id: str
-) -> Any:
-    """A pyarrow table ``id, lm_llr, lm_llr_method, lm_model_id, lm_scored_at`` for write-back."""
-    import pyarrow as pa
-
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return pa.table(
-        {
-            "id": [v.key(assembly) for v in variants],
-            "lm_llr": pa.array([s.llr for s in scores], pa.float64()),
-            "lm_llr_method": [s.method for s in scores],
-            "lm_model_id": [model_id] * len(variants),
-            "lm_scored_at": [now] * len(variants),
-        }
-    )

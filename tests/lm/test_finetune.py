@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from varkg.errors import ModelError
+from varkg.lm.data import LabelledSequences
+from varkg.lm.finetune import FinetuneConfig, classification_metrics, finetune
+from varkg.lm.tokenizer import single_nucleotide_tokenizer
+
+
+def _split(rng: np.random.Generator, n: int, name: str) -> LabelledSequences:
+    """Label 1 iff the sequence contains TATA (planted), else random background without it."""
+    seqs, labels = [], []
+    for i in range(n):
+        s = "".join(rng.choice(list("ACG"), size=24))
+        y = i % 2
+        if y:
+            at = int(rng.integers(0, 20))
+            s = s[:at] + "TATA" + s[at + 4 :]
+        seqs.append(s)
+        labels.append(y)
+    return LabelledSequences(seqs, np.array(labels), name)
+
+
+@pytest.mark.parametrize("method", ["full", "lora", "prefix", "prompt"])
+def test_methods_train_and_report_metrics(tmp_path, mlm, method):
+    tok = single_nucleotide_tokenizer()
+    mlm(seed=0).save_pretrained(str(tmp_path / "base"))
+    tok.save_pretrained(str(tmp_path / "base"))
+    rng = np.random.default_rng(0)
+    train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
+    cfg = FinetuneConfig(method=method, epochs=6 if method == "full" else 2, lr=3e-3, batch_size=32, seed=0,
+                         pooling="mean" if method != "prefix" else "cls")
+    res = finetune(tmp_path / "base", tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
+    assert set(res.test) == {"mcc", "f1", "accuracy", "auroc"}
+    assert (tmp_path / "ft" / "metrics.json").exists()
+    if method == "full":
+        assert res.test["mcc"] > 0.5 and res.n_trainable == res.n_parameters
+    else:
+        assert res.n_trainable < res.n_parameters / 2
+
+
+def test_metrics_and_label_errors(tmp_path, mlm):
+    m = classification_metrics(np.array([0, 1, 1, 0]), np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7]]))
+    assert m["accuracy"] == 0.75 and m["auroc"] == 0.75 and -1 <= m["mcc"] <= 1
+    tok = single_nucleotide_tokenizer()
+    mlm().save_pretrained(str(tmp_path))
+    tok.save_pretrained(str(tmp_path))
+    train = LabelledSequences(["ACGT", "TTGA"], np.array([0, 1]), "train")
+    dev = LabelledSequences(["ACGT"], np.array([2]), "dev.csv")
+    with pytest.raises(ModelError, match=r"labels of 'dev.csv' fall outside 0..1"):
+        finetune(tmp_path, tok, train=train, dev=dev, quiet=True)

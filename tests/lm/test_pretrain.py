@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import torch
+
+from varkg.lm.pretrain import PretrainConfig, mask_tokens, pretrain
+from varkg.lm.tokenizer import single_nucleotide_tokenizer
+
+
+def _weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "model.safetensors"))
+
+
+def _cfg(**kw) -> PretrainConfig:
+    base = dict(size="tiny", window_bp=48, steps=6, batch_size=8, seed=3, save_every=3, warmup_steps=2)
+    return PretrainConfig(**(base | kw))
+
+
+def test_deterministic_and_resumable(tmp_path, fasta_file, dna):
+    fa = fasta_file(tmp_path / "ref.fa", {"chr1": "N" * 200 + dna(3000, seed=1), "chr2": dna(1500, seed=2)})
+    tok = single_nucleotide_tokenizer()
+    a = pretrain(out=tmp_path / "a", tokenizer=tok, cfg=_cfg(), fasta_paths=[fa], sequences=[dna(60, seed=9)], quiet=True)
+    b = pretrain(out=tmp_path / "b", tokenizer=tok, cfg=_cfg(), fasta_paths=[fa], sequences=[dna(60, seed=9)], quiet=True)
+    assert a.steps == 6 and (tmp_path / "a" / "loss.png").exists() and (tmp_path / "a" / "loss.csv").exists()
+    wa, wb = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    # stop after 3 steps, then resume to 6: same weights as the uninterrupted run
+    pretrain(out=tmp_path / "c", tokenizer=tok, cfg=_cfg(steps=6, max_seconds=0.0), fasta_paths=[fa],
+             sequences=[dna(60, seed=9)], quiet=True)
+    c = pretrain(out=tmp_path / "c", tokenizer=tok, cfg=_cfg(), fasta_paths=[fa], sequences=[dna(60, seed=9)], quiet=True)
+    assert c.steps == 6
+    wc = _weights(tmp_path / "c")
+    assert all(torch.equal(wa[k], wc[k]) for k in wa)
+    # another seed gives other weights
+    d = pretrain(out=tmp_path / "d", tokenizer=tok, cfg=_cfg(seed=4), fasta_paths=[fa], quiet=True)
+    wd = _weights(d.model_dir)
+    assert not all(torch.equal(wa[k], wd[k]) for k in wa)
+
+
+def test_whole_token_masking_skips_specials_and_n():
+    tok = single_nucleotide_tokenizer()
+    enc = tok(["ACGTNNNNACGTACGT", "NNNN"], padding=True, return_tensors="pt", return_special_tokens_mask=True)
+    g = torch.Generator().manual_seed(0)
+    masked, labels = mask_tokens(enc["input_ids"], special_mask=enc["special_tokens_mask"], no_target_ids=[9],
+                                 mask_token_id=4, random_token_ids=[5, 6, 7, 8], mask_prob=0.5, generator=g)
+    targets = labels != -100
+    assert targets[0].any() and not targets[1].any()
+    assert not (targets & enc["special_tokens_mask"].bool()).any()
+    assert not (targets & (enc["input_ids"] == 9)).any()
+    assert torch.equal(labels[targets], enc["input_ids"][targets])
+    assert torch.equal(masked[~targets], enc["input_ids"][~targets])
