@@ -128,6 +128,15 @@ def test_failed_batch_leaves_graph_unchanged(any_store):
     assert r.skipped == 1
 
 
+def test_edges_without_properties(any_store):
+    any_store.upsert_nodes("Gene", genes())
+    any_store.upsert_nodes("ChromatinRegion", pa.table({"id": ["GRCh38:20:0-100000"], "chrom": ["20"], "start": [0], "stop": [100000]}))
+    e = pa.table({"src": ["ENSG00000000000", "ENSG00000000001"], "dst": ["GRCh38:20:0-100000"] * 2})
+    assert any_store.upsert_edges("IN_REGION", e, src_type="Gene", dst_type="ChromatinRegion").inserted in (2, 0)
+    assert any_store.upsert_edges("IN_REGION", e, src_type="Gene", dst_type="ChromatinRegion").inserted == 0
+    assert any_store.counts()["Gene-IN_REGION->ChromatinRegion"] == 2
+
+
 def test_partial_rows_update_but_cannot_create(any_store):
     v = pa.table({"id": ["GRCh38:20:100:A:G"], "assembly": ["GRCh38"], "chrom": ["20"], "pos": [100], "ref": ["A"], "alt": ["G"]})
     any_store.upsert_nodes("Variant", v)

@@ -399,6 +399,8 @@ class LadybugStore:
         n_stmts = int(new.num_rows > 0) + int(changed_tbl is not None and changed_tbl.num_rows > 0)
         with self._write_tx(edge_type, statements=n_stmts):
             if new.num_rows:
+                if new.num_columns == 2:  # COPY needs a column list; give it the provenance column
+                    new = new.append_column(PROVENANCE_PROPERTY, pa.nulls(new.num_rows, pa.list_(pa.string())))
                 cols = [c for c in new.column_names if c not in ("src", "dst")]
                 ordered = new.select(["src", "dst", *cols])
                 opts = f" (from='{src_type}', to='{dst_type}')" if len(spec.endpoints) > 1 else ""
