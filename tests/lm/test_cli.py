@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from varkg.cli.lm import app
+
+
+def test_pretrain_score_finetune_commands(tmp_path, fasta_file, dna):
+    seq = dna(4000, seed=21)
+    fa = fasta_file(tmp_path / "ref.fa", {"chr3": seq})
+    runner = CliRunner()
+    r = runner.invoke(app, ["pretrain", "--fasta", str(fa), "--out", str(tmp_path / "lm"), "--tokenizer", "char",
+                            "--size", "tiny", "--window", "64", "--steps", "3", "--batch-size", "4", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output.strip().splitlines()[-1])["steps"] == 3
+    table = tmp_path / "v.tsv"
+    table.write_text("chrom\tpos\tref\talt\n" + f"3\t1000\t{seq[999]}\t{'A' if seq[999] != 'A' else 'C'}\n"
+                     + f"chr3\t2000\t{seq[1999]}\t{seq[1999]}TT\n")
+    r = runner.invoke(app, ["score", "--model", str(tmp_path / "lm"), "--fasta", str(fa), "--table", str(table),
+                            "--out", str(tmp_path / "s.tsv"), "--flank", "20", "--quiet"])
+    assert r.exit_code == 0, r.output
+    rows = (tmp_path / "s.tsv").read_text().splitlines()
+    assert rows[0].startswith("id\tllr") and rows[1].startswith("GRCh38:3:1000:") and rows[2].split("\t")[4] == "pll"
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("chrom\tpos\tref\talt\n" + f"3\t1000\t{'A' if seq[999] != 'A' else 'C'}\tG\n")
+    r = runner.invoke(app, ["score", "--model", str(tmp_path / "lm"), "--fasta", str(fa), "--table", str(bad), "--quiet"])
+    assert r.exit_code != 0 and "does not match the reference" in str(r.exception)
+    csv = tmp_path / "t.csv"
+    csv.write_text("sequence,label\n" + "".join(f"{dna(30, seed=i)},{i % 2}\n" for i in range(40)))
+    r = runner.invoke(app, ["finetune", "--model", str(tmp_path / "lm"), "--train", str(csv), "--dev", str(csv),
+                            "--test", str(csv), "--out", str(tmp_path / "ft"), "--epochs", "1", "--method", "lora", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert set(json.loads(r.output.strip().splitlines()[-1])["test"]) == {"mcc", "f1", "accuracy", "auroc"}
+
+
+def test_help_has_examples():
+    runner = CliRunner()
+    for cmd in ("select-vocab", "pretrain", "embed", "score", "finetune"):
+        r = runner.invoke(app, [cmd, "--help"])
+        assert r.exit_code == 0 and "Example" in r.output, cmd
