@@ -124,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             size=args.size, window_bp=window, steps=args.pretrain_steps, batch_size=args.pretrain_batch,
             seed=args.seed, max_seconds=args.pretrain_seconds, save_every=100, lr=1e-3, csv_fraction=0.5,
         )
+        import varkg.lm.modeling as modeling
+        import varkg.lm.pretrain as pretrain_mod
+
+        code = hashlib.sha256(Path(modeling.__file__).read_bytes() + Path(pretrain_mod.__file__).read_bytes()).hexdigest()
         key = json.dumps(
-            {"refs": [(Path(p).name, os.path.getsize(p)) for p in refs], "tasks": sorted(tasks),
+            {"refs": [(Path(p).name, os.path.getsize(p)) for p in refs], "tasks": sorted(tasks), "code": code,
              "cfg": cfg.__dict__, "tok": args.tokenizer, "merges": args.merges}, sort_keys=True, default=str
         )
         ckpt = args.cache / hashlib.sha256(key.encode()).hexdigest()[:16]
