@@ -23,12 +23,10 @@ import glob
 import hashlib
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 
 def published_numbers(data: Path) -> dict[str, float]:

@@ -31,7 +31,6 @@ strands.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,10 +185,10 @@ def build_jobs(
         alt_w = w[:o] + alt + w[o + len(ref) :]
         for strand in (0, 1):
             if strand == 0:
-                seq, a, b, r_al, a_al, seq_alt = w, o, o + len(ref), ref, alt, alt_w
+                seq, a, b, a_al, seq_alt = w, o, o + len(ref), alt, alt_w
             else:
                 seq, a, b = revcomp(w), L - (o + len(ref)), L - o
-                r_al, a_al, seq_alt = revcomp(ref), revcomp(alt), revcomp(alt_w)
+                a_al, seq_alt = revcomp(alt), revcomp(alt_w)
             if len(ref) == len(alt):
                 jobs.extend(_same_length_jobs(tokenizer, seq, a, b, a_al, variant=vi, strand=strand))
             else:
