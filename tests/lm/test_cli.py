@@ -26,7 +26,7 @@ def test_pretrain_score_finetune_commands(tmp_path, fasta_file, dna):
     bad = tmp_path / "bad.tsv"
     bad.write_text("chrom\tpos\tref\talt\n" + f"3\t1000\t{'A' if seq[999] != 'A' else 'C'}\tG\n")
     r = runner.invoke(app, ["score", "--model", str(tmp_path / "lm"), "--fasta", str(fa), "--table", str(bad), "--quiet"])
-    assert r.exit_code != 0 and "does not match the reference" in str(r.exception)
+    assert r.exit_code == 1 and "does not match the reference" in r.output
     csv = tmp_path / "t.csv"
     csv.write_text("sequence,label\n" + "".join(f"{dna(30, seed=i)},{i % 2}\n" for i in range(40)))
     r = runner.invoke(app, ["finetune", "--model", str(tmp_path / "lm"), "--train", str(csv), "--dev", str(csv),
@@ -40,3 +40,37 @@ def test_help_has_examples():
     for cmd in ("select-vocab", "pretrain", "embed", "score", "finetune"):
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0 and "Example" in r.output, cmd
+
+
+def test_score_and_embed_through_the_store(tmp_path, fasta_file, dna):
+    import pyarrow as pa
+
+    from varkg.cli.main import app as main_app
+    from varkg.store import open_store
+
+    seq = dna(3000, seed=4)
+    fa = fasta_file(tmp_path / "ref.fa", {"chr20": seq})
+    model_dir = tmp_path / "lm"
+    runner = CliRunner()
+    r = runner.invoke(app, ["pretrain", "--fasta", str(fa), "--out", str(model_dir), "--tokenizer", "char",
+                            "--size", "small", "--window", "48", "--steps", "1", "--batch-size", "2", "--quiet"])
+    assert r.exit_code == 0, r.output
+    db = tmp_path / "g.db"
+    st = open_store(db)
+    st.init_schema()
+    ids = [f"GRCh38:20:{p}:{seq[p - 1]}:{'A' if seq[p - 1] != 'A' else 'T'}" for p in (700, 1500)]
+    st.upsert_nodes("Variant", pa.table({
+        "id": ids, "assembly": ["GRCh38"] * 2, "chrom": ["20"] * 2, "pos": [700, 1500],
+        "ref": [i.split(":")[3] for i in ids], "alt": [i.split(":")[4] for i in ids]}), dataset="t")
+    st.close()
+    common = ["--model", str(model_dir), "--fasta", str(fa), "--from-store", "--write-store", "--quiet"]
+    r = runner.invoke(main_app, ["--store", str(db), "lm", "score", *common])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main_app, ["--store", str(db), "lm", "embed", "--node-type", "Variant", "--flank", "16", *common])
+    assert r.exit_code == 0, r.output
+    st = open_store(db, read_only=True)
+    rows = {x["id"]: x for x in st.export_nodes("Variant").to_pylist()}
+    st.close()
+    for i in ids:
+        assert isinstance(rows[i]["lm_llr"], float) and rows[i]["lm_model_id"].startswith("lm@")
+        assert len(rows[i]["seq_embedding"]) == 256

@@ -6,7 +6,9 @@ imported inside the commands, so ``varkg --help`` stays fast.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,12 +23,30 @@ Device = Annotated[str, typer.Option(help="auto (GPU when present), cpu or cuda.
 Threads = Annotated[int, typer.Option(help="CPU threads for torch (0: torch's default).")]
 
 
-def _open_store(uri: str):
-    try:
-        from varkg.store import open_store  # type: ignore[attr-defined]
-    except ImportError as exc:  # pragma: no cover - depends on the store package
-        raise typer.BadParameter(f"this varkg build has no store opener (varkg.store.open_store): {exc}") from exc
-    return open_store(uri)
+FromStore = Annotated[bool, typer.Option(help="Read the nodes from the graph store chosen by `varkg --store`.")]
+WriteStore = Annotated[bool, typer.Option(help="Write results to the graph store chosen by `varkg --store`.")]
+
+
+def _open_store(*, read_only: bool = False):
+    from varkg.cli.main import open_cli_store
+
+    return open_cli_store(read_only=read_only)
+
+
+def _guard(fn: Callable) -> Callable:
+    """Turn varkg errors into a one-line message and exit status 1 (as the other command groups do)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from varkg.errors import VarkgError
+
+        try:
+            return fn(*args, **kwargs)
+        except VarkgError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
 
 
 def _threads(n: int) -> None:
@@ -36,6 +56,7 @@ def _threads(n: int) -> None:
 
 
 @app.command("select-vocab")
+@_guard
 def select_vocab_cmd(
     fasta: Annotated[list[Path], typer.Option(help="Reference FASTA (plain, gzip or bgzip); repeatable.")],
     out: Annotated[Path, typer.Option(help="Output folder: sweep.csv, sweep.png, tokenizer/.")],
@@ -66,6 +87,7 @@ def select_vocab_cmd(
 
 
 @app.command("pretrain")
+@_guard
 def pretrain_cmd(
     out: Annotated[Path, typer.Option(help="Output checkpoint folder (resumed when it has a checkpoint).")],
     fasta: Annotated[list[Path] | None, typer.Option(help="Reference FASTA; repeatable.")] = None,
@@ -120,12 +142,14 @@ def pretrain_cmd(
 
 
 @app.command("embed")
+@_guard
 def embed_cmd(
     model: Annotated[Path, typer.Option(help="Checkpoint folder (varkg or Hugging Face masked LM).")],
     fasta: Annotated[Path, typer.Option(help="Reference FASTA of the nodes' assembly.")],
     node_type: Annotated[Literal["Gene", "RegulatoryElement", "Variant"], typer.Option(help="Which nodes to embed.")],
-    store: Annotated[str | None, typer.Option(help="Graph store to read nodes from and write embeddings to.")] = None,
-    table: Annotated[Path | None, typer.Option(help="Instead of --store: a TSV of nodes (Gene: id,chrom,tss,strand; RegulatoryElement: id,chrom,start,stop; Variant: chrom,pos,ref,alt[,id]).")] = None,
+    from_store: FromStore = False,
+    write_store: WriteStore = False,
+    table: Annotated[Path | None, typer.Option(help="Instead of --from-store: a TSV of nodes (Gene: id,chrom,tss,strand; RegulatoryElement: id,chrom,start,stop; Variant: chrom,pos,ref,alt[,id]).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write embeddings to this .npz as well.")] = None,
     pooling: Annotated[Literal["mean", "cls"], typer.Option()] = "mean",
     upstream: Annotated[int, typer.Option(help="Promoter bp upstream of the TSS (Gene).")] = 1000,
@@ -140,7 +164,7 @@ def embed_cmd(
 ) -> None:
     """Embed gene promoters, regulatory elements or variant ref/alt windows and write them to nodes.
 
-    Example: varkg lm embed --model runs/lm --fasta ref.fa.gz --node-type Gene --store graph.lbdb
+    Example: varkg --store graph.db lm embed --model runs/lm --fasta ref.fa.gz --node-type Gene --from-store --write-store
     """
     import numpy as np
 
@@ -152,7 +176,7 @@ def embed_cmd(
     _threads(threads)
     lm, tok, mid = load_masked_lm(model, device=device)  # type: ignore[arg-type]
     fa = FastaReader(fasta)
-    rows = _node_rows(node_type, store=store, table=table)
+    rows = _node_rows(node_type, from_store=from_store, table=table)
     if node_type == "Variant":
         from varkg.lm.score import Variant
 
@@ -169,8 +193,8 @@ def embed_cmd(
         vec = embed_sequences(lm, tok, seqs, batch_size=batch_size, quiet=quiet).get(pooling)
     if out is not None:
         np.savez(out, ids=np.array(ids), embeddings=vec, model_id=mid)
-    if store is not None:
-        st = _open_store(store)
+    if write_store:
+        st = _open_store()
         run = write_embeddings(st, node_type, ids, vec, model_id=mid, dataset=dataset,
                                parameters={"pooling": pooling, "flank": flank, "upstream": upstream, "downstream": downstream})
         st.close()
@@ -179,7 +203,7 @@ def embed_cmd(
         typer.echo(f"embedded {len(ids)} {node_type} nodes ({vec.shape[1]}-d), model {mid}")
 
 
-def _node_rows(node_type: str, *, store: str | None, table: Path | None) -> list[dict]:
+def _node_rows(node_type: str, *, from_store: bool, table: Path | None) -> list[dict]:
     import pyarrow.csv as pacsv
 
     need = {"Gene": ["id", "chrom", "tss", "strand"], "RegulatoryElement": ["id", "chrom", "start", "stop"],
@@ -187,12 +211,12 @@ def _node_rows(node_type: str, *, store: str | None, table: Path | None) -> list
     if table is not None:
         delim = "\t" if table.suffix in {".tsv", ".txt"} else ","
         t = pacsv.read_csv(table, parse_options=pacsv.ParseOptions(delimiter=delim))
-    elif store is not None:
-        st = _open_store(store)
+    elif from_store:
+        st = _open_store(read_only=True)
         t = st.export_nodes(node_type, properties=need + (["id"] if "id" not in need else []))
         st.close()
     else:
-        raise typer.BadParameter("give --store or --table")
+        raise typer.BadParameter("give --from-store or --table")
     missing = [c for c in need if c not in t.column_names]
     if missing:
         raise typer.BadParameter(f"{node_type} nodes lack {missing}; have {t.column_names}")
@@ -200,12 +224,14 @@ def _node_rows(node_type: str, *, store: str | None, table: Path | None) -> list
 
 
 @app.command("score")
+@_guard
 def score_cmd(
     model: Annotated[Path, typer.Option(help="Checkpoint folder (varkg or Hugging Face masked LM).")],
     fasta: Annotated[Path, typer.Option(help="Reference FASTA of the variants' assembly.")],
     vcf: Annotated[Path | None, typer.Option(help="VCF/BCF of variants (POS 1-based).")] = None,
     table: Annotated[Path | None, typer.Option(help="TSV/CSV with chrom,pos,ref,alt[,id] (pos 1-based).")] = None,
-    store: Annotated[str | None, typer.Option(help="Graph store: write lm_llr/lm_model_id to Variant nodes (and read them when no --vcf/--table).")] = None,
+    from_store: FromStore = False,
+    write_store: Annotated[bool, typer.Option(help="Write lm_llr/lm_model_id to Variant nodes of the store chosen by `varkg --store`.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write a TSV of scores here.")] = None,
     flank: Annotated[int, typer.Option(help="bp of context each side of the variant.")] = 64,
     assembly: Annotated[str, typer.Option(help="Assembly for Variant ids.")] = "GRCh38",
@@ -217,7 +243,7 @@ def score_cmd(
 ) -> None:
     """GPN-style log-likelihood ratio scores (log P(alt) - log P(ref), both strands).
 
-    Example: varkg lm score --model runs/lm --fasta ref.fa.gz --vcf calls.vcf.gz --out scores.tsv
+    Example: varkg --store graph.db lm score --model runs/lm --fasta ref.fa.gz --vcf calls.vcf.gz --write-store --out scores.tsv
     """
     from varkg.lm.data import FastaReader
     from varkg.lm.runtime import load_masked_lm
@@ -229,11 +255,11 @@ def score_cmd(
         variants = list(read_variants_vcf(vcf))
     elif table is not None:
         variants = read_variants_table(table)
-    elif store is not None:
+    elif from_store:
         variants = [Variant(str(r["chrom"]), int(r["pos"]), str(r["ref"]), str(r["alt"]), str(r["id"]))
-                    for r in _node_rows("Variant", store=store, table=None)]
+                    for r in _node_rows("Variant", from_store=True, table=None)]
     else:
-        raise typer.BadParameter("give --vcf, --table or --store")
+        raise typer.BadParameter("give --vcf, --table or --from-store")
     lm, tok, mid = load_masked_lm(model, device=device)  # type: ignore[arg-type]
     scores = score_variants(lm, tok, FastaReader(fasta), variants, flank=flank, batch_size=batch_size, quiet=quiet)
     if out is not None:
@@ -241,8 +267,8 @@ def score_cmd(
             fh.write("id\tllr\tllr_forward\tllr_reverse\tmethod\tmodel_id\n")
             for v, s in zip(variants, scores, strict=True):
                 fh.write(f"{v.key(assembly)}\t{s.llr:.6g}\t{s.llr_forward:.6g}\t{s.llr_reverse:.6g}\t{s.method}\t{mid}\n")
-    if store is not None:
-        st = _open_store(store)
+    if write_store:
+        st = _open_store()
         run = write_variant_scores(st, variants, scores, assembly=assembly, model_id=mid, dataset=dataset,
                                    parameters={"flank": flank})
         st.close()
@@ -252,6 +278,7 @@ def score_cmd(
 
 
 @app.command("finetune")
+@_guard
 def finetune_cmd(
     model: Annotated[Path, typer.Option(help="Pretrained checkpoint folder.")],
     train: Annotated[Path, typer.Option(help="Training CSV (sequence,label).")],
