@@ -31,10 +31,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a real knowledge graph from the data mirror and run the pipeline, then print a summary.
 
-        Loads GENCODE, common SNPs, ENCODE cCREs, JASPAR, HPO and gene sets with the registered
-        loaders, trains the GNN on ClinVar labels and writes predictions back, fine-maps with SuSiE,
-        cuts a release and prints counts, metrics, top findings and next commands. A second run
-        reuses everything and changes no counts.
+        Loads GENCODE, common SNPs, ENCODE cCREs, JASPAR, HPO, gene sets, the GWAS Catalog, GTEx
+        eQTLs, Complex Portal/Reactome/STRING interactions, Reactome and GO, an hg19 Hi-C map (as
+        its own hg19 region set) and UniProt texts; scores and embeds real chr2 SNPs with a small
+        DNA LM pretrained on the chr2 reference; trains the GNN on ClinVar labels and writes
+        predictions back; fine-maps pig meat pH (MSUPRP, Sscrofa11.1) with SuSiE and writes PIPs and
+        CAUSAL_FOR edges; cuts a release and prints counts, metrics, top findings and next
+        commands. A second run reuses everything and changes no counts.
 
         Example: varkg demo --data ../shared/data --store demo.db
         """
@@ -62,10 +65,9 @@ def register(app: typer.Typer) -> None:
                     for r in rows[:5]:
                         console.print("  " + ", ".join(f"{a}={b}" for a, b in r.items()), highlight=False)
             console.print(f"done in {res.seconds:.0f} s. Next:")
-            for c in (f"varkg --store {path} query --list",
-                      f"varkg --store {path} query gene_summary --param gene=PAK5",
-                      f"varkg --store {path} query variants_in_gene_regulatory_elements --param gene=SLX4IP",
-                      f"varkg --store {path} explore"):
+            from varkg.demo.pipeline import next_commands
+
+            for c in next_commands(str(path)):
                 console.print(f"  {c}", highlight=False)
 
         run_cli(go)

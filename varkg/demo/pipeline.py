@@ -43,13 +43,19 @@ def _step(result: DemoResult, log: Log | None, name: str, fn: Callable[[], tuple
         log(f"{r.name:<12} {r.status:<8} {r.seconds:6.1f} s  {r.message}")
 
 
-def _lm_step(store: Any, data: Path) -> tuple[str, str]:
-    """Language-model scores need a reference FASTA covering the graph's variants."""
-    ref_dir = data / "reference"
-    have = sorted(p.name for p in ref_dir.glob("*.fa*")) if ref_dir.is_dir() else []
-    chroms = store.query("MATCH (v:Variant) RETURN DISTINCT v.chrom AS c")["c"].to_pylist()
-    return "skipped", (f"no reference sequence for the graph's variant chromosomes {sorted(map(str, chroms))[:5]} in {ref_dir} "
-                       f"(have {', '.join(have) or 'none'}); score with `varkg lm score` once a FASTA covering them is present")
+def _lm_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoResult) -> tuple[str, str]:
+    """Real chr2 SNPs scored and embedded by a small DNA LM pretrained on the chr2 reference excerpt."""
+    from varkg.demo.lm_step import LmSettings, run_lm_step
+
+    settings = LmSettings(n_variants=60, steps=20) if quick else LmSettings()
+    return run_lm_step(store, data, work=work, settings=settings, result_metrics=result.metrics)
+
+
+def _pig_step(store: Any, data: Path, *, result: DemoResult) -> tuple[str, str]:
+    """SuSiE fine-mapping of pig meat pH (MSUPRP) with PIPs and CAUSAL_FOR written back."""
+    from varkg.demo.pig import run_pig_step
+
+    return run_pig_step(store, data, result=result)
 
 
 def _gnn_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoResult) -> tuple[str, str]:
@@ -128,6 +134,19 @@ def _findings(store: Any, result: DemoResult) -> None:
     result.metrics["library_queries"] = len(library.all_queries())
 
 
+def next_commands(store: str) -> list[str]:
+    """Commands to try on the demo graph (library query names from ``varkg query --list``)."""
+    return [
+        f"varkg --store {store} query --list",
+        f"varkg --store {store} query gene_summary --param gene=PAK5",
+        f"varkg --store {store} query variants_in_gene_regulatory_elements --param gene=SLX4IP",
+        f"varkg --store {store} query credible_set_variants --param 'trait=pig meat pH 24 h post mortem (ph_24h)'",
+        f"varkg --store {store} query model_runs",
+        f"varkg --store {store} query interaction_partners --param gene=SMAD3 --param min_score=0",
+        f"varkg --store {store} explore",
+    ]
+
+
 def run_demo(
     data: Path, store_path: Path, *, quick: bool = False, log: Log | None = print, work_dir: Path | None = None,
 ) -> DemoResult:
@@ -150,9 +169,10 @@ def run_demo(
     try:
         build = build_graph(store, data, quick=quick, work_dir=work, log=log)
         result = DemoResult(store=str(store_path), build=build)
-        _step(result, log, "lm", lambda: _lm_step(store, data))
+        _step(result, log, "lm", lambda: _lm_step(store, data, work, quick=quick, result=result))
         _step(result, log, "gnn", lambda: _gnn_step(store, data, work, quick=quick, result=result))
         _step(result, log, "causal", lambda: _causal_step(data, result))
+        _step(result, log, "pig-finemap", lambda: _pig_step(store, data, result=result))
         rel = cut_release(store)
         result.release = rel["id"]
         result.counts = {k: v for k, v in rel["counts"].items() if v}
