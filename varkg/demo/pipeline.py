@@ -173,6 +173,9 @@ def run_demo(
         _step(result, log, "gnn", lambda: _gnn_step(store, data, work, quick=quick, result=result))
         _step(result, log, "causal", lambda: _causal_step(data, result))
         _step(result, log, "pig-finemap", lambda: _pig_step(store, data, result=result))
+        if any(st.name == "hic" and st.status in ("loaded", "reused") for st in build.steps):
+            result.metrics["hic"] = ("GM12878 Hi-C is hg19 and the mirror has no GRCh38 map: loaded under assembly hg19 "
+                                     "as its own region set, not joined to the GRCh38 genes, elements or variants")
         rel = cut_release(store)
         result.release = rel["id"]
         result.counts = {k: v for k, v in rel["counts"].items() if v}
