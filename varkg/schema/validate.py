@@ -131,6 +131,11 @@ def _cast(type_name: str, table: pa.Table, targets: dict[str, pa.DataType], fail
 def _duplicate_rows(table: pa.Table, columns: list[str]) -> tuple[int, ...]:
     if table.num_rows == 0:
         return ()
+    if len(columns) == 1:
+        if len(pc.unique(table.column(columns[0]))) == table.num_rows:
+            return ()
+    elif table.select(columns).group_by(columns, use_threads=False).aggregate([]).num_rows == table.num_rows:
+        return ()  # fast path: no duplicates, no per-row bookkeeping
     idx = pa.array(range(table.num_rows), pa.int64())
     t = table.select(columns).append_column("__row", idx)
     g = t.group_by(columns, use_threads=False).aggregate([("__row", "count"), ("__row", "min")])

@@ -325,8 +325,10 @@ class LadybugStore:
         self._require_table(edge_type)
         skipped = 0
         ok = np.ones(t.num_rows, dtype=bool)
+        same_type = src_type == dst_type
+        found_both = self._existing_keys(src_type, pa.chunked_array(t.column("src").chunks + t.column("dst").chunks)) if same_type else None
         for col, ntype in (("src", src_type), ("dst", dst_type)):
-            found = self._existing_keys(ntype, t.column(col))
+            found = found_both if found_both is not None else self._existing_keys(ntype, t.column(col))
             present = np.asarray(pc.is_in(t.column(col), value_set=found).to_numpy(zero_copy_only=False), dtype=bool)
             if not present.all():
                 bad = t.column(col).filter(pa.array(~present)).unique().to_pylist()
