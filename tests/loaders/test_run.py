@@ -72,3 +72,13 @@ def test_failed_load_leaves_nothing(ladybug_store, tmp_path):
 def test_missing_file(ladybug_store, tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load(ladybug_store, "test-genes-tsv", [tmp_path / "nope.tsv"], progress=False)
+
+
+def test_batch_mode_spools_so_input_errors_leave_nothing(ladybug_store, tmp_path):
+    f = write(tmp_path, "bad.tsv", ["G1\tA\tG2", "G2\tB\tG1", "FAIL"])
+    with pytest.raises(InputError, match="bad record"):
+        load(ladybug_store, "test-genes-tsv", [f], progress=False, atomic="batch")
+    assert ladybug_store.counts()["Gene"] == 0
+    ok = write(tmp_path, "ok.tsv", ["G1\tA\tG2", "G2\tB\tG1"])
+    rep = load(ladybug_store, "test-genes-tsv", [ok], progress=False, atomic="batch")
+    assert rep.results["Gene"]["inserted"] == 2 and ladybug_store.counts()["Gene-INTERACTS->Gene"] == 2

@@ -308,6 +308,7 @@ def load(
     dataset: Annotated[Optional[str], typer.Option("--dataset", help="Dataset name (default: first file name).")] = None,
     reference: Annotated[Optional[Path], typer.Option("--reference", "-r", help="Reference FASTA for allele checks and sequence.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List registered loaders.")] = False,
+    atomic: Annotated[str, typer.Option("--atomic", help="load: one transaction for the whole load (default); batch: spool, then commit per batch (bounded memory for huge files).")] = "load",
 ) -> None:
     """Load files with a registered loader, with progress and a Dataset provenance record.
 
@@ -352,6 +353,7 @@ def load(
             dataset_name=dataset,
             reference=ref,
             progress=not state.quiet,
+            atomic=atomic,  # type: ignore[arg-type]
         )
         t = Table(title=f"loaded {rep.dataset_id} in {rep.seconds:.1f} s")
         for c in ("type", "inserted", "updated", "unchanged", "skipped"):

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -111,6 +111,7 @@ def load(
     reference: Any | None = None,
     artifacts_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    atomic: Literal["load", "batch"] = "load",
 ) -> LoadReport:
     """Load ``paths`` with the loader registered as ``loader_name`` into ``store``.
 
@@ -124,6 +125,11 @@ def load(
         reference: a reference genome object for loaders that check alleles or read sequence.
         artifacts_dir: where loaders write side tables (default: ``<store>.artifacts/``).
         progress: show a progress bar.
+        atomic: ``"load"`` (default) writes the whole load in one transaction on stores that have
+            them; ``"batch"`` spools the loader's frames to disk first (so an input error still
+            leaves nothing behind) and then commits frame by frame, which bounds memory on very large
+            loads (a whole-genome VCF). A store failure during the write phase may then leave the
+            earlier frames; re-running the same load completes it (upserts are idempotent).
 
     Returns:
         A :class:`LoadReport`.
@@ -153,7 +159,9 @@ def load(
         options=dict(options or {}),
     )
     report = LoadReport(dataset_id=dataset_id, loader=loader_name, paths=[str(p) for p in files])
-    transactional = hasattr(store, "transaction")
+    if atomic not in ("load", "batch"):
+        raise ValueError(f"atomic must be 'load' or 'batch', got {atomic!r}")
+    transactional = hasattr(store, "transaction") and atomic == "load"
     spool = None if transactional else _Spool()
     counts: Counter[str] = Counter()
     try:
