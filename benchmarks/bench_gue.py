@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", default="/work/shared/data/reference/*.fa*", help="FASTA glob")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("VARKG_CACHE", "~/.cache/varkg")).expanduser() / "bench_gue")
     ap.add_argument("--models", default="varkg,kmer-tfidf-lr")
+    ap.add_argument("--checkpoint", type=Path, help="reuse this pretrained checkpoint instead of the cached one")
     ap.add_argument("--tokenizer", choices=["char", "bpe"], default="char")
     ap.add_argument("--merges", type=int, default=500, help="BPE merges (with --tokenizer bpe)")
     ap.add_argument("--size", default="mini")
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             {"refs": [(Path(p).name, os.path.getsize(p)) for p in refs], "tasks": sorted(tasks), "code": code,
              "cfg": cfg.__dict__, "tok": args.tokenizer, "merges": args.merges}, sort_keys=True, default=str
         )
-        ckpt = args.cache / hashlib.sha256(key.encode()).hexdigest()[:16]
+        ckpt = args.checkpoint or args.cache / hashlib.sha256(key.encode()).hexdigest()[:16]
         cached = (ckpt / "pretrain_args.json").exists()
         seqs = [s for t in tasks for s in splits[t]["train"].sequences]
         if not cached:
@@ -143,9 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             info = json.loads((ckpt / "pretrain_args.json").read_text())
             pre_s, n_params, steps = info["seconds"], info["n_parameters"], info["steps_done"]
+        data_file = ckpt / "bench_pretrain_data.txt"
+        if not cached:
+            data_file.write_text(f"{len(refs)} reference FASTA + train sequences of {','.join(sorted(tasks))}")
         pre_info = {
             "pretrain_cached": cached, "pretrain_s": round(pre_s, 1), "pretrain_steps": steps,
-            "pretrain_data": f"{len(refs)} reference FASTA + train sequences of {','.join(sorted(tasks))}",
+            "pretrain_data": data_file.read_text() if data_file.exists() else "unknown",
             "params": n_params, "size": args.size, "tokenizer": args.tokenizer, "checkpoint": str(ckpt),
         }
         print(json.dumps({"name": "gue_pretrain", **pre_info}), flush=True)
