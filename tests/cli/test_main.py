@@ -90,3 +90,13 @@ def test_unreachable_neo4j_cli(monkeypatch):
 def test_unknown_loader_lists_choices(db):
     r = invoke("--store", str(db), "load", "no-such-loader", "x.txt")
     assert r.exit_code == 1 and "unknown loader 'no-such-loader'" in r.output
+
+
+def test_variant_ids_are_not_turned_into_emoji(tmp_path):
+    path = tmp_path / "g.db"
+    invoke("--store", str(path), "init")
+    s = open_store(path)
+    s.upsert_nodes("Variant", pa.table({"id": ["GRCh38:X:100:A:G"], "assembly": ["GRCh38"], "chrom": ["X"], "pos": [100], "ref": ["A"], "alt": ["G"]}))
+    s.close()
+    r = invoke("--store", str(path), "query", "MATCH (v:Variant) RETURN v.id AS id")
+    assert "GRCh38:X:100:A:G" in r.output

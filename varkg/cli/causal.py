@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Causal inference: mr, smr, coloc, finemap, do.", no_args_is_help=True)
-console = Console()
+console = Console(emoji=False)
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print less (no tables).")]
 Rename = Annotated[Optional[list[str]], typer.Option("--rename", help="Rename a column: old=new (repeatable).")]
@@ -36,7 +36,7 @@ def _guard(fn: Any) -> Any:
     try:
         return fn()
     except VarkgError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        Console(stderr=True, emoji=False).print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
 
 

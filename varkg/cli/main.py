@@ -19,8 +19,8 @@ from rich.table import Table
 
 from varkg.errors import VarkgError
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+console = Console(emoji=False)  # variant ids like GRCh38:X:... must not become emoji
+err_console = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 app = typer.Typer(
     name="varkg",
