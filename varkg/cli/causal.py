@@ -36,7 +36,7 @@ def _guard(fn: Any) -> Any:
     try:
         return fn()
     except VarkgError as exc:
-        Console(stderr=True, emoji=False).print(f"[bold red]error:[/] {exc}")
+        Console(stderr=True, emoji=False, soft_wrap=True, highlight=False).print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
 
 
