@@ -223,15 +223,36 @@ class VcfLoader(Loader):
 
         cols: dict[str, list] = {k: [] for k in ("id", "chrom", "pos", "ref", "alt", "rsid", "vtype", "af")}
         csq_rows: list[tuple[str, list[str]]] = []
-        gt_block = np.empty((batch_size, n_s), dtype=np.int8) if gt_writer else None
+        af_missing: list[int] = []  # rows whose AF comes from their genotypes
+        gts = None
+        if n_s:
+            from varkg.loaders._genotypes import AlleleBatch
+
+            gts = AlleleBatch(n_s, batch_size)
         n_in_batch = 0
 
         def flush() -> Iterator[Frame]:
-            nonlocal n_in_batch, cols, csq_rows
+            nonlocal n_in_batch, cols, csq_rows, af_missing
             if n_in_batch == 0:
                 return
-            if gt_writer is not None:
-                gt_writer.add(gt_block[:n_in_batch], cols["id"])
+            afs = np.asarray(cols["af"], dtype=np.float64)
+            if gts is not None and (gt_writer is not None or af_missing):
+                need = np.zeros(n_in_batch, dtype=bool)
+                need[af_missing] = True
+                for a, b, dos in gts.chunks():
+                    if gt_writer is not None:
+                        gt_writer.add(dos, cols["id"][a:b])
+                    rows = np.flatnonzero(need[a:b])
+                    if len(rows):
+                        d = dos[rows]
+                        called = d >= 0
+                        n_called = called.sum(axis=1)
+                        alt_count = np.where(called, d, 0).sum(axis=1, dtype=np.int64)
+                        with np.errstate(invalid="ignore", divide="ignore"):
+                            afs[a + rows] = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
+                gts.reset()
+            elif gt_writer is not None:
+                gt_writer.add(np.full((n_in_batch, n_s), -1, dtype=np.int8), cols["id"])
             node_cols: dict[str, Any] = {
                 "id": pa.array(cols["id"], pa.string()),
                 "assembly": pa.array([assembly] * n_in_batch, pa.string()),
@@ -241,7 +262,7 @@ class VcfLoader(Loader):
                 "alt": pa.array(cols["alt"], pa.string()),
                 "rsid": pa.array(cols["rsid"], pa.string()),
                 "vtype": pa.array(cols["vtype"], pa.string()),
-                "af": pa.array(np.asarray(cols["af"], dtype=np.float64), pa.float64(), from_pandas=True),
+                "af": pa.array(afs, pa.float64(), from_pandas=True),
             }
             edge_frame = None
             if csq_key is not None:
@@ -257,8 +278,11 @@ class VcfLoader(Loader):
                 yield edge_frame
             cols = {k: [] for k in cols}
             csq_rows = []
+            af_missing = []
             n_in_batch = 0
 
+        c_id, c_chrom, c_pos, c_ref, c_alt = cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]
+        c_rsid, c_vtype, c_af = cols["rsid"], cols["vtype"], cols["af"]
         i = -1
         try:
             it = iter(vcf)
@@ -303,69 +327,57 @@ class VcfLoader(Loader):
                 if failing:
                     continue
                 vid = v.ID
-                rsid = None
-                if vid and vid.startswith("rs"):
-                    rsid = vid.split(";")[0]
+                rsid = vid.split(";")[0] if vid and vid.startswith("rs") else None
                 n_alt = len(alts)
+                af_info = v.INFO.get("AF")
                 if n_alt == 1:
-                    af_info = v.INFO.get("AF")
-                    afs = [af_info if not isinstance(af_info, tuple) else af_info[0]]
+                    afs = [af_info[0] if isinstance(af_info, tuple) else af_info]
                 else:
-                    af_info = v.INFO.get("AF")
                     afs = list(af_info) if isinstance(af_info, tuple) else [None] * n_alt
-                dos = None
-                if gt_writer is not None or afs[0] is None:
-                    if n_alt == 1:
-                        gt = v.gt_types
-                        if gt is not None and len(gt):
-                            d = gt.astype(np.int8)
-                            d[gt == 3] = -1
-                            dos = [d]
-                    else:
-                        arr = v.genotype.array()[:, :-1] if n_s else None
-                        if arr is not None:
-                            miss = (arr == -1).any(axis=1)
-                            dos = []
-                            for a in range(1, n_alt + 1):
-                                d = (arr == a).sum(axis=1).astype(np.int8)
-                                d[miss] = -1
-                                dos.append(d)
+                # genotypes are read when written or when an ALT has no INFO AF (-2: not read yet, -1: none)
+                slot = -2 if gts is not None and (gt_writer is not None or None in afs) else -1
                 csq_raw = v.INFO.get(csq_key) if csq_key is not None else None
                 for ai, alt in enumerate(alts):
                     alt = alt.upper()
                     if alt in ("*", "."):
                         stats["no_alt"] += 1
                         continue
-                    pos, ref, a2 = normalise_allele(pos0, ref0, alt, refw, chrom)
+                    if len(alt) == 1 and len(ref0) == 1:
+                        pos, ref, a2, vtype = pos0, ref0, alt, "SNV"
+                    else:
+                        pos, ref, a2 = normalise_allele(pos0, ref0, alt, refw, chrom)
+                        vtype = variant_type(ref, a2)
                     key = f"{assembly}:{chrom}:{pos}:{ref}:{a2}"
                     if keys.seen(key, chrom, pos):
                         stats["duplicates"] += 1
                         continue
                     af = afs[ai]
-                    if af is None and dos is not None:
-                        d = dos[ai]
-                        called = d >= 0
-                        nc = int(called.sum())
-                        af = float(d[called].sum()) / (2 * nc) if nc else None
-                    if gt_writer is not None:
-                        if dos is not None:
-                            gt_block[n_in_batch] = dos[ai]
-                        else:
-                            gt_block[n_in_batch] = -1
-                    cols["id"].append(key)
-                    cols["chrom"].append(chrom)
-                    cols["pos"].append(pos)
-                    cols["ref"].append(ref)
-                    cols["alt"].append(a2)
-                    cols["rsid"].append(rsid)
-                    cols["vtype"].append(variant_type(ref, a2))
-                    cols["af"].append(_AF_MISSING if af is None else af)
+                    if gts is not None:
+                        if slot == -2:
+                            g = v.genotype
+                            slot = gts.add_record(g.array() if g is not None else None, n_alt)
+                        gts.add_row(slot, ai + 1)
+                    if af is None:
+                        af_missing.append(n_in_batch)
+                        af = _AF_MISSING
+                    c_id.append(key)
+                    c_chrom.append(chrom)
+                    c_pos.append(pos)
+                    c_ref.append(ref)
+                    c_alt.append(a2)
+                    c_rsid.append(rsid)
+                    c_vtype.append(vtype)
+                    c_af.append(af)
                     if csq_key is not None:
                         csq_rows.append((key, _csq_for_allele(csq_raw, alt, ref0, n_alt, csq_fields or [])))
                     n_in_batch += 1
                     stats["variants"] += 1
                     if n_in_batch == batch_size:
                         yield from flush()
+                        c_id, c_chrom, c_pos, c_ref, c_alt = cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]
+                        c_rsid, c_vtype, c_af = cols["rsid"], cols["vtype"], cols["af"]
+                        if slot >= 0:
+                            slot = -2
             if failing:
                 raise InputError(
                     f"{stats['ref_mismatch']} record(s) whose REF differs from the reference "
