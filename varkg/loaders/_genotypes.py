@@ -78,7 +78,7 @@ class AlleleBatch:
     """The genotypes of one batch of VCF records, kept as allele indices and turned into dosages
     per split (biallelic) variant in vectorised steps.
 
-    Records are stored once (``int8 [records, samples, 2]``: allele index per haplotype, ``-1``
+    Records are stored once (``int8 [records, 2, samples]``: allele index per haplotype, ``-1``
     missing, ``-2`` absent haplotype of a haploid call); each output row names its record slot and
     its ALT (1-based). Calls that do not fit (ploidy above 2, more than 126 ALT alleles) are kept
     as their full arrays and counted the same way.
@@ -89,7 +89,7 @@ class AlleleBatch:
 
     def __init__(self, n_samples: int, capacity: int) -> None:
         self.n_samples = n_samples
-        self.alleles = np.empty((max(capacity, 1), n_samples, 2), dtype=np.int8)
+        self.alleles = np.empty((max(capacity, 1), 2, n_samples), dtype=np.int8)
         self.n_records = 0
         self.row_slot: list[int] = []
         self.row_alt: list[int] = []
@@ -107,13 +107,13 @@ class AlleleBatch:
             if n_alt > 126:
                 self._wide[slot] = np.array(gt[:, :2])
             else:
-                self.alleles[slot] = gt[:, :2]
+                self.alleles[slot] = gt[:, :2].T
         elif ploidy == 1:
             if n_alt > 126:
                 self._wide[slot] = np.array(gt[:, :1])
             else:
-                self.alleles[slot, :, 0] = gt[:, 0]
-                self.alleles[slot, :, 1] = -2
+                self.alleles[slot, 0] = gt[:, 0]
+                self.alleles[slot, 1] = -2
         else:
             self._wide[slot] = np.array(gt[:, :ploidy])
         self.n_records += 1
@@ -140,8 +140,10 @@ class AlleleBatch:
                 a = self.alleles[lo : lo + len(picked)]  # one row per record, in order: a view
             else:
                 a = self.alleles[picked]
-            d = (a == alts[has].astype(np.int8)[:, None, None]).sum(axis=2, dtype=np.int8)
-            d[(a == -1).any(axis=2)] = -1
+            alt = alts[has].astype(np.int8)[:, None]
+            h0, h1 = a[:, 0], a[:, 1]
+            d = (h0 == alt).view(np.int8) + (h1 == alt).view(np.int8)
+            np.putmask(d, (h0 == -1) | (h1 == -1), -1)
             out[has] = d
         if self._wide:
             for r in np.flatnonzero(has):
