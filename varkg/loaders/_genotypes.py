@@ -1,6 +1,9 @@
 """Per-sample genotypes as an on-disk ``int8`` matrix, samples x variants (``.npy``), written
 while a VCF streams with memory bounded by one block (never the whole matrix).
 
+:class:`AlleleBatch` holds a few thousand records' calls as allele indices and turns them into
+per-ALT dosages with whole-array numpy operations (no per-sample Python).
+
 Values: alt-allele dosage of the split (biallelic) variant, 0/1/2 for diploid calls, -1 missing.
 Sidecars: ``{stem}.genotypes.variants.txt`` (Variant ids, one per column, in order) and
 ``{stem}.genotypes.samples.txt`` (sample names, one per row).
@@ -118,6 +121,11 @@ class AlleleBatch:
             self._wide[slot] = np.array(gt[:, :ploidy])
         self.n_records += 1
         return slot
+
+    @property
+    def full(self) -> bool:
+        """True when no further record fits (compute the dosages and :meth:`reset`)."""
+        return self.n_records >= self.alleles.shape[0]
 
     def add_row(self, slot: int, alt: int) -> None:
         """One output row: the record in ``slot`` (``-1``: none) and its ALT index (1-based)."""

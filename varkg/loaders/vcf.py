@@ -33,6 +33,7 @@ SV_MIN_LENGTH = 50
 """Length difference (bp) from which an explicit-sequence indel is typed SV."""
 _DEDUP_WINDOW = 10_000
 _AF_MISSING = float("nan")
+_GT_RECORDS = 4096  # records whose genotypes are held as allele indices before their dosages are computed
 
 
 def variant_type(ref: str, alt: str) -> str:
@@ -224,24 +225,28 @@ class VcfLoader(Loader):
         cols: dict[str, list] = {k: [] for k in ("id", "chrom", "pos", "ref", "alt", "rsid", "vtype", "af")}
         csq_rows: list[tuple[str, list[str]]] = []
         af_missing: list[int] = []  # rows whose AF comes from their genotypes
+        # genotypes of the rows since the last drain, as allele indices (a few thousand records at a time)
         gts = None
         if n_s:
             from varkg.loaders._genotypes import AlleleBatch
 
-            gts = AlleleBatch(n_s, batch_size)
+            gts = AlleleBatch(n_s, min(batch_size, _GT_RECORDS))
         n_in_batch = 0
+        drained = 0  # rows of this batch whose genotypes are done
 
-        def flush() -> Iterator[Frame]:
-            nonlocal n_in_batch, cols, csq_rows, af_missing
-            if n_in_batch == 0:
+        def drain() -> None:
+            """Dosages of the rows since the last drain: appended to the genotype file, and the AF
+            of rows without an INFO AF (alt alleles / 2 x called samples)."""
+            nonlocal drained, af_missing
+            if gts is None:
                 return
-            afs = np.asarray(cols["af"], dtype=np.float64)
-            if gts is not None and (gt_writer is not None or af_missing):
-                need = np.zeros(n_in_batch, dtype=bool)
-                need[af_missing] = True
+            if gt_writer is not None or af_missing:
+                need = np.zeros(n_in_batch - drained, dtype=bool)
+                need[np.asarray(af_missing, dtype=np.int64) - drained] = True
+                c_id, c_af = cols["id"], cols["af"]
                 for a, b, dos in gts.chunks():
                     if gt_writer is not None:
-                        gt_writer.add(dos, cols["id"][a:b])
+                        gt_writer.add(dos, c_id[drained + a : drained + b])
                     rows = np.flatnonzero(need[a:b])
                     if len(rows):
                         d = dos[rows]
@@ -249,10 +254,18 @@ class VcfLoader(Loader):
                         n_called = called.sum(axis=1)
                         alt_count = np.where(called, d, 0).sum(axis=1, dtype=np.int64)
                         with np.errstate(invalid="ignore", divide="ignore"):
-                            afs[a + rows] = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
-                gts.reset()
-            elif gt_writer is not None:
-                gt_writer.add(np.full((n_in_batch, n_s), -1, dtype=np.int8), cols["id"])
+                            freq = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
+                        for r, f in zip((rows + drained + a).tolist(), freq.tolist()):
+                            c_af[r] = f
+            gts.reset()
+            af_missing = []
+            drained = n_in_batch
+
+        def flush() -> Iterator[Frame]:
+            nonlocal n_in_batch, cols, csq_rows, drained
+            if n_in_batch == 0:
+                return
+            drain()
             node_cols: dict[str, Any] = {
                 "id": pa.array(cols["id"], pa.string()),
                 "assembly": pa.array([assembly] * n_in_batch, pa.string()),
@@ -262,7 +275,7 @@ class VcfLoader(Loader):
                 "alt": pa.array(cols["alt"], pa.string()),
                 "rsid": pa.array(cols["rsid"], pa.string()),
                 "vtype": pa.array(cols["vtype"], pa.string()),
-                "af": pa.array(afs, pa.float64(), from_pandas=True),
+                "af": pa.array(np.asarray(cols["af"], dtype=np.float64), pa.float64(), from_pandas=True),
             }
             edge_frame = None
             if csq_key is not None:
@@ -278,8 +291,8 @@ class VcfLoader(Loader):
                 yield edge_frame
             cols = {k: [] for k in cols}
             csq_rows = []
-            af_missing = []
             n_in_batch = 0
+            drained = 0
 
         c_id, c_chrom, c_pos, c_ref, c_alt = cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]
         c_rsid, c_vtype, c_af = cols["rsid"], cols["vtype"], cols["af"]
@@ -354,6 +367,8 @@ class VcfLoader(Loader):
                     af = afs[ai]
                     if gts is not None:
                         if slot == -2:
+                            if gts.full:
+                                drain()
                             g = v.genotype
                             slot = gts.add_record(g.array() if g is not None else None, n_alt)
                         gts.add_row(slot, ai + 1)
