@@ -53,9 +53,19 @@ class LadybugStore:
         path: database file (created if absent). A directory or a non-database file is refused.
         read_only: open without write access (queries only).
         schema: the schema to use (default: the packaged one).
+        buffer_pool_mb: Ladybug's page cache in MiB (default ``$VARKG_LADYBUG_BUFFER_POOL_MB`` or
+            Ladybug's own default, a large share of RAM). The cache is what makes resident memory grow
+            with the graph during big loads; cap it to bound memory.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, schema: Schema | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        schema: Schema | None = None,
+        buffer_pool_mb: int | None = None,
+    ) -> None:
         import ladybug
 
         self.schema = schema or load_schema()
@@ -71,7 +81,10 @@ class LadybugStore:
         if not self.path.parent.exists():
             raise StoreUnavailable(f"cannot create store {str(self.path)!r}: directory {str(self.path.parent)!r} does not exist")
         try:
-            self._db = ladybug.Database(str(self.path), read_only=read_only)
+            if buffer_pool_mb is None and os.environ.get("VARKG_LADYBUG_BUFFER_POOL_MB"):
+                buffer_pool_mb = int(os.environ["VARKG_LADYBUG_BUFFER_POOL_MB"])
+            pool = int(buffer_pool_mb) * 1024 * 1024 if buffer_pool_mb else 0
+            self._db = ladybug.Database(str(self.path), read_only=read_only, buffer_pool_size=pool)
             self._conn = ladybug.Connection(self._db)
         except RuntimeError as exc:
             raise StoreUnavailable(f"cannot open Ladybug store {str(self.path)!r}: {exc}") from None
