@@ -250,20 +250,7 @@ class LadybugStore:
             # align existing rows to incoming order
             pos = pc.index_in(old.column(key), value_set=existing.column("k"))
             ex = existing.take(pos)
-            changed = np.zeros(old.num_rows, dtype=bool)
-            for c in cols:
-                changed |= rows_differ(old.column(c), ex.column(c).cast(old.column(c).type))
-            prov = ex.column(PROVENANCE_PROPERTY)
-            if PROVENANCE_PROPERTY in old.column_names:
-                changed |= rows_differ(old.column(PROVENANCE_PROPERTY), prov)
-                prov = old.column(PROVENANCE_PROPERTY)
-            if dataset is not None:
-                need = ~contains_value(prov, dataset)
-                prov = append_value(prov, dataset, need)
-                changed |= need
-            old = old.drop_columns([c for c in old.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
-            unchanged = int((~changed).sum())
-            changed_tbl = old.filter(pa.array(changed))
+            changed_tbl, unchanged = _changed_rows(old, ex, cols, dataset)
         n_stmts = int(new.num_rows > 0) + int(changed_tbl is not None and changed_tbl.num_rows > 0)
         with self._write_tx(node_type, statements=n_stmts):
             if new.num_rows:
@@ -397,20 +384,7 @@ class LadybugStore:
             old = t.filter(pa.array(~is_new))
             exi = pc.drop_null(ex_idx.filter(pa.array(~is_new)))
             exo = existing.take(exi)
-            changed = np.zeros(old.num_rows, dtype=bool)
-            for c in props:
-                changed |= rows_differ(old.column(c), exo.column(c).cast(old.column(c).type))
-            prov = exo.column(PROVENANCE_PROPERTY)
-            if PROVENANCE_PROPERTY in old.column_names:
-                changed |= rows_differ(old.column(PROVENANCE_PROPERTY), prov)
-                prov = old.column(PROVENANCE_PROPERTY)
-            if dataset is not None:
-                need = ~contains_value(prov, dataset)
-                prov = append_value(prov, dataset, need)
-                changed |= need
-            old = old.drop_columns([c for c in old.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
-            unchanged = int((~changed).sum())
-            changed_tbl = old.filter(pa.array(changed))
+            changed_tbl, unchanged = _changed_rows(old, exo, props, dataset)
         n_stmts = int(new.num_rows > 0) + int(changed_tbl is not None and changed_tbl.num_rows > 0)
         with self._write_tx(edge_type, statements=n_stmts):
             if new.num_rows:
@@ -529,6 +503,24 @@ class LadybugStore:
                 q = f"MATCH (:{s})-[r:{e.name}]->(:{d}) RETURN count(r) AS n"
                 out[f"{s}-{e.name}->{d}"] = int(self._arrow(self._run(q)).column("n")[0].as_py())
         return out
+
+
+def _changed_rows(incoming: pa.Table, existing: pa.Table, props: Sequence[str], dataset: str | None) -> tuple[pa.Table, int]:
+    """Rows of ``incoming`` (aligned row by row with ``existing``) whose properties differ or that gain
+    ``dataset`` in their provenance, with the merged ``datasets`` column; and the count of unchanged rows."""
+    changed = np.zeros(incoming.num_rows, dtype=bool)
+    for c in props:
+        changed |= rows_differ(incoming.column(c), existing.column(c).cast(incoming.column(c).type))
+    prov = existing.column(PROVENANCE_PROPERTY)
+    if PROVENANCE_PROPERTY in incoming.column_names:
+        changed |= rows_differ(incoming.column(PROVENANCE_PROPERTY), prov)
+        prov = incoming.column(PROVENANCE_PROPERTY)
+    if dataset is not None:
+        need = ~contains_value(prov, dataset)
+        prov = append_value(prov, dataset, need)
+        changed |= need
+    merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+    return merged.filter(pa.array(changed)), int((~changed).sum())
 
 
 def _repeat_list(value: str, n: int) -> pa.Array:
