@@ -20,7 +20,10 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 import pyarrow as pa
 
+from varkg.errors import DanglingEdgeError
 from varkg.schema import Schema
+
+_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,27 @@ class GraphStore(Protocol):
         """Node counts per label and edge counts per ``Src-REL->Dst``."""
 
     def close(self) -> None: ...
+
+
+def dangling_edge_error(
+    edge_type: str, src_type: str, dst_type: str, *, column: str, node_type: str, missing_keys: Sequence[Any]
+) -> DanglingEdgeError:
+    """The one error both stores raise for edges whose endpoints are not in the graph."""
+    shown = ", ".join(repr(k) for k in list(missing_keys)[:_EXAMPLES])
+    return DanglingEdgeError(
+        f"{edge_type} ({src_type}->{dst_type}): {len(missing_keys)} {column} endpoint(s) are not {node_type} nodes in the graph, "
+        f"e.g. {shown}; load the {node_type} nodes first or pass missing='skip'"
+    )
+
+
+def edge_index(store: GraphStore, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
+    """``int64[2, E]``: positions of an edge type's endpoints in ``store.export_nodes`` order
+    (shared by the backends: both export nodes sorted by key)."""
+    import pyarrow.compute as pc
+
+    e = store.export_edges(edge_type, src_type=src_type, dst_type=dst_type, properties=[])
+    sk = store.export_nodes(src_type, properties=[]).column(store.schema.node(src_type).key)
+    dk = store.export_nodes(dst_type, properties=[]).column(store.schema.node(dst_type).key)
+    s = pc.index_in(e.column("src"), value_set=sk).to_numpy(zero_copy_only=False)
+    d = pc.index_in(e.column("dst"), value_set=dk).to_numpy(zero_copy_only=False)
+    return np.vstack([np.asarray(s, dtype=np.int64), np.asarray(d, dtype=np.int64)])

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -33,17 +32,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from varkg.errors import DanglingEdgeError, ReadOnlyError, SchemaError, StoreError, StoreUnavailable, VarkgError
+from varkg.errors import ReadOnlyError, SchemaError, StoreError, StoreUnavailable, VarkgError
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import ladybug_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type, ladybug_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store._diff import append_value, contains_value, rows_differ
-from varkg.store.base import UpsertResult
+from varkg.store.base import UpsertResult, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
-_EXAMPLES = 5
 
 
 class LadybugStore:
@@ -333,11 +331,7 @@ class LadybugStore:
             if not present.all():
                 bad = t.column(col).filter(pa.array(~present)).unique().to_pylist()
                 if missing == "error":
-                    shown = ", ".join(repr(b) for b in bad[:_EXAMPLES])
-                    raise DanglingEdgeError(
-                        f"{edge_type} ({src_type}->{dst_type}): {len(bad)} {col} endpoint(s) are not {ntype} nodes in the graph, e.g. {shown}; "
-                        f"load the {ntype} nodes first or pass missing='skip'"
-                    )
+                    raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype, missing_keys=bad)
             ok &= present
         if not ok.all():
             skipped = int((~ok).sum())
@@ -482,12 +476,7 @@ class LadybugStore:
 
     def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
         """``int64[2, E]``: positions of the endpoints in :meth:`export_nodes` order."""
-        e = self.export_edges(edge_type, src_type=src_type, dst_type=dst_type, properties=[])
-        sk = self.export_nodes(src_type, properties=[]).column(self.schema.node(src_type).key)
-        dk = self.export_nodes(dst_type, properties=[]).column(self.schema.node(dst_type).key)
-        s = pc.index_in(e.column("src"), value_set=sk).to_numpy(zero_copy_only=False)
-        d = pc.index_in(e.column("dst"), value_set=dk).to_numpy(zero_copy_only=False)
-        return np.vstack([np.asarray(s, dtype=np.int64), np.asarray(d, dtype=np.int64)])
+        return edge_index(self, edge_type, src_type=src_type, dst_type=dst_type)
 
     def counts(self) -> dict[str, int]:
         """Node counts per label and edge counts per ``Src-REL->Dst`` (zero counts included)."""
@@ -528,6 +517,3 @@ def _repeat_list(value: str, n: int) -> pa.Array:
     offsets = pa.array(np.arange(n + 1, dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, pa.array(np.full(n, value, dtype=object), pa.string()))
 
-
-def _json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)

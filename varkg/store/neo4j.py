@@ -26,18 +26,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from varkg.errors import DanglingEdgeError, ReadOnlyError, StoreError, StoreUnavailable
+from varkg.errors import ReadOnlyError, StoreError, StoreUnavailable
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import neo4j_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
-from varkg.store.base import UpsertResult
+from varkg.store.base import UpsertResult, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 BATCH = 10_000
-_EXAMPLES = 5
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
@@ -190,11 +189,7 @@ class Neo4jStore:
                 absent += self._read(st.text, {"keys": uniq[i : i + BATCH]}).column("k").to_pylist() if uniq else []
             if absent:
                 if missing == "error":
-                    shown = ", ".join(repr(a) for a in absent[:_EXAMPLES])
-                    raise DanglingEdgeError(
-                        f"{edge_type} ({src_type}->{dst_type}): {len(absent)} {col} endpoint(s) are not {ntype} nodes in the graph, "
-                        f"e.g. {shown}; load the {ntype} nodes first or pass missing='skip'"
-                    )
+                    raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype, missing_keys=absent)
                 ok &= ~np.asarray(pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False), dtype=bool)
         skipped = int((~ok).sum())
         t = t.filter(pa.array(ok))
@@ -234,12 +229,7 @@ class Neo4jStore:
         return _conform(t, types)
 
     def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
-        e = self.export_edges(edge_type, src_type=src_type, dst_type=dst_type, properties=[])
-        sk = self.export_nodes(src_type, properties=[]).column(self.schema.node(src_type).key)
-        dk = self.export_nodes(dst_type, properties=[]).column(self.schema.node(dst_type).key)
-        s = pc.index_in(e.column("src"), value_set=sk).to_numpy(zero_copy_only=False)
-        d = pc.index_in(e.column("dst"), value_set=dk).to_numpy(zero_copy_only=False)
-        return np.vstack([np.asarray(s, dtype=np.int64), np.asarray(d, dtype=np.int64)])
+        return edge_index(self, edge_type, src_type=src_type, dst_type=dst_type)
 
     def counts(self) -> dict[str, int]:
         out = {n: int(self._read(cy.count_nodes(n).text).column("n")[0].as_py()) for n in self.schema.nodes}
