@@ -86,11 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pretrain-steps", type=int, default=600)
     ap.add_argument("--pretrain-seconds", type=float, default=300.0)
     ap.add_argument("--pretrain-batch", type=int, default=32)
+    ap.add_argument("--pretrain-window", type=int, default=None,
+                    help="pretraining window in tokens' bp (default: the longest training sequence, at most 512; "
+                         "ALiBi lets the model run on longer sequences than it was pretrained on)")
     ap.add_argument("--finetune-seconds", type=float, default=720.0)
     ap.add_argument("--epochs", type=float, default=4.0)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
-    ap.add_argument("--pooling", default="mean", choices=["mean", "cls"])
+    ap.add_argument("--pooling", default="mean", choices=["mean", "cls", "max", "meanmax"])
+    ap.add_argument("--rc", action="store_true", help="reverse-complement augmentation + strand-averaged predictions")
+    ap.add_argument("--pretrain-tasks", default=None,
+                    help="comma-separated tasks whose training sequences join pretraining (default: --tasks); "
+                         "name all tasks to build one checkpoint shared by runs of single tasks")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quiet", action="store_true")
@@ -105,10 +112,12 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     tasks = [t for t in args.tasks.split(",") if t]
+    pre_tasks = [t for t in (args.pretrain_tasks or args.tasks).split(",") if t]
     published = published_numbers(args.data)
     models = set(args.models.split(","))
     splits = {
-        t: {s: read_sequence_csv(args.data / t / f"{s}.csv") for s in ("train", "dev", "test")} for t in tasks
+        t: {s: read_sequence_csv(args.data / t / f"{s}.csv") for s in ("train", "dev", "test")}
+        for t in dict.fromkeys(tasks + pre_tasks)
     }
     hardware = f"{torch.get_num_threads()} CPU threads" + (
         f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
@@ -118,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     pre_info: dict = {}
     if "varkg" in models:
         refs = sorted(p for p in glob.glob(args.reference) if not p.endswith((".fai", ".gzi")))
-        window = min(512, max(max(len(s) for s in splits[t]["train"].sequences) for t in tasks))
+        window = args.pretrain_window or min(512, max(max(len(s) for s in splits[t]["train"].sequences) for t in pre_tasks))
         cfg = PretrainConfig(
             size=args.size, window_bp=window, steps=args.pretrain_steps, batch_size=args.pretrain_batch,
             seed=args.seed, max_seconds=args.pretrain_seconds, save_every=100, lr=1e-3, csv_fraction=0.5,
@@ -128,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
 
         code = hashlib.sha256(Path(modeling.__file__).read_bytes() + Path(pretrain_mod.__file__).read_bytes()).hexdigest()
         key = json.dumps(
-            {"refs": [(Path(p).name, os.path.getsize(p)) for p in refs], "tasks": sorted(tasks), "code": code,
+            {"refs": [(Path(p).name, os.path.getsize(p)) for p in refs], "tasks": sorted(pre_tasks), "code": code,
              "cfg": cfg.__dict__, "tok": args.tokenizer, "merges": args.merges}, sort_keys=True, default=str
         )
         ckpt = args.checkpoint or args.cache / hashlib.sha256(key.encode()).hexdigest()[:16]
         cached = (ckpt / "pretrain_args.json").exists()
-        seqs = [s for t in tasks for s in splits[t]["train"].sequences]
+        seqs = [s for t in pre_tasks for s in splits[t]["train"].sequences]
         if not cached:
             if args.tokenizer == "char":
                 tok = single_nucleotide_tokenizer()
@@ -146,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             pre_s, n_params, steps = info["seconds"], info["n_parameters"], info["steps_done"]
         data_file = ckpt / "bench_pretrain_data.txt"
         if not cached:
-            data_file.write_text(f"{len(refs)} reference FASTA + train sequences of {','.join(sorted(tasks))}")
+            data_file.write_text(f"{len(refs)} reference FASTA + train sequences of {','.join(sorted(pre_tasks))}")
         pre_info = {
             "pretrain_cached": cached, "pretrain_s": round(pre_s, 1), "pretrain_steps": steps,
             "pretrain_data": data_file.read_text() if data_file.exists() else "unknown",
@@ -166,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
 
             tok = load_tokenizer(str(ckpt))
             fcfg = FinetuneConfig(method=args.method, pooling=args.pooling, epochs=args.epochs, lr=args.lr,
+                                  rc_augment=args.rc, rc_test=args.rc,
                                   max_seconds=args.finetune_seconds, seed=args.seed, evals_per_epoch=2)
             r = finetune(ckpt, tok, train=sp["train"], dev=sp["dev"], test=sp["test"], cfg=fcfg, quiet=args.quiet)
             print(json.dumps({
@@ -173,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                 "train_s": round(r.seconds + (0.0 if pre_info["pretrain_cached"] else pre_info["pretrain_s"]), 1),
                 "finetune_s": round(r.seconds, 1), "dnabert2_published": pub,
                 "test": {k: round(v, 4) for k, v in r.test.items()}, "dev_mcc": round(100 * r.dev["mcc"], 2),
-                "finetune_steps": r.steps, "method": args.method, "n_trainable": r.n_trainable,
+                "finetune_steps": r.steps, "method": args.method, "pooling": args.pooling, "rc": args.rc,
+                "epochs": args.epochs, "lr": args.lr, "n_trainable": r.n_trainable,
                 "hardware": hardware, **pre_info,
             }), flush=True)
     return 0

@@ -51,3 +51,35 @@ def test_metrics_and_label_errors(tmp_path, mlm):
     dev = LabelledSequences(["ACGT"], np.array([2]), "dev.csv")
     with pytest.raises(ModelError, match=r"labels of 'dev.csv' fall outside 0..1"):
         finetune(tmp_path, tok, train=train, dev=dev, quiet=True)
+
+
+@pytest.mark.parametrize("pooling", ["max", "meanmax"])
+def test_max_pooling_heads_learn_motif_presence(tmp_path, mlm, pooling):
+    tok = single_nucleotide_tokenizer()
+    mlm(seed=0).save_pretrained(str(tmp_path / "base"))
+    tok.save_pretrained(str(tmp_path / "base"))
+    rng = np.random.default_rng(1)
+    train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
+    cfg = FinetuneConfig(epochs=6, lr=3e-3, batch_size=32, seed=0, pooling=pooling, rc_augment=True, rc_test=True)
+    res = finetune(tmp_path / "base", tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
+    assert res.test["mcc"] > 0.5
+
+
+def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_complement(tmp_path, mlm):
+    from transformers import AutoModelForSequenceClassification
+
+    from varkg.lm.data import revcomp
+    from varkg.lm.finetune import predict_proba
+
+    tok = single_nucleotide_tokenizer()
+    mlm(seed=0).save_pretrained(str(tmp_path))
+    model = AutoModelForSequenceClassification.from_pretrained(str(tmp_path), num_labels=2, classifier_pooling="max")
+    seqs = ["ACGTTGACCATG", "TTTTGGGACA", "GATTACA"]
+    one = predict_proba(model, tok, seqs)
+    other = predict_proba(model, tok, [revcomp(s) for s in seqs])
+    assert not np.allclose(one, other, atol=1e-4)  # the model itself is not strand-symmetric
+    avg, avg_rc = predict_proba(model, tok, seqs, rc_average=True), predict_proba(
+        model, tok, [revcomp(s) for s in seqs], rc_average=True
+    )
+    np.testing.assert_allclose(avg, avg_rc, atol=1e-5)
+    np.testing.assert_allclose(avg, (one + other) / 2, atol=1e-5)

@@ -66,3 +66,16 @@ def test_foreign_bert_checkpoint_loads_and_scores(tmp_path):
     assert type(model).__name__ == "BertForMaskedLM" and mid.endswith(tuple("0123456789abcdef"))
     (s,) = score_windows(model, tok, ["ACGTACGTA"], [4], ["A"], ["G"])
     assert s.method == "exact-snv" and abs(s.llr) < 50
+
+
+def test_pooling_ignores_padding():
+    import torch
+
+    from varkg.lm.modeling import pool
+
+    h = torch.tensor([[[1.0, -5.0], [3.0, -1.0], [100.0, 100.0]]])  # third token is padding
+    mask = torch.tensor([[1, 1, 0]])
+    assert pool(h, mask, "cls").tolist() == [[1.0, -5.0]]
+    assert pool(h, mask, "mean").tolist() == [[2.0, -3.0]]
+    assert pool(h, mask, "max").tolist() == [[3.0, -1.0]]
+    assert pool(h, mask, "meanmax").tolist() == [[2.0, -3.0, 3.0, -1.0]]

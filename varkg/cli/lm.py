@@ -286,7 +286,11 @@ def finetune_cmd(
     out: Annotated[Path, typer.Option(help="Folder for the fine-tuned model and metrics.json.")],
     test: Annotated[Path | None, typer.Option(help="Test CSV (scored once, at the end).")] = None,
     method: Annotated[Literal["full", "lora", "prefix", "prompt"], typer.Option()] = "full",
-    pooling: Annotated[Literal["mean", "cls"], typer.Option()] = "mean",
+    pooling: Annotated[
+        Literal["mean", "cls", "max", "meanmax"],
+        typer.Option(help="How token states become one vector: max/meanmax suit motif-presence tasks (TF binding)."),
+    ] = "mean",
+    rc: Annotated[bool, typer.Option(help="Reverse-complement augmentation in training and strand-averaged predictions.")] = False,
     epochs: Annotated[float, typer.Option()] = 3.0,
     lr: Annotated[float, typer.Option()] = 5e-4,
     batch_size: Annotated[int, typer.Option()] = 32,
@@ -306,7 +310,7 @@ def finetune_cmd(
 
     _threads(threads)
     cfg = FinetuneConfig(method=method, pooling=pooling, epochs=epochs, lr=lr, batch_size=batch_size,
-                         max_seconds=max_minutes * 60 if max_minutes else None, seed=seed)
+                         rc_augment=rc, rc_test=rc, max_seconds=max_minutes * 60 if max_minutes else None, seed=seed)
     res = finetune(model, load_tokenizer(str(model)), train=read_sequence_csv(train), dev=read_sequence_csv(dev),
                    test=read_sequence_csv(test) if test else None, cfg=cfg, out=out, device=device, quiet=quiet)
     typer.echo(json.dumps({"dev": res.dev, "test": res.test, "seconds": round(res.seconds, 1),

@@ -9,8 +9,10 @@ Methods (``FinetuneConfig.method``):
   encoder reads them from ``past_key_values``);
 - ``prompt``: trainable virtual input tokens (peft ``PromptTuningConfig``).
 
-Pooling is ``cls`` or ``mean`` (``VarkgDnaConfig.classifier_pooling``). The dev split picks the
-best evaluation point (by MCC); the test split is scored once, with those weights.
+Pooling is ``cls``, ``mean``, ``max`` or ``meanmax`` (``VarkgDnaConfig.classifier_pooling``).
+With ``rc_test`` the class probabilities of a sequence are averaged with those of its reverse
+complement (a DNA feature reads the same on either strand). The dev split picks the best
+evaluation point (by MCC); the test split is scored once, with those weights.
 Metrics: MCC, macro F1, accuracy and AUROC (one-vs-rest macro for more than two classes).
 """
 
@@ -37,7 +39,7 @@ class FinetuneConfig:
 
     Attributes:
         method: ``full``, ``lora``, ``prefix`` or ``prompt``.
-        pooling: ``mean`` or ``cls`` (varkg models; others use their own head).
+        pooling: ``mean``, ``cls``, ``max`` or ``meanmax`` (varkg models; others use their own head).
         epochs: passes over the training set (fractions allowed).
         batch_size: sequences per step.
         lr: peak AdamW learning rate (linear warm-up over ``warmup_frac``, linear decay).
@@ -46,6 +48,7 @@ class FinetuneConfig:
         evals_per_epoch: dev evaluations per epoch (best dev MCC is kept).
         max_seconds: stop training after this many seconds (``None``: no limit).
         rc_augment: reverse-complement training sequences with probability 0.5.
+        rc_test: average each dev/test prediction with that of the reverse complement.
         max_tokens: truncate tokenisations to this many tokens (``None``: no truncation).
         classifier_dropout: dropout before the classifier.
         lora_r, lora_alpha: LoRA rank and scale.
@@ -54,7 +57,7 @@ class FinetuneConfig:
     """
 
     method: FinetuneMethod = "full"
-    pooling: Literal["cls", "mean"] = "mean"
+    pooling: Literal["cls", "mean", "max", "meanmax"] = "mean"
     epochs: float = 3.0
     batch_size: int = 32
     lr: float = 5e-4
@@ -63,6 +66,7 @@ class FinetuneConfig:
     evals_per_epoch: int = 2
     max_seconds: float | None = None
     rc_augment: bool = False
+    rc_test: bool = False
     max_tokens: int | None = None
     classifier_dropout: float = 0.1
     lora_r: int = 8
@@ -161,9 +165,23 @@ def _collate(rows: list[list[int]], pad: int) -> tuple[Any, Any]:
     return ids, mask
 
 
-def predict_proba(model: Any, tokenizer: Any, seqs: list[str], *, batch_size: int = 128, max_tokens: int | None = None) -> np.ndarray:
-    """Class probabilities ``(n, classes)`` for ``seqs``."""
+def predict_proba(
+    model: Any,
+    tokenizer: Any,
+    seqs: list[str],
+    *,
+    batch_size: int = 128,
+    max_tokens: int | None = None,
+    rc_average: bool = False,
+) -> np.ndarray:
+    """Class probabilities ``(n, classes)`` for ``seqs``; with ``rc_average`` the mean of the
+    probabilities of each sequence and of its reverse complement."""
     import torch
+
+    if rc_average:
+        fwd = predict_proba(model, tokenizer, seqs, batch_size=batch_size, max_tokens=max_tokens)
+        rev = predict_proba(model, tokenizer, [revcomp(s) for s in seqs], batch_size=batch_size, max_tokens=max_tokens)
+        return (fwd + rev) / 2
 
     rows = _tokenise(tokenizer, seqs, max_tokens)
     dev = next(model.parameters()).device
@@ -212,10 +230,11 @@ def finetune(
     import torch
     from tqdm.auto import tqdm
 
-    from varkg.lm.runtime import pick_device, set_seed
+    from varkg.lm.runtime import flush_denormals, pick_device, set_seed
 
     cfg = cfg or FinetuneConfig()
     set_seed(cfg.seed)
+    flush_denormals()
     k = int(train.labels.max()) + 1
     for split in (dev, test):
         if split is not None and len(split) and (split.labels.min() < 0 or split.labels.max() >= k):
@@ -265,7 +284,10 @@ def finetune(
         bar.update(1)
         timed_out = cfg.max_seconds is not None and time.perf_counter() - t0 > cfg.max_seconds
         if step % eval_every == 0 or step == total or timed_out:
-            m = classification_metrics(dev.labels, predict_proba(model, tokenizer, dev.sequences, max_tokens=cfg.max_tokens))
+            m = classification_metrics(
+                dev.labels,
+                predict_proba(model, tokenizer, dev.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test),
+            )
             if m["mcc"] > best[0]:
                 state = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
                 best = (m["mcc"], step, state)
@@ -283,7 +305,8 @@ def finetune(
     test_metrics: dict[str, float] = {}
     if test is not None and len(test):
         test_metrics = classification_metrics(
-            test.labels, predict_proba(model, tokenizer, test.sequences, max_tokens=cfg.max_tokens)
+            test.labels,
+            predict_proba(model, tokenizer, test.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test),
         )
     result = FinetuneResult(dev_metrics, test_metrics, seconds, step, n_params, n_train)
     if out is not None:

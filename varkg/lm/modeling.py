@@ -38,6 +38,8 @@ from varkg.errors import ModelError
 MODEL_TYPE = "varkg-dnabert"
 
 SizeName = Literal["tiny", "mini", "small", "medium", "base"]
+Pooling = Literal["cls", "mean", "max", "meanmax"]
+POOLINGS: tuple[str, ...] = ("cls", "mean", "max", "meanmax")
 
 SIZES: dict[str, dict[str, int]] = {
     "tiny": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64},
@@ -64,8 +66,10 @@ class VarkgDnaConfig(PretrainedConfig):
             only, since ALiBi needs no position table and longer inputs work.
         layer_norm_eps: LayerNorm epsilon.
         initializer_range: standard deviation of the normal weight initialisation.
-        classifier_pooling: ``"cls"`` (first token) or ``"mean"`` (mean over non-padding
-            tokens) for sequence classification.
+        classifier_pooling: ``"cls"`` (first token), ``"mean"`` (mean over non-padding
+            tokens), ``"max"`` (per-feature maximum over non-padding tokens: "is the feature
+            anywhere", as a motif scanner asks) or ``"meanmax"`` (both, concatenated) for
+            sequence classification.
         classifier_dropout: dropout before the classification layer.
         pad_token_id: id of ``[PAD]`` (0 in varkg tokenizers).
         mask_token_id: id of ``[MASK]`` (4 in varkg tokenizers).
@@ -90,7 +94,7 @@ class VarkgDnaConfig(PretrainedConfig):
         max_position_embeddings: int = 512,
         layer_norm_eps: float = 1e-6,
         initializer_range: float = 0.02,
-        classifier_pooling: Literal["cls", "mean"] = "mean",
+        classifier_pooling: Literal["cls", "mean", "max", "meanmax"] = "mean",
         classifier_dropout: float = 0.1,
         pad_token_id: int = 0,
         mask_token_id: int = 4,
@@ -103,8 +107,8 @@ class VarkgDnaConfig(PretrainedConfig):
                 f"'hidden_size' (got {hidden_size}) must be divisible by the number of heads "
                 f"(got {num_attention_heads})"
             )
-        if classifier_pooling not in ("cls", "mean"):
-            raise ModelError(f"'classifier_pooling' (got {classifier_pooling!r}) must be 'cls' or 'mean'")
+        if classifier_pooling not in POOLINGS:
+            raise ModelError(f"'classifier_pooling' (got {classifier_pooling!r}) must be one of {list(POOLINGS)}")
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_hidden_layers = num_hidden_layers
@@ -366,15 +370,25 @@ class VarkgDnaForMaskedLM(VarkgDnaPreTrainedModel):
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states)
 
 
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: Literal["cls", "mean"]) -> torch.Tensor:
-    """Pool ``(batch, tokens, hidden)`` to ``(batch, hidden)``: first token, or mean over real tokens.
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: Pooling) -> torch.Tensor:
+    """Pool ``(batch, tokens, hidden)`` to ``(batch, hidden)`` (``(batch, 2 * hidden)`` for ``meanmax``).
 
-    The mean excludes padding but includes ``[CLS]``/``[SEP]``.
+    ``cls``: the first token; ``mean``: mean over real tokens; ``max``: per-feature maximum over
+    real tokens; ``meanmax``: mean and max concatenated. Means and maxima exclude padding but
+    include ``[CLS]``/``[SEP]``.
     """
     if how == "cls":
         return hidden[:, 0]
     m = attention_mask[:, -hidden.shape[1] :].to(hidden.dtype).unsqueeze(-1)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+    mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+    if how == "mean":
+        return mean
+    mx = hidden.masked_fill(m == 0, torch.finfo(hidden.dtype).min).amax(1)
+    if how == "max":
+        return mx
+    if how == "meanmax":
+        return torch.cat([mean, mx], dim=-1)
+    raise ModelError(f"pooling {how!r} is not one of {list(POOLINGS)}")
 
 
 class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
@@ -385,7 +399,8 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
         self.num_labels = config.num_labels
         self.model = VarkgDnaModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        width = 2 * config.hidden_size if config.classifier_pooling == "meanmax" else config.hidden_size
+        self.classifier = nn.Linear(width, config.num_labels)
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Embedding:

@@ -257,13 +257,14 @@ def pretrain(
     import torch
 
     from varkg.lm.modeling import VarkgDnaConfig, VarkgDnaForMaskedLM
-    from varkg.lm.runtime import pick_device, quiet_transformers, set_seed
+    from varkg.lm.runtime import flush_denormals, pick_device, quiet_transformers, set_seed
 
     quiet_transformers()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dev = pick_device(device)  # type: ignore[arg-type]
     set_seed(cfg.seed)
+    flush_denormals()
     sampler = SequenceSampler(
         fasta_paths=fasta_paths,
         csv_paths=csv_paths,
