@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pytest
 
-from varkg.errors import InputError
+from varkg.errors import InputError, VarkgError
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.loaders.run import cut_release, load
 
@@ -82,3 +82,22 @@ def test_batch_mode_spools_so_input_errors_leave_nothing(ladybug_store, tmp_path
     ok = write(tmp_path, "ok.tsv", ["G1\tA\tG2", "G2\tB\tG1"])
     rep = load(ladybug_store, "test-genes-tsv", [ok], progress=False, atomic="batch")
     assert rep.results["Gene"]["inserted"] == 2 and ladybug_store.counts()["Gene-INTERACTS->Gene"] == 2
+
+
+def test_batch_mode_commits_groups_and_a_write_error_keeps_earlier_groups(ladybug_store, tmp_path):
+    # G3's partner GX is no Gene: the INTERACTS frame fails in the write phase, after the Gene frame
+    f = write(tmp_path, "dangling.tsv", ["G1\tA\tG2", "G2\tB\tG1", "G3\tC\tGX"])
+    with pytest.raises(VarkgError, match="GX"):
+        load(ladybug_store, "test-genes-tsv", [f], progress=False, atomic="load")
+    assert ladybug_store.counts()["Gene"] == 0  # one transaction: nothing
+    with pytest.raises(VarkgError, match="GX"):
+        load(ladybug_store, "test-genes-tsv", [f], progress=False, atomic="batch", commit_rows=1)
+    c = ladybug_store.counts()
+    assert (c["Gene"], c["Gene-INTERACTS->Gene"], c["Dataset"]) == (3, 0, 0)  # the Gene group was committed
+    ok = write(tmp_path, "ok.tsv", ["G1\tA\tG2", "G2\tB\tG1", "G3\tC\tG1"])
+    rep = load(ladybug_store, "test-genes-tsv", [ok], progress=False, atomic="batch", commit_rows=2)
+    assert rep.results["Gene"]["unchanged"] == 0 and rep.results["Gene"]["updated"] == 3  # gains the new dataset
+    c = ladybug_store.counts()
+    assert (c["Gene"], c["Gene-INTERACTS->Gene"], c["Dataset"]) == (3, 3, 1)
+    with pytest.raises(ValueError, match="commit_rows"):
+        load(ladybug_store, "test-genes-tsv", [ok], progress=False, atomic="batch", commit_rows=0)

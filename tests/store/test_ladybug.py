@@ -7,6 +7,7 @@ import pytest
 
 from varkg.errors import ReadOnlyError, StoreUnavailable
 from varkg.store import open_store
+from varkg.store.ladybug import LadybugStore
 
 
 def test_store_path_that_is_a_directory(tmp_path):
@@ -120,3 +121,31 @@ def test_small_batches_into_a_large_table_use_key_lookups(ladybug_store):
     r = ladybug_store.upsert_edges("INTERACTS", e_small, src_type="Gene", dst_type="Gene", dataset="d2")
     assert (r.inserted, r.updated, r.unchanged) == (0, 0, 3)
     assert ladybug_store.counts()["Gene-INTERACTS->Gene"] == n - 1
+
+
+def test_repeated_upserts_fit_a_small_buffer_pool(tmp_path):
+    """Regression: Ladybug kept every Arrow table scanned through a cached prepared statement, pinned
+    in its buffer pool; with a 96 MiB pool the second 20,000-row upsert failed ("buffer pool is full")."""
+    s = LadybugStore(tmp_path / "g.db", buffer_pool_mb=96)
+    s.init_schema()
+    n = 20_000
+    for b in range(8):
+        pos = list(range(b * n + 1, (b + 1) * n + 1))
+        t = pa.table({"id": [f"GRCh38:1:{p}:A:G" for p in pos], "assembly": ["GRCh38"] * n, "chrom": ["1"] * n,
+                      "pos": pos, "ref": ["A"] * n, "alt": ["G"] * n})
+        assert s.upsert_nodes("Variant", t, dataset="d").inserted == n
+    assert s.counts()["Variant"] == 8 * n
+    s.close()
+
+
+def test_release_memory_reopens_outside_transactions_only(ladybug_store):
+    ladybug_store.upsert_nodes("Gene", pa.table({"id": ["G1"], "symbol": ["A"]}))
+    with ladybug_store.transaction():
+        ladybug_store.upsert_nodes("Gene", pa.table({"id": ["G2"], "symbol": ["B"]}))
+        assert ladybug_store.release_memory() is False  # uncommitted rows live in memory: keep them
+    assert ladybug_store.release_memory() is True
+    assert ladybug_store.export_nodes("Gene", properties=["symbol"]).to_pylist() == [
+        {"id": "G1", "symbol": "A"},
+        {"id": "G2", "symbol": "B"},
+    ]
+    assert ladybug_store.upsert_nodes("Gene", pa.table({"id": ["G3"]})).inserted == 1

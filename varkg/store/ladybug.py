@@ -5,7 +5,8 @@ Writes go through two fast paths: ``COPY`` of an Arrow table for new rows, and
 Existing rows are found with ``LOAD FROM <keys> MATCH`` (a primary-key hash lookup; large
 ``IN $list`` predicates are quadratic in Ladybug and never used). Each upsert runs in one
 transaction: a failure rolls it back and the graph is unchanged. ``transaction()`` groups
-several upserts (a whole load) into one.
+several upserts (a whole load) into one; :meth:`LadybugStore.release_memory` reopens the
+database between transactions of a large load (see docs/loaders.md, "Memory").
 
 Example:
     >>> import tempfile, pyarrow as pa
@@ -51,9 +52,11 @@ class LadybugStore:
         path: database file (created if absent). A directory or a non-database file is refused.
         read_only: open without write access (queries only).
         schema: the schema to use (default: the packaged one).
-        buffer_pool_mb: Ladybug's page cache in MiB (default ``$VARKG_LADYBUG_BUFFER_POOL_MB`` or
-            Ladybug's own default, a large share of RAM). The cache is what makes resident memory grow
-            with the graph during big loads; cap it to bound memory.
+        buffer_pool_mb: Ladybug's buffer pool in MiB (default ``$VARKG_LADYBUG_BUFFER_POOL_MB`` or
+            Ladybug's own default, about 80 % of RAM, only touched as needed). It caches pages but
+            also holds a transaction's uncommitted rows, which cannot be evicted: a cap below what one
+            transaction writes fails it ("buffer pool is full"), so cap it only for
+            ``atomic="batch"`` loads or small transactions. :meth:`release_memory` empties it.
     """
 
     def __init__(
@@ -64,8 +67,6 @@ class LadybugStore:
         schema: Schema | None = None,
         buffer_pool_mb: int | None = None,
     ) -> None:
-        import ladybug
-
         self.schema = schema or load_schema()
         self.path = Path(path)
         self.location = str(self.path)
@@ -81,12 +82,39 @@ class LadybugStore:
         try:
             if buffer_pool_mb is None and os.environ.get("VARKG_LADYBUG_BUFFER_POOL_MB"):
                 buffer_pool_mb = int(os.environ["VARKG_LADYBUG_BUFFER_POOL_MB"])
-            pool = int(buffer_pool_mb) * 1024 * 1024 if buffer_pool_mb else 0
-            self._db = ladybug.Database(str(self.path), read_only=read_only, buffer_pool_size=pool)
-            self._conn = ladybug.Connection(self._db)
+            self._pool_bytes = int(buffer_pool_mb) * 1024 * 1024 if buffer_pool_mb else 0
+            self._open()
         except RuntimeError as exc:
             raise StoreUnavailable(f"cannot open Ladybug store {str(self.path)!r}: {exc}") from None
         self._tx_depth = 0
+
+    def _open(self) -> None:
+        import ladybug
+
+        self._db = ladybug.Database(str(self.path), read_only=self.read_only, buffer_pool_size=self._pool_bytes)
+        self._conn = ladybug.Connection(self._db)
+
+    def release_memory(self) -> bool:
+        """Close and reopen the database so Ladybug frees what it keeps for an open database
+        (cached pages and primary-key index pages of everything written so far).
+
+        Committed data is unaffected (closing checkpoints it). Inside a transaction this does
+        nothing, since uncommitted writes live only in memory. The loader runner calls it between
+        the commits of an ``atomic="batch"`` load, which is what keeps that mode's peak memory flat
+        in the size of the input.
+
+        Returns:
+            True if the database was reopened, False inside a transaction.
+        """
+        if self._tx_depth:
+            return False
+        self.close()
+        _trim_heap()
+        try:
+            self._open()
+        except RuntimeError as exc:
+            raise StoreUnavailable(f"cannot reopen Ladybug store {str(self.path)!r}: {exc}") from None
+        return True
 
     # ------------------------------------------------------------------ basics
     def _run(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -106,6 +134,29 @@ class LadybugStore:
             return self._conn.execute(cypher)
         except RuntimeError as exc:
             raise StoreError(f"Ladybug rejected the statement: {exc}") from None
+        finally:
+            self._forget_scan_statements()
+
+    def _forget_scan_statements(self) -> None:
+        """Drop the connection's cached prepared statements that scanned a Python table.
+
+        Ladybug (0.22) rewrites ``FROM vk_scan`` into a ``$vk_scan`` parameter and caches the
+        prepared statement per query text; re-executing a cached statement with a new Arrow table
+        keeps memory from every earlier execution (about 25 MiB per 50,000-row COPY, pinned in the
+        buffer pool, so a capped pool fails with "buffer pool is full"). Preparing afresh per
+        batch costs one plan (well under a millisecond) and keeps memory flat.
+        """
+        cache = getattr(self._conn, "_pybind_implicit_prepared_cache", None)
+        lock = getattr(self._conn, "_prepared_cache_lock", None)
+        if not isinstance(cache, dict) or lock is None:
+            return
+        with lock:
+            for k in [k for k in cache if isinstance(k, tuple) and k and "$vk_scan" in str(k[0])]:
+                prepared = cache.pop(k)
+                close = getattr(prepared, "close", None)
+                if callable(close):
+                    with contextlib.suppress(Exception):
+                        close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -510,6 +561,15 @@ def _changed_rows(incoming: pa.Table, existing: pa.Table, props: Sequence[str], 
         changed |= need
     merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
     return merged.filter(pa.array(changed)), int((~changed).sum())
+
+
+def _trim_heap() -> None:
+    """Return freed C heap to the operating system (glibc ``malloc_trim``; a no-op elsewhere).
+    Without it, what Ladybug freed on close stays in the process's resident set."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols include the C library's
 
 
 def _repeat_list(value: str, n: int) -> pa.Array:
