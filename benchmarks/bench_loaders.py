@@ -10,12 +10,14 @@ file is generated in a subprocess too: Linux carries a forking parent's RSS into
 end-to-end load is measured with the runner's default ``atomic="load"`` (one transaction) and with
 ``atomic="batch"`` (frames spooled to disk, committed per batch). Rates are medians of
 ``--repeats`` runs on the chr20 file (one run on the large file unless ``--repeats-large``); peak RSS
-is the largest of those runs. One-time imports (cyvcf2, the loader registry) happen before the timer
+is the largest of those runs. ``atomic="batch"`` commits every ``--commit-rows`` rows (default: the
+runner's ``BATCH_COMMIT_ROWS``) and reopens the database between commits; every end-to-end line
+carries the settings it ran with. One-time imports (cyvcf2, the loader registry) happen before the timer
 in every child.
 Prints one JSON object per line: ``{"name", "value", "unit", ...}``; ratios compare the end-to-end
 rate with the raw cyvcf2 rate measured in the same run.
 
-Usage: ``python benchmarks/bench_loaders.py [--records 1000000] [--repeats 3] [--repeats-large 1] [--keep DIR]``
+Usage: ``python benchmarks/bench_loaders.py [--records 1000000] [--repeats 3] [--repeats-large 1] [--commit-rows N] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -56,9 +58,9 @@ def child_raw(path: str, genotypes: bool) -> dict:
     return {"records": n, "seconds": dt, "rate": n / dt, "peak_rss_mb": _peak_rss_mb()}
 
 
-def child_e2e(path: str, atomic: str = "load") -> dict:
+def child_e2e(path: str, atomic: str = "load", commit_rows: int | None = None) -> dict:
     from varkg.loaders.base import get_loader
-    from varkg.loaders.run import load
+    from varkg.loaders.run import BATCH_COMMIT_ROWS, load
     from varkg.store import open_store
 
     get_loader("vcf")  # imports the loader registry (a one-time cost, like `import cyvcf2` in child_raw)
@@ -68,14 +70,31 @@ def child_e2e(path: str, atomic: str = "load") -> dict:
         store = open_store(d / "g.db")
         store.init_schema()
         t0 = time.perf_counter()
-        r = load(store, "vcf", [path], assembly="GRCh37", progress=False, atomic=atomic)
+        rows = commit_rows or BATCH_COMMIT_ROWS
+        r = load(store, "vcf", [path], assembly="GRCh37", progress=False, atomic=atomic, commit_rows=rows)
         dt = time.perf_counter() - t0
         n = r.results["Variant"]["inserted"]
         got = store.query("MATCH (v:Variant) RETURN count(*) AS n").column("n")[0].as_py()
         store.close()
-        return {"records": n, "in_graph": got, "seconds": dt, "rate": n / dt, "peak_rss_mb": _peak_rss_mb()}
+        settings = {
+            "atomic": atomic,
+            "commit_rows": rows if atomic == "batch" else None,
+            "buffer_pool_mb": int(os.environ["VARKG_LADYBUG_BUFFER_POOL_MB"]) if os.environ.get("VARKG_LADYBUG_BUFFER_POOL_MB") else "ladybug default",
+            "vcf_batch_size": 50_000,
+            "ladybug": _version("ladybug"),
+        }
+        return {"records": n, "in_graph": got, "seconds": dt, "rate": n / dt, "peak_rss_mb": _peak_rss_mb(), "settings": settings}
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def make_big_vcf(out: Path, n_records: int) -> Path:
@@ -106,8 +125,9 @@ def make_big_vcf(out: Path, n_records: int) -> Path:
     return target
 
 
-def _run_child(mode: str, path: Path, genotypes: bool = False, atomic: str = "load") -> dict:
+def _run_child(mode: str, path: Path, genotypes: bool = False, atomic: str = "load", commit_rows: int | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child", mode, str(path), "--atomic", atomic] + (["--genotypes"] if genotypes else [])
+    cmd += ["--commit-rows", str(commit_rows)] if commit_rows else []
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     return json.loads(out)
 
@@ -118,6 +138,7 @@ def _median_runs(repeats: int, mode: str, path: Path, **kw) -> dict:
     runs.sort(key=lambda r: r["rate"])
     med = dict(runs[len(runs) // 2])
     med["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    med["peaks_mb"] = [round(r["peak_rss_mb"]) for r in runs]
     med["rates"] = [round(r["rate"]) for r in runs]
     return med
 
@@ -128,6 +149,7 @@ def main() -> None:
     ap.add_argument("path", nargs="?")
     ap.add_argument("--genotypes", action="store_true")
     ap.add_argument("--atomic", choices=["load", "batch"], default="load")
+    ap.add_argument("--commit-rows", type=int, help="rows per transaction with --atomic batch (default: the runner's)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per measurement on the chr20 file (median)")
     ap.add_argument("--repeats-large", type=int, default=1, help="runs per measurement on the large file")
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -138,7 +160,7 @@ def main() -> None:
         print(json.dumps({"path": str(big)}))
         return
     if a.child:
-        res = child_raw(a.path, a.genotypes) if a.child == "raw" else child_e2e(a.path, a.atomic)
+        res = child_raw(a.path, a.genotypes) if a.child == "raw" else child_e2e(a.path, a.atomic, a.commit_rows)
         print(json.dumps(res))
         return
     if not SOURCE.exists():
@@ -159,16 +181,18 @@ def main() -> None:
                 print(json.dumps({"name": f"{name}_rate", "file": label, "value": round(res["rate"]), "unit": "records/s",
                                   "runs": res["rates"], "peak_rss_mb": round(res["peak_rss_mb"], 1)}), flush=True)
             for atomic in ("load", "batch"):
-                e2e = _median_runs(reps, "e2e", path, atomic=atomic)
+                e2e = _median_runs(reps, "e2e", path, atomic=atomic, commit_rows=a.commit_rows)
                 suffix = "" if atomic == "load" else "_atomic_batch"
                 print(json.dumps({
                     "name": f"vcf_loader_end_to_end_rate{suffix}", "file": label, "atomic": atomic, "value": round(e2e["rate"]),
                     "unit": "variants/s", "runs": e2e["rates"], "records": e2e["records"], "in_graph": e2e["in_graph"],
                     "seconds": round(e2e["seconds"], 1), "baseline": "cyvcf2_raw", "ratio": round(e2e["rate"] / raw["rate"], 3),
                     "ratio_vs_raw_with_genotypes": round(e2e["rate"] / raw_gt["rate"], 3), "target_ratio": 0.30,
+                    "settings": e2e["settings"],
                 }), flush=True)
                 print(json.dumps({"name": f"vcf_loader_peak_rss{suffix}", "file": label, "atomic": atomic,
-                                  "value": round(e2e["peak_rss_mb"], 1), "unit": "MiB"}), flush=True)
+                                  "value": round(e2e["peak_rss_mb"], 1), "unit": "MiB", "runs_mb": e2e["peaks_mb"],
+                                  "settings": e2e["settings"]}), flush=True)
     finally:
         if a.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

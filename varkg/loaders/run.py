@@ -8,12 +8,17 @@ All-or-nothing: on the embedded store the whole load runs in one transaction; on
 without one (Neo4j) the frames are first spooled to temporary Arrow IPC files and written
 only after the loader finished without error. A loader error therefore leaves the graph as
 it was, and side tables the loader wrote are removed.
+
+Memory: one transaction keeps all its rows in Ladybug's memory until the commit, so
+``atomic="load"`` peaks grow with the load; ``atomic="batch"`` (spool, then commit every
+``commit_rows`` rows and let the store free its caches) stays flat. Figures: docs/loaders.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +35,8 @@ import pyarrow.ipc as ipc
 from varkg.errors import InputError, VarkgError
 from varkg.loaders.base import Frame, LoadContext, file_checksum, get_loader
 from varkg.store.base import GraphStore, UpsertResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,8 +84,10 @@ def _progress(enabled: bool, description: str):
     )
 
 
-BATCH_COMMIT_ROWS = 250_000
+BATCH_COMMIT_ROWS = 100_000
 """Default rows per transaction for ``atomic="batch"`` loads."""
+_LARGE_TRANSACTION_ROWS = 2_000_000
+"""Rows in one ``atomic="load"`` transaction from which the runner warns about memory."""
 
 
 class _Spool:
@@ -178,6 +187,7 @@ def load(
     transactional = hasattr(store, "transaction") and atomic == "load"
     spool = None if transactional else _Spool()
     counts: Counter[str] = Counter()
+    warned: list[bool] = []
     try:
         with _progress(progress, loader_name) as bar:
             task = bar.add_task(f"{loader_name}: reading", total=None) if bar is not None else None
@@ -193,6 +203,13 @@ def load(
                     )
                 report.add(label, r)
                 counts[label] += frame.table.num_rows
+                if transactional and not warned and sum(counts.values()) > _LARGE_TRANSACTION_ROWS:
+                    warned.append(True)
+                    log.warning(
+                        "%s: more than %d rows in one transaction (atomic='load'); Ladybug keeps them all in memory "
+                        "until the commit (about 0.5 KiB each): use atomic='batch' (--atomic batch) for flat memory",
+                        loader_name, _LARGE_TRANSACTION_ROWS,
+                    )
                 if bar is not None:
                     bar.update(task, advance=frame.table.num_rows, description=f"{loader_name}: {label}")
 
