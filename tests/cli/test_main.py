@@ -100,3 +100,15 @@ def test_variant_ids_are_not_turned_into_emoji(tmp_path):
     s.close()
     r = invoke("--store", str(path), "query", "MATCH (v:Variant) RETURN v.id AS id")
     assert "GRCh38:X:100:A:G" in r.output
+
+
+def test_load_in_commit_groups_gives_the_same_graph(tmp_path, shared_data):
+    vcf = shared_data / "variants" / "hapmap_exome_chr22.vcf.gz"
+    counts = []
+    for args in ([], ["--atomic", "batch", "--commit-rows", "100"]):
+        path = tmp_path / f"g{len(counts)}.db"
+        r = invoke("--quiet", "--store", str(path), "load", "vcf", str(vcf), "--assembly", "GRCh37", *args)
+        assert r.exit_code == 0, r.output
+        r = invoke("--store", str(path), "query", "MATCH (v:Variant) RETURN count(v) AS n", "--format", "json")
+        counts.append(json.loads(r.output.strip())["n"])
+    assert counts[0] == counts[1] == 1072
