@@ -72,6 +72,22 @@ def kmer_baseline(train, dev, test, *, seed: int) -> tuple[float, float, dict]:
     return 100 * mcc, time.perf_counter() - t0, {"C": best[1], "k": "3-6", "n_features": xtr.shape[1]}
 
 
+def parse_epochs(spec: str):
+    """``"2"`` or ``"tf_0=2,mouse_0=10,4"`` → a function task → epochs (bare number = default, else 4)."""
+    default, per = 4.0, {}
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        name, _, value = part.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            raise SystemExit(f"--epochs: {part!r} is not a number or task=number") from None
+        if name:
+            per[name] = number
+        else:
+            default = number
+    return lambda task: per.get(task, default)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, type=Path)
@@ -90,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="pretraining window in tokens' bp (default: the longest training sequence, at most 512; "
                          "ALiBi lets the model run on longer sequences than it was pretrained on)")
     ap.add_argument("--finetune-seconds", type=float, default=720.0)
-    ap.add_argument("--epochs", type=float, default=4.0)
+    ap.add_argument("--epochs", default="4",
+                    help="fine-tuning epochs: a number for every task, or per task as 'tf_0=2,mouse_0=10,4' "
+                         "(the bare number is the default for the others)")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
     ap.add_argument("--pooling", default="mean", choices=["mean", "cls", "max", "meanmax"])
@@ -112,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     tasks = [t for t in args.tasks.split(",") if t]
+    epochs = parse_epochs(args.epochs)
     pre_tasks = [t for t in (args.pretrain_tasks or args.tasks).split(",") if t]
     published = published_numbers(args.data)
     models = set(args.models.split(","))
@@ -174,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             from varkg.lm.tokenizer import load_tokenizer
 
             tok = load_tokenizer(str(ckpt))
-            fcfg = FinetuneConfig(method=args.method, pooling=args.pooling, epochs=args.epochs, lr=args.lr,
+            fcfg = FinetuneConfig(method=args.method, pooling=args.pooling, epochs=epochs(t), lr=args.lr,
                                   rc_augment=args.rc, rc_test=args.rc,
                                   max_seconds=args.finetune_seconds, seed=args.seed, evals_per_epoch=2)
             r = finetune(ckpt, tok, train=sp["train"], dev=sp["dev"], test=sp["test"], cfg=fcfg, quiet=args.quiet)
@@ -184,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 "finetune_s": round(r.seconds, 1), "dnabert2_published": pub,
                 "test": {k: round(v, 4) for k, v in r.test.items()}, "dev_mcc": round(100 * r.dev["mcc"], 2),
                 "finetune_steps": r.steps, "method": args.method, "pooling": args.pooling, "rc": args.rc,
-                "epochs": args.epochs, "lr": args.lr, "n_trainable": r.n_trainable,
+                "epochs": epochs(t), "lr": args.lr, "n_trainable": r.n_trainable,
                 "hardware": hardware, **pre_info,
             }), flush=True)
     return 0

@@ -46,7 +46,9 @@ class FinetuneConfig:
         weight_decay: AdamW weight decay.
         warmup_frac: fraction of steps used for warm-up.
         evals_per_epoch: dev evaluations per epoch (best dev MCC is kept).
-        max_seconds: stop training after this many seconds (``None``: no limit).
+        max_seconds: stop training after this many seconds (``None``: no limit); the learning
+            rate then decays to zero by this time even if the epochs are not done (runs capped by
+            time are therefore not bit-for-bit reproducible).
         rc_augment: reverse-complement training sequences with probability 0.5.
         rc_test: average each dev/test prediction with that of the reverse complement.
         max_tokens: truncate tokenisations to this many tokens (``None``: no truncation).
@@ -250,14 +252,23 @@ def finetune(
     total = max(1, int(round(cfg.epochs * steps_per_epoch)))
     warm = max(1, int(cfg.warmup_frac * total))
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm))
-    )
+    t0 = time.perf_counter()
+
+    def lr_factor(s: int) -> float:
+        """Linear warm-up, then linear decay to 0 at the end of the run: the last step or, with
+        ``max_seconds``, the time limit, whichever comes first (so a time-capped run still anneals)."""
+        if s < warm:
+            return (s + 1) / warm
+        done = (s - warm) / max(1, total - warm)
+        if cfg.max_seconds:
+            done = max(done, (time.perf_counter() - t0) / cfg.max_seconds)
+        return max(0.0, 1.0 - done)
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
     rng = np.random.default_rng(cfg.seed)
     best: tuple[float, int, dict[str, Any] | None] = (-2.0, 0, None)
     dev_metrics: dict[str, float] = {}
-    t0 = time.perf_counter()
     step = 0
     bar = tqdm(total=total, disable=quiet, desc=f"finetune ({cfg.method})", unit="step")
     model.train()
