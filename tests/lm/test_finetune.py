@@ -83,3 +83,17 @@ def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_c
     )
     np.testing.assert_allclose(avg, avg_rc, atol=1e-5)
     np.testing.assert_allclose(avg, (one + other) / 2, atol=1e-5)
+
+
+def test_training_leaves_subnormal_floats_working(tmp_path, mlm):
+    """Training flushes denormals for speed but must restore IEEE-754 subnormals afterwards."""
+    import torch
+
+    tok = single_nucleotide_tokenizer()
+    mlm(seed=0).save_pretrained(str(tmp_path))
+    tok.save_pretrained(str(tmp_path))
+    rng = np.random.default_rng(2)
+    finetune(tmp_path, tok, train=_split(rng, 32, "t"), dev=_split(rng, 8, "d"),
+             cfg=FinetuneConfig(epochs=1, batch_size=16), quiet=True)
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    assert float(tiny[0]) != 0.0 and float(tiny * 1.0) != 0.0

@@ -29,6 +29,7 @@ import numpy as np
 
 from varkg.errors import ModelError
 from varkg.lm.data import LabelledSequences, revcomp
+from varkg.lm.runtime import flushes_denormals
 
 FinetuneMethod = Literal["full", "lora", "prefix", "prompt"]
 
@@ -203,6 +204,7 @@ def predict_proba(
     return out if out is not None else np.zeros((0, 2), np.float32)
 
 
+@flushes_denormals
 def finetune(
     model_dir: str | Path,
     tokenizer: Any,
@@ -232,11 +234,10 @@ def finetune(
     import torch
     from tqdm.auto import tqdm
 
-    from varkg.lm.runtime import flush_denormals, pick_device, set_seed
+    from varkg.lm.runtime import pick_device, set_seed
 
     cfg = cfg or FinetuneConfig()
     set_seed(cfg.seed)
-    flush_denormals()
     k = int(train.labels.max()) + 1
     for split in (dev, test):
         if split is not None and len(split) and (split.labels.min() < 0 or split.labels.max() >= k):

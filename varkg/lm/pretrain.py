@@ -34,6 +34,7 @@ import numpy as np
 
 from varkg.errors import InputError, ModelError
 from varkg.lm.data import FastaReader, check_dna, random_windows, read_sequence_csv, revcomp
+from varkg.lm.runtime import flushes_denormals
 
 
 @dataclass
@@ -225,6 +226,7 @@ def _lr_lambda(cfg: PretrainConfig, total: int):
     return f
 
 
+@flushes_denormals
 def pretrain(
     *,
     out: str | Path,
@@ -257,14 +259,13 @@ def pretrain(
     import torch
 
     from varkg.lm.modeling import VarkgDnaConfig, VarkgDnaForMaskedLM
-    from varkg.lm.runtime import flush_denormals, pick_device, quiet_transformers, set_seed
+    from varkg.lm.runtime import pick_device, quiet_transformers, set_seed
 
     quiet_transformers()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dev = pick_device(device)  # type: ignore[arg-type]
     set_seed(cfg.seed)
-    flush_denormals()
     sampler = SequenceSampler(
         fasta_paths=fasta_paths,
         csv_paths=csv_paths,

@@ -6,11 +6,14 @@ SHA-256 of its weights file}``, so two different checkpoints never share an id.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     import torch
 
 DeviceName = Literal["auto", "cpu", "cuda"]
+F = TypeVar("F", bound="Callable[..., Any]")
 
 
 def quiet_transformers() -> None:
@@ -54,15 +58,33 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def flush_denormals() -> None:
-    """Flush denormal floats to zero on CPU.
+@contextlib.contextmanager
+def denormals_flushed() -> Iterator[None]:
+    """Flush denormal floats to zero on CPU inside the block; restored (off) on exit.
 
     Training drives some weights, gradients and Adam second moments into the denormal range,
     where x86 arithmetic is many times slower; flushing them costs no accuracy that matters.
+    The setting is process-wide processor state, so it is switched off again afterwards (other
+    code, e.g. hypothesis, relies on IEEE-754 subnormals).
     """
     import torch
 
     torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def flushes_denormals(fn: F) -> F:
+    """Decorator: run ``fn`` inside :func:`denormals_flushed` (training entry points)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with denormals_flushed():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def set_threads(n: int | None) -> None:
