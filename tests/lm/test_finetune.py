@@ -23,16 +23,23 @@ def _split(rng: np.random.Generator, n: int, name: str) -> LabelledSequences:
     return LabelledSequences(seqs, np.array(labels), name)
 
 
-@pytest.mark.parametrize("method", ["full", "lora", "prefix", "prompt"])
-def test_methods_train_and_report_metrics(tmp_path, mlm, method):
+@pytest.fixture
+def base(tmp_path, mlm):
+    """A tiny masked-LM checkpoint folder with its single-nucleotide tokenizer: ``(path, tokenizer)``."""
     tok = single_nucleotide_tokenizer()
     mlm(seed=0).save_pretrained(str(tmp_path / "base"))
     tok.save_pretrained(str(tmp_path / "base"))
+    return tmp_path / "base", tok
+
+
+@pytest.mark.parametrize("method", ["full", "lora", "prefix", "prompt"])
+def test_methods_train_and_report_metrics(tmp_path, base, method):
+    path, tok = base
     rng = np.random.default_rng(0)
     train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
     cfg = FinetuneConfig(method=method, epochs=6 if method == "full" else 2, lr=3e-3, batch_size=32, seed=0,
                          pooling="mean" if method != "prefix" else "cls")
-    res = finetune(tmp_path / "base", tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
+    res = finetune(path, tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
     assert set(res.test) == {"mcc", "f1", "accuracy", "auroc"}
     assert (tmp_path / "ft" / "metrics.json").exists()
     if method == "full":
@@ -54,26 +61,23 @@ def test_metrics_and_label_errors(tmp_path, mlm):
 
 
 @pytest.mark.parametrize("pooling", ["max", "meanmax"])
-def test_max_pooling_heads_learn_motif_presence(tmp_path, mlm, pooling):
-    tok = single_nucleotide_tokenizer()
-    mlm(seed=0).save_pretrained(str(tmp_path / "base"))
-    tok.save_pretrained(str(tmp_path / "base"))
+def test_max_pooling_heads_learn_motif_presence(tmp_path, base, pooling):
+    path, tok = base
     rng = np.random.default_rng(1)
     train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
     cfg = FinetuneConfig(epochs=6, lr=3e-3, batch_size=32, seed=0, pooling=pooling, rc_augment=True, rc_test=True)
-    res = finetune(tmp_path / "base", tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
+    res = finetune(path, tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
     assert res.test["mcc"] > 0.5
 
 
-def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_complement(tmp_path, mlm):
+def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_complement(base):
     from transformers import AutoModelForSequenceClassification
 
     from varkg.lm.data import revcomp
     from varkg.lm.finetune import predict_proba
 
-    tok = single_nucleotide_tokenizer()
-    mlm(seed=0).save_pretrained(str(tmp_path))
-    model = AutoModelForSequenceClassification.from_pretrained(str(tmp_path), num_labels=2, classifier_pooling="max")
+    path, tok = base
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=2, classifier_pooling="max")
     seqs = ["ACGTTGACCATG", "TTTTGGGACA", "GATTACA"]
     one = predict_proba(model, tok, seqs)
     other = predict_proba(model, tok, [revcomp(s) for s in seqs])
@@ -85,15 +89,13 @@ def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_c
     np.testing.assert_allclose(avg, (one + other) / 2, atol=1e-5)
 
 
-def test_training_leaves_subnormal_floats_working(tmp_path, mlm):
+def test_training_leaves_subnormal_floats_working(base):
     """Training flushes denormals for speed but must restore IEEE-754 subnormals afterwards."""
     import torch
 
-    tok = single_nucleotide_tokenizer()
-    mlm(seed=0).save_pretrained(str(tmp_path))
-    tok.save_pretrained(str(tmp_path))
+    path, tok = base
     rng = np.random.default_rng(2)
-    finetune(tmp_path, tok, train=_split(rng, 32, "t"), dev=_split(rng, 8, "d"),
+    finetune(path, tok, train=_split(rng, 32, "t"), dev=_split(rng, 8, "d"),
              cfg=FinetuneConfig(epochs=1, batch_size=16), quiet=True)
     tiny = torch.tensor([1e-40], dtype=torch.float32)
     assert float(tiny[0]) != 0.0 and float(tiny * 1.0) != 0.0

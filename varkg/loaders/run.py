@@ -187,7 +187,6 @@ def load(
     transactional = hasattr(store, "transaction") and atomic == "load"
     spool = None if transactional else _Spool()
     counts: Counter[str] = Counter()
-    warned: list[bool] = []
     try:
         with _progress(progress, loader_name) as bar:
             task = bar.add_task(f"{loader_name}: reading", total=None) if bar is not None else None
@@ -203,8 +202,8 @@ def load(
                     )
                 report.add(label, r)
                 counts[label] += frame.table.num_rows
-                if transactional and not warned and sum(counts.values()) > _LARGE_TRANSACTION_ROWS:
-                    warned.append(True)
+                total = sum(counts.values())
+                if transactional and total - frame.table.num_rows <= _LARGE_TRANSACTION_ROWS < total:  # once, on crossing
                     log.warning(
                         "%s: more than %d rows in one transaction (atomic='load'); Ladybug keeps them all in memory "
                         "until the commit (about 0.5 KiB each): use atomic='batch' (--atomic batch) for flat memory",
