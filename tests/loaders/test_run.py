@@ -101,3 +101,16 @@ def test_batch_mode_commits_groups_and_a_write_error_keeps_earlier_groups(ladybu
     assert (c["Gene"], c["Gene-INTERACTS->Gene"], c["Dataset"]) == (3, 3, 1)
     with pytest.raises(ValueError, match="commit_rows"):
         load(ladybug_store, "test-genes-tsv", [ok], progress=False, atomic="batch", commit_rows=0)
+
+
+def test_one_transaction_past_the_row_limit_warns_once(ladybug_store, tmp_path, monkeypatch, caplog):
+    import varkg.loaders.run as run
+
+    monkeypatch.setattr(run, "_LARGE_TRANSACTION_ROWS", 3)  # the loader writes 4 rows: 2 genes, then 2 edges
+    f = write(tmp_path, "genes.tsv", ["G1\tA\tG2", "G2\tB\tG1"])
+    with caplog.at_level("WARNING", logger="varkg.loaders.run"):
+        load(ladybug_store, "test-genes-tsv", [f], progress=False, atomic="load")
+        assert [r.message.count("--atomic batch") for r in caplog.records] == [1]
+        caplog.clear()
+        load(ladybug_store, "test-genes-tsv", [f], progress=False, atomic="batch")
+    assert caplog.records == []
