@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(the bare number is the default for the others)")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
-    ap.add_argument("--pooling", default="mean", choices=["mean", "cls", "max", "meanmax"])
+    ap.add_argument("--pooling", default="mean", choices=["mean", "cls", "max", "meanmax", "bins"])
+    ap.add_argument("--bins", type=int, default=6, help="stretches per window for --pooling bins")
     ap.add_argument("--rc", action="store_true", help="reverse-complement augmentation + strand-averaged predictions")
     ap.add_argument("--pretrain-tasks", default=None,
                     help="comma-separated tasks whose training sequences join pretraining (default: --tasks); "
@@ -193,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             from varkg.lm.tokenizer import load_tokenizer
 
             tok = load_tokenizer(str(ckpt))
-            fcfg = FinetuneConfig(method=args.method, pooling=args.pooling, epochs=epochs(t), lr=args.lr,
-                                  rc_augment=args.rc, rc_test=args.rc,
+            fcfg = FinetuneConfig(method=args.method, pooling=args.pooling, bins=args.bins, epochs=epochs(t),
+                                  lr=args.lr, rc_augment=args.rc, rc_test=args.rc,
                                   max_seconds=args.finetune_seconds, seed=args.seed, evals_per_epoch=2)
             r = finetune(ckpt, tok, train=sp["train"], dev=sp["dev"], test=sp["test"], cfg=fcfg, quiet=args.quiet)
             print(json.dumps({
@@ -202,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                 "train_s": round(r.seconds + (0.0 if pre_info["pretrain_cached"] else pre_info["pretrain_s"]), 1),
                 "finetune_s": round(r.seconds, 1), "dnabert2_published": pub,
                 "test": {k: round(v, 4) for k, v in r.test.items()}, "dev_mcc": round(100 * r.dev["mcc"], 2),
-                "finetune_steps": r.steps, "method": args.method, "pooling": args.pooling, "rc": args.rc,
+                "finetune_steps": r.steps, "method": args.method, "pooling": args.pooling,
+                "bins": args.bins if args.pooling == "bins" else None, "rc": args.rc,
                 "epochs": epochs(t), "lr": args.lr, "n_trainable": r.n_trainable,
                 "hardware": hardware, **pre_info,
             }), flush=True)

@@ -79,3 +79,20 @@ def test_pooling_ignores_padding():
     assert pool(h, mask, "mean").tolist() == [[2.0, -3.0]]
     assert pool(h, mask, "max").tolist() == [[3.0, -1.0]]
     assert pool(h, mask, "meanmax").tolist() == [[2.0, -3.0, 3.0, -1.0]]
+    assert pool(h, mask, "bins", bins=1).tolist() == pool(h, mask, "meanmax").tolist()
+
+
+def test_bins_pooling_keeps_the_order_of_stretches():
+    import torch
+
+    from varkg.lm.modeling import pool, pooled_width
+
+    h = torch.tensor([[[1.0], [2.0], [3.0], [4.0], [100.0]], [[4.0], [3.0], [2.0], [1.0], [0.0]]])
+    mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
+    out = pool(h, mask, "bins", bins=2)
+    assert out.shape == (2, pooled_width("bins", 1, 2))
+    assert out[0].tolist() == [1.5, 2.0, 3.5, 4.0]  # (mean, max) of tokens 1-2, then of 3-4; padding ignored
+    assert out[1].tolist() == [3.0, 4.0, 0.5, 1.0]  # 5 tokens: 3 in the first stretch, 2 in the second
+    # a sequence shorter than the number of stretches leaves empty stretches at zero, not -inf
+    short = pool(h[:1, :1], mask[:1, :1], "bins", bins=3)
+    assert short.tolist() == [[1.0, 1.0, 0.0, 0.0, 0.0, 0.0]]

@@ -287,9 +287,11 @@ def finetune_cmd(
     test: Annotated[Path | None, typer.Option(help="Test CSV (scored once, at the end).")] = None,
     method: Annotated[Literal["full", "lora", "prefix", "prompt"], typer.Option()] = "full",
     pooling: Annotated[
-        Literal["mean", "cls", "max", "meanmax"],
-        typer.Option(help="How token states become one vector: max/meanmax suit motif-presence tasks (TF binding)."),
+        Literal["mean", "cls", "max", "meanmax", "bins"],
+        typer.Option(help="How token states become one vector: max/meanmax suit motif-presence tasks (TF binding); "
+                          "bins (mean+max per stretch of the window) keeps position, for TSS-anchored windows."),
     ] = "mean",
+    bins: Annotated[int, typer.Option(help="Stretches per window for --pooling bins.")] = 6,
     rc: Annotated[bool, typer.Option(help="Reverse-complement augmentation in training and strand-averaged predictions.")] = False,
     epochs: Annotated[float, typer.Option()] = 3.0,
     lr: Annotated[float, typer.Option()] = 5e-4,
@@ -309,7 +311,7 @@ def finetune_cmd(
     from varkg.lm.tokenizer import load_tokenizer
 
     _threads(threads)
-    cfg = FinetuneConfig(method=method, pooling=pooling, epochs=epochs, lr=lr, batch_size=batch_size,
+    cfg = FinetuneConfig(method=method, pooling=pooling, bins=bins, epochs=epochs, lr=lr, batch_size=batch_size,
                          rc_augment=rc, rc_test=rc, max_seconds=max_minutes * 60 if max_minutes else None, seed=seed)
     res = finetune(model, load_tokenizer(str(model)), train=read_sequence_csv(train), dev=read_sequence_csv(dev),
                    test=read_sequence_csv(test) if test else None, cfg=cfg, out=out, device=device, quiet=quiet)

@@ -9,7 +9,7 @@ Methods (``FinetuneConfig.method``):
   encoder reads them from ``past_key_values``);
 - ``prompt``: trainable virtual input tokens (peft ``PromptTuningConfig``).
 
-Pooling is ``cls``, ``mean``, ``max`` or ``meanmax`` (``VarkgDnaConfig.classifier_pooling``).
+Pooling is ``cls``, ``mean``, ``max``, ``meanmax`` or ``bins`` (``VarkgDnaConfig.classifier_pooling``).
 With ``rc_test`` the class probabilities of a sequence are averaged with those of its reverse
 complement (a DNA feature reads the same on either strand). The dev split picks the best
 evaluation point (by MCC); the test split is scored once, with those weights.
@@ -40,7 +40,10 @@ class FinetuneConfig:
 
     Attributes:
         method: ``full``, ``lora``, ``prefix`` or ``prompt``.
-        pooling: ``mean``, ``cls``, ``max`` or ``meanmax`` (varkg models; others use their own head).
+        pooling: ``mean``, ``cls``, ``max``, ``meanmax`` or ``bins`` (varkg models; others use their own
+            head). ``bins`` keeps where along the window a feature is; do not combine it with
+            ``rc_augment`` on windows anchored on a landmark (a TSS), which flips that order.
+        bins: stretches for ``bins`` pooling.
         epochs: passes over the training set (fractions allowed).
         batch_size: sequences per step.
         lr: peak AdamW learning rate (linear warm-up over ``warmup_frac``, linear decay).
@@ -60,7 +63,8 @@ class FinetuneConfig:
     """
 
     method: FinetuneMethod = "full"
-    pooling: Literal["cls", "mean", "max", "meanmax"] = "mean"
+    pooling: Literal["cls", "mean", "max", "meanmax", "bins"] = "mean"
+    bins: int = 6
     epochs: float = 3.0
     batch_size: int = 32
     lr: float = 5e-4
@@ -122,7 +126,8 @@ def load_classifier(model_dir: str | Path, *, num_labels: int, cfg: FinetuneConf
     conf = AutoConfig.from_pretrained(str(model_dir), local_files_only=True)
     extra: dict[str, Any] = {"num_labels": num_labels}
     if conf.model_type == MODEL_TYPE:
-        extra |= {"classifier_pooling": cfg.pooling, "classifier_dropout": cfg.classifier_dropout}
+        extra |= {"classifier_pooling": cfg.pooling, "classifier_bins": cfg.bins,
+                  "classifier_dropout": cfg.classifier_dropout}
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True, **extra)
     if cfg.method == "full":
         return model

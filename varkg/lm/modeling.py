@@ -38,8 +38,8 @@ from varkg.errors import ModelError
 MODEL_TYPE = "varkg-dnabert"
 
 SizeName = Literal["tiny", "mini", "small", "medium", "base"]
-Pooling = Literal["cls", "mean", "max", "meanmax"]
-POOLINGS: tuple[str, ...] = ("cls", "mean", "max", "meanmax")
+Pooling = Literal["cls", "mean", "max", "meanmax", "bins"]
+POOLINGS: tuple[str, ...] = ("cls", "mean", "max", "meanmax", "bins")
 
 SIZES: dict[str, dict[str, int]] = {
     "tiny": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64},
@@ -68,8 +68,11 @@ class VarkgDnaConfig(PretrainedConfig):
         initializer_range: standard deviation of the normal weight initialisation.
         classifier_pooling: ``"cls"`` (first token), ``"mean"`` (mean over non-padding
             tokens), ``"max"`` (per-feature maximum over non-padding tokens: "is the feature
-            anywhere", as a motif scanner asks) or ``"meanmax"`` (both, concatenated) for
-            sequence classification.
+            anywhere", as a motif scanner asks), ``"meanmax"`` (both, concatenated) or ``"bins"``
+            (mean and max within each of ``classifier_bins`` consecutive stretches of the sequence,
+            concatenated: "is the feature *there*", for windows anchored on a landmark such as a
+            TSS, where ALiBi states alone carry no absolute position) for sequence classification.
+        classifier_bins: number of stretches for ``"bins"`` pooling.
         classifier_dropout: dropout before the classification layer.
         pad_token_id: id of ``[PAD]`` (0 in varkg tokenizers).
         mask_token_id: id of ``[MASK]`` (4 in varkg tokenizers).
@@ -94,7 +97,8 @@ class VarkgDnaConfig(PretrainedConfig):
         max_position_embeddings: int = 512,
         layer_norm_eps: float = 1e-6,
         initializer_range: float = 0.02,
-        classifier_pooling: Literal["cls", "mean", "max", "meanmax"] = "mean",
+        classifier_pooling: Pooling = "mean",
+        classifier_bins: int = 6,
         classifier_dropout: float = 0.1,
         pad_token_id: int = 0,
         mask_token_id: int = 4,
@@ -109,6 +113,8 @@ class VarkgDnaConfig(PretrainedConfig):
             )
         if classifier_pooling not in POOLINGS:
             raise ModelError(f"'classifier_pooling' (got {classifier_pooling!r}) must be one of {list(POOLINGS)}")
+        if classifier_bins < 1:
+            raise ModelError(f"'classifier_bins' (got {classifier_bins}) must be at least 1")
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_hidden_layers = num_hidden_layers
@@ -120,6 +126,7 @@ class VarkgDnaConfig(PretrainedConfig):
         self.layer_norm_eps = layer_norm_eps
         self.initializer_range = initializer_range
         self.classifier_pooling = classifier_pooling
+        self.classifier_bins = classifier_bins
         self.classifier_dropout = classifier_dropout
         self.mask_token_id = mask_token_id
         if conv_kernel_size < 0 or (conv_kernel_size and conv_kernel_size % 2 == 0):
@@ -370,16 +377,30 @@ class VarkgDnaForMaskedLM(VarkgDnaPreTrainedModel):
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states)
 
 
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: Pooling) -> torch.Tensor:
-    """Pool ``(batch, tokens, hidden)`` to ``(batch, hidden)`` (``(batch, 2 * hidden)`` for ``meanmax``).
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: Pooling, *, bins: int = 6) -> torch.Tensor:
+    """Pool ``(batch, tokens, hidden)`` to ``(batch, pooled_width(how, hidden, bins))``.
 
     ``cls``: the first token; ``mean``: mean over real tokens; ``max``: per-feature maximum over
-    real tokens; ``meanmax``: mean and max concatenated. Means and maxima exclude padding but
-    include ``[CLS]``/``[SEP]``.
+    real tokens; ``meanmax``: mean and max concatenated; ``bins``: the real tokens of each
+    sequence are split in order into ``bins`` stretches of (nearly) equal length and the mean and
+    max of each stretch are concatenated, first stretch first (``bins=1`` is ``meanmax``). Means
+    and maxima exclude padding but include ``[CLS]``/``[SEP]``.
     """
     if how == "cls":
         return hidden[:, 0]
     m = attention_mask[:, -hidden.shape[1] :].to(hidden.dtype).unsqueeze(-1)
+    if how == "bins":
+        real = m.squeeze(-1)
+        n = real.sum(1, keepdim=True).clamp(min=1.0)
+        rank = real.cumsum(1) - 1.0
+        which = torch.div(rank * bins, n, rounding_mode="floor").clamp(0, bins - 1).long()
+        onehot = F.one_hot(which, bins).to(hidden.dtype) * real.unsqueeze(-1)  # (batch, tokens, bins)
+        sums = torch.einsum("btk,bth->bkh", onehot, hidden)
+        means = sums / onehot.sum(1).clamp(min=1.0).unsqueeze(-1)
+        low = torch.finfo(hidden.dtype).min
+        maxes = hidden.unsqueeze(2).masked_fill(onehot.unsqueeze(-1) == 0, low).amax(1)  # (batch, bins, hidden)
+        maxes = torch.where(maxes == low, torch.zeros_like(maxes), maxes)  # an empty stretch (short input)
+        return torch.cat([means, maxes], dim=-1).flatten(1)
     mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
     if how == "mean":
         return mean
@@ -391,6 +412,11 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: Pooling) -> to
     raise ModelError(f"pooling {how!r} is not one of {list(POOLINGS)}")
 
 
+def pooled_width(how: Pooling, hidden_size: int, bins: int = 6) -> int:
+    """Width of :func:`pool`'s output."""
+    return {"meanmax": 2 * hidden_size, "bins": 2 * bins * hidden_size}.get(how, hidden_size)
+
+
 class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
     """Encoder, pooling (``config.classifier_pooling``), dropout, linear classifier."""
 
@@ -399,7 +425,7 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
         self.num_labels = config.num_labels
         self.model = VarkgDnaModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        width = 2 * config.hidden_size if config.classifier_pooling == "meanmax" else config.hidden_size
+        width = pooled_width(config.classifier_pooling, config.hidden_size, config.classifier_bins)
         self.classifier = nn.Linear(width, config.num_labels)
         self.post_init()
 
@@ -427,7 +453,7 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
         )
         h = out.last_hidden_state
         mask = attention_mask if attention_mask is not None else torch.ones(h.shape[:2], device=h.device)
-        pooled = pool(h, mask, self.config.classifier_pooling)
+        pooled = pool(h, mask, self.config.classifier_pooling, bins=self.config.classifier_bins)
         logits = self.classifier(self.dropout(pooled))
         loss = None
         if labels is not None:
