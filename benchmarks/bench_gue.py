@@ -14,6 +14,11 @@ The varkg model is pretrained once (masked LM on the reference FASTA windows plu
 sequences of the tasks named in --tasks), cached under --cache keyed by its settings and inputs,
 and reused by every task of the run and by later runs (``"pretrain_cached": true`` says so).
 Published DNABERT-2 numbers are read from the GUE README table (DIR/README.md or DIR/../README.md).
+
+Settings measured best here (docs/lm.md, "Measured here"): pretrain once with
+``--pretrain-tasks <all tasks> --pretrain-window 128 --pretrain-steps 100000 --pretrain-seconds 480``;
+TF-binding tasks ``--pooling meanmax --rc --lr 1e-3``; TSS-anchored promoter windows
+``--pooling bins --lr 1e-3`` without ``--rc`` (the reverse complement moves the TSS).
 """
 
 from __future__ import annotations
