@@ -96,3 +96,11 @@ def test_bins_pooling_keeps_the_order_of_stretches():
     # a sequence shorter than the number of stretches leaves empty stretches at zero, not -inf
     short = pool(h[:1, :1], mask[:1, :1], "bins", bins=3)
     assert short.tolist() == [[1.0, 1.0, 0.0, 0.0, 0.0, 0.0]]
+
+
+def test_bins_below_one_is_refused():
+    from varkg.errors import ModelError
+    from varkg.lm.modeling import VarkgDnaConfig
+
+    with pytest.raises(ModelError, match=r"'classifier_bins' \(got 0\) must be at least 1"):
+        VarkgDnaConfig(classifier_pooling="bins", classifier_bins=0)

@@ -23,13 +23,16 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from varkg.errors import ModelError
 from varkg.lm.data import LabelledSequences, revcomp
 from varkg.lm.runtime import flushes_denormals
+
+if TYPE_CHECKING:
+    from varkg.lm.modeling import Pooling
 
 FinetuneMethod = Literal["full", "lora", "prefix", "prompt"]
 
@@ -63,7 +66,7 @@ class FinetuneConfig:
     """
 
     method: FinetuneMethod = "full"
-    pooling: Literal["cls", "mean", "max", "meanmax", "bins"] = "mean"
+    pooling: Pooling = "mean"
     bins: int = 6
     epochs: float = 3.0
     batch_size: int = 32

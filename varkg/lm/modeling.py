@@ -395,11 +395,11 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: Pooling, *, bi
         rank = real.cumsum(1) - 1.0
         which = torch.div(rank * bins, n, rounding_mode="floor").clamp(0, bins - 1).long()
         onehot = F.one_hot(which, bins).to(hidden.dtype) * real.unsqueeze(-1)  # (batch, tokens, bins)
-        sums = torch.einsum("btk,bth->bkh", onehot, hidden)
-        means = sums / onehot.sum(1).clamp(min=1.0).unsqueeze(-1)
+        counts = onehot.sum(1).unsqueeze(-1)  # (batch, bins, 1)
+        means = torch.einsum("btk,bth->bkh", onehot, hidden) / counts.clamp(min=1.0)
         low = torch.finfo(hidden.dtype).min
         maxes = hidden.unsqueeze(2).masked_fill(onehot.unsqueeze(-1) == 0, low).amax(1)  # (batch, bins, hidden)
-        maxes = torch.where(maxes == low, torch.zeros_like(maxes), maxes)  # an empty stretch (short input)
+        maxes = maxes.masked_fill(counts == 0, 0.0)  # an empty stretch (input shorter than `bins`)
         return torch.cat([means, maxes], dim=-1).flatten(1)
     mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
     if how == "mean":
