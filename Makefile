@@ -6,9 +6,11 @@ VENV   ?= .venv
 DATA   ?= ../shared/data
 STORE  ?= demo/varkg.db
 PIP    := $(VENV)/bin/pip
-PYTEST_ARGS ?= -m "not slow and not neo4j and not gpu"
+PYTEST_ARGS ?= -m "not slow and not gpu"
+NEO4J_DATA ?= neo4j-data
+NEO4J_LIB  := tools/neo4j/lib/.stamp
 
-.PHONY: demo test venv lint-tools system-tools bench clean
+.PHONY: demo test venv lint-tools system-tools neo4j-lib neo4j bench clean
 
 venv: $(VENV)/.stamp
 
@@ -39,15 +41,30 @@ system-tools:
 	  else echo "warning: missing$$missing (not root); dependent tests will skip"; fi; \
 	fi
 
+# A real Neo4j Community server (5.26 LTS, runs on Java 17) from Maven Central jars, no Docker.
+# `make neo4j-lib` resolves the jars; `make neo4j` runs the server on 127.0.0.1 until Ctrl-C
+# (password from NEO4J_PASSWORD). Without Maven or Java the Neo4j tests skip with the reason.
+neo4j-lib: $(NEO4J_LIB)
+
+$(NEO4J_LIB): tools/neo4j/pom.xml
+	@if command -v mvn >/dev/null && command -v java >/dev/null; then \
+	  mvn -q -B -f tools/neo4j/pom.xml package && touch $@ || echo "warning: Maven could not resolve the Neo4j jars; Neo4j tests will skip"; \
+	else echo "warning: mvn or java missing; Neo4j tests will skip"; fi
+
+neo4j: venv neo4j-lib
+	$(VENV)/bin/varkg neo4j serve --data $(NEO4J_DATA)
+
 demo: venv
 	mkdir -p $(dir $(STORE))
 	VARKG_DATA=$(DATA) $(VENV)/bin/varkg --store $(STORE) demo --data $(DATA)
 
-test: venv lint-tools system-tools
+# The Neo4j leg: tests/conftest.py starts the server from tools/neo4j/lib on free loopback ports
+# for the session (or uses $$VARKG_NEO4J_URI) and stops it at the end.
+test: venv lint-tools system-tools neo4j-lib
 	VARKG_SHARED_DATA=$(abspath $(DATA)) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(VENV)/bin/python benchmarks/bench_store.py
 
 clean:
-	rm -rf $(VENV) tools/cypher-lint/node_modules demo/varkg.db demo/varkg.db.*
+	rm -rf $(VENV) tools/cypher-lint/node_modules tools/neo4j/lib tools/neo4j/target demo/varkg.db demo/varkg.db.*

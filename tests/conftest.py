@@ -24,19 +24,70 @@ def _store_params():
     return params
 
 
-@pytest.fixture(params=_store_params())
-def any_store(request, tmp_path):
-    """A fresh, initialised store of each backend (Neo4j only where VARKG_NEO4J_URI is set)."""
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory):
+    """A live Neo4j Community server for the whole session: ``$VARKG_NEO4J_URI`` when set (with
+    ``NEO4J_PASSWORD``), else one started here from the Maven Central jars on free loopback ports
+    (``tools/neo4j/lib``; ``make test`` resolves them). Yields ``(uri, server or None)``; skips only
+    where Java or the jars are truly absent."""
+    uri = os.environ.get("VARKG_NEO4J_URI")
+    if uri:
+        yield uri, None
+        return
+    from varkg.errors import StoreUnavailable
+    from varkg.store.neo4j_server import Neo4jServer, NeoServerConfig, free_port, java_binary, lib_ready
+
+    try:
+        java_binary()
+    except StoreUnavailable as exc:
+        pytest.skip(str(exc))
+    if not lib_ready():
+        pytest.skip("the Neo4j jars are not in tools/neo4j/lib (run `make neo4j-lib`: Maven resolves them from Maven Central)")
+    password = os.environ.get("NEO4J_PASSWORD") or "varkg-test-" + os.urandom(6).hex()
+    cfg = NeoServerConfig(
+        data=tmp_path_factory.mktemp("neo4j"), bolt=f"127.0.0.1:{free_port()}", http=f"127.0.0.1:{free_port()}",
+        heap="1g", pagecache="256m",
+    )
+    server = Neo4jServer(cfg, password=password)
+    old = os.environ.get("NEO4J_PASSWORD")
+    os.environ["NEO4J_PASSWORD"] = password
+    server.start()
+    try:
+        yield server.uri, server
+    finally:
+        server.stop()
+        if old is None:
+            os.environ.pop("NEO4J_PASSWORD", None)
+
+
+@pytest.fixture
+def neo4j_store(neo4j_server):
+    """A fresh, initialised, empty Neo4j store on the session's live server."""
     from varkg.store import open_store
 
+    store = open_store(neo4j_server[0])
+    _wipe(store)
+    store.init_schema()
+    yield store
+    store.close()
+
+
+def _wipe(store) -> None:
+    """Delete every node and relationship in bounded transactions (indexes and constraints stay)."""
+    while store.execute("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n").column("n")[0].as_py():
+        pass
+
+
+@pytest.fixture(params=_store_params())
+def any_store(request, tmp_path):
+    """A fresh, initialised store of each backend (Neo4j: the session's live server)."""
     if request.param == "neo4j":
-        uri = os.environ.get("VARKG_NEO4J_URI")
-        if not uri:
-            pytest.skip("VARKG_NEO4J_URI is not set")
-        store = open_store(uri)
-        store.execute("MATCH (n) DETACH DELETE n")
-    else:
-        store = open_store(tmp_path / "graph.db")
+        store = request.getfixturevalue("neo4j_store")
+        yield store
+        return
+    from varkg.store import open_store
+
+    store = open_store(tmp_path / "graph.db")
     store.init_schema()
     yield store
     store.close()

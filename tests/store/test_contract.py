@@ -173,3 +173,44 @@ def test_schema_version_recorded(any_store):
 
     info = any_store.schema_info()
     assert info["hash"] == load_schema().hash and info["version"] == load_schema().version
+
+
+def test_upsert_accounting_nodes_and_edges(any_store):
+    """inserted / updated / unchanged are the same numbers on every backend, for nodes and edges."""
+    r = any_store.upsert_nodes("Gene", genes(), dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (3, 0, 0)
+    r = any_store.upsert_nodes("Gene", genes(), dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (0, 0, 3)
+    changed = genes(4, symbol_suffix="")
+    changed = changed.set_column(1, "symbol", pa.array(["G0", "G1x", "G2", "G3"]))
+    r = any_store.upsert_nodes("Gene", changed, dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (1, 1, 2)
+    r = any_store.upsert_nodes("Gene", genes(1), dataset="ds2")  # new provenance counts as an update
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    r = any_store.upsert_edges("INTERACTS", interactions(), src_type="Gene", dst_type="Gene", dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (2, 0, 0)
+    r = any_store.upsert_edges("INTERACTS", interactions(), src_type="Gene", dst_type="Gene", dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (0, 0, 2)
+    e = interactions().set_column(4, "score", pa.array([0.9, 0.5]))
+    r = any_store.upsert_edges("INTERACTS", e, src_type="Gene", dst_type="Gene", dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 1)
+    other = pa.table({"src": ["ENSG00000000000"], "dst": ["ENSG00000000001"], "type": ["coexpression"], "source": ["STRING"], "score": [0.2]})
+    r = any_store.upsert_edges("INTERACTS", other, src_type="Gene", dst_type="Gene", dataset="ds1")
+    assert (r.inserted, r.updated, r.unchanged) == (1, 0, 0)  # another key property value: a new edge
+    assert any_store.counts()["Gene-INTERACTS->Gene"] == 3
+
+
+def test_transaction_groups_upserts_and_rolls_back(any_store):
+    """Upserts inside ``transaction()`` commit together; an error rolls all of them back."""
+    with any_store.transaction():
+        any_store.upsert_nodes("Gene", genes(), dataset="ds1")
+        # edges see the nodes written earlier in the same, uncommitted transaction
+        any_store.upsert_edges("INTERACTS", interactions(), src_type="Gene", dst_type="Gene", dataset="ds1")
+    assert any_store.counts()["Gene-INTERACTS->Gene"] == 2
+    before = any_store.counts()
+    with pytest.raises(DanglingEdgeError):
+        with any_store.transaction():
+            any_store.upsert_nodes("Gene", pa.table({"id": ["ENSG00000000007"], "symbol": ["N"], "chrom": ["20"], "start": [1], "stop": [2]}))
+            any_store.upsert_edges("INTERACTS", pa.table({"src": ["ENSG00000000007"], "dst": ["ENSG00000000099"], "type": ["ppi"], "source": ["S"]}),
+                                   src_type="Gene", dst_type="Gene")
+    assert any_store.counts() == before

@@ -11,7 +11,85 @@ import typer
 from varkg.cli.main import console, open_cli_store, run_cli
 from varkg.errors import VarkgError
 
-app = typer.Typer(help="Neo4j: apply the schema, bulk-import CSVs, Bloom perspective, lint Cypher.", no_args_is_help=True)
+app = typer.Typer(
+    help="Neo4j: run a local server (no Docker), apply the schema, bulk-import CSVs, Bloom perspective, lint Cypher.",
+    no_args_is_help=True,
+)
+
+
+def _password() -> str:
+    import os
+
+    pw = os.environ.get("NEO4J_PASSWORD")
+    if not pw:
+        raise VarkgError("NEO4J_PASSWORD is not set; export NEO4J_PASSWORD=... (8+ characters) first; it is never stored in code or config")
+    return pw
+
+
+@app.command("serve")
+def serve(
+    data: Annotated[Path, typer.Option("--data", help="Server home: conf/, data/, logs/, plugins/ (created).")] = Path("neo4j-data"),
+    bolt: Annotated[str, typer.Option("--bolt", help="Bolt listen address HOST:PORT.")] = "127.0.0.1:7687",
+    http: Annotated[str, typer.Option("--http", help="HTTP address for Neo4j Browser; 'off' disables HTTP.")] = "127.0.0.1:7474",
+    heap: Annotated[str, typer.Option("--heap", help="JVM heap (Neo4j size syntax).")] = "2g",
+    pagecache: Annotated[str, typer.Option("--pagecache", help="Page cache size.")] = "2g",
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Permit non-loopback listen addresses.")] = False,
+) -> None:
+    """Run a real Neo4j Community server (jars from Maven Central, no Docker) until Ctrl-C.
+
+    The password of user neo4j comes from NEO4J_PASSWORD (set on the first start of a --data folder).
+    The first run resolves ~130 MiB of jars with Maven into tools/neo4j/lib/.
+
+    Example: NEO4J_PASSWORD=... varkg neo4j serve --data neo4j-data --bolt 127.0.0.1:7687
+    """
+    import signal
+    import time
+
+    from varkg.store.neo4j_server import NEO4J_VERSION, Neo4jServer, NeoServerConfig
+
+    def go() -> None:
+        cfg = NeoServerConfig(data=data, bolt=bolt, http=None if http == "off" else http, heap=heap, pagecache=pagecache, allow_remote=allow_remote)
+        srv = Neo4jServer(cfg, password=_password())
+        console.print(f"starting Neo4j Community {NEO4J_VERSION} in {srv.home} ...")
+        srv.start()
+        console.print(f"[green]Neo4j is up[/] in {srv.started_in:.1f} s: {srv.uri}" + (f", Browser {srv.browser_url}" if srv.browser_url else ""))
+        console.print(f"next: export VARKG_STORE={srv.uri} NEO4J_USER=neo4j NEO4J_PASSWORD=...; varkg init; varkg load ...")
+        console.print("Ctrl-C stops the server cleanly")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            while srv.running():
+                time.sleep(1)
+            console.print(f"[red]Neo4j exited[/]; {srv.log_tail()}")
+            raise typer.Exit(1)
+        except KeyboardInterrupt:
+            console.print("stopping Neo4j ...")
+        finally:
+            srv.stop()
+
+    run_cli(go)
+
+
+@app.command("import")
+def admin_import(
+    csv_dir: Annotated[Path, typer.Argument(help="Folder written by `varkg neo4j bulk-export` (holds import.args).")],
+    data: Annotated[Path, typer.Option("--data", help="Server home of `varkg neo4j serve` (server stopped).")] = Path("neo4j-data"),
+    database: Annotated[str, typer.Option("--database", help="Database to replace.")] = "neo4j",
+) -> None:
+    """Import bulk-export CSVs with the real `neo4j-admin database import full` (replaces DATABASE).
+
+    Then start the server with `varkg neo4j serve --data DIR` and run `varkg init` for the indexes.
+
+    Example: varkg neo4j import import/ --data neo4j-data
+    """
+    from varkg.store.neo4j_server import Neo4jServer, NeoServerConfig
+
+    def go() -> None:
+        srv = Neo4jServer(NeoServerConfig(data=data), password=_password())
+        out = srv.admin_import(csv_dir, database=database)
+        console.print(out.strip().splitlines()[-1] if out.strip() else "imported")
+        console.print(f"next: varkg neo4j serve --data {data}; then VARKG_STORE=bolt://127.0.0.1:7687 varkg init")
+
+    run_cli(go)
 
 
 @app.command("apply-schema")

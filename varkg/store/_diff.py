@@ -6,9 +6,13 @@ unchanged without a per-row Python loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from varkg.schema.model import PROVENANCE_PROPERTY
 
 
 def _combine(col: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -78,3 +82,21 @@ def append_value(lists: pa.ChunkedArray | pa.Array, value: str, where: np.ndarra
     for i in np.flatnonzero(where):
         py[i] = (py[i] or []) + [value]
     return pa.array(py, pa.list_(pa.string()))
+
+
+def changed_rows(incoming: pa.Table, existing: pa.Table, props: Sequence[str], dataset: str | None) -> tuple[pa.Table, int]:
+    """Rows of ``incoming`` (aligned row by row with ``existing``) whose properties differ or that gain
+    ``dataset`` in their provenance, with the merged ``datasets`` column; and the count of unchanged rows."""
+    changed = np.zeros(incoming.num_rows, dtype=bool)
+    for c in props:
+        changed |= rows_differ(incoming.column(c), existing.column(c).cast(incoming.column(c).type))
+    prov = existing.column(PROVENANCE_PROPERTY)
+    if PROVENANCE_PROPERTY in incoming.column_names:
+        changed |= rows_differ(incoming.column(PROVENANCE_PROPERTY), prov)
+        prov = incoming.column(PROVENANCE_PROPERTY)
+    if dataset is not None:
+        need = ~contains_value(prov, dataset)
+        prov = append_value(prov, dataset, need)
+        changed |= need
+    merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+    return merged.filter(pa.array(changed)), int((~changed).sum())

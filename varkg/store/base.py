@@ -14,6 +14,7 @@ Upsert semantics (both stores):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -64,6 +65,9 @@ class GraphStore(Protocol):
         dataset: str | None = None,
         missing: Literal["error", "skip"] = "error",
     ) -> UpsertResult: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several upserts into one transaction (committed on exit, rolled back on error)."""
 
     def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run a read-only query; write clauses raise :class:`~varkg.errors.ReadOnlyError`."""

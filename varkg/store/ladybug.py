@@ -39,7 +39,7 @@ from varkg.schema.ddl import ladybug_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type, ladybug_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
-from varkg.store._diff import append_value, contains_value, rows_differ
+from varkg.store._diff import changed_rows as _changed_rows
 from varkg.store.base import UpsertResult, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
@@ -542,24 +542,6 @@ class LadybugStore:
                 q = f"MATCH (:{s})-[r:{e.name}]->(:{d}) RETURN count(r) AS n"
                 out[f"{s}-{e.name}->{d}"] = int(self._arrow(self._run(q)).column("n")[0].as_py())
         return out
-
-
-def _changed_rows(incoming: pa.Table, existing: pa.Table, props: Sequence[str], dataset: str | None) -> tuple[pa.Table, int]:
-    """Rows of ``incoming`` (aligned row by row with ``existing``) whose properties differ or that gain
-    ``dataset`` in their provenance, with the merged ``datasets`` column; and the count of unchanged rows."""
-    changed = np.zeros(incoming.num_rows, dtype=bool)
-    for c in props:
-        changed |= rows_differ(incoming.column(c), existing.column(c).cast(incoming.column(c).type))
-    prov = existing.column(PROVENANCE_PROPERTY)
-    if PROVENANCE_PROPERTY in incoming.column_names:
-        changed |= rows_differ(incoming.column(PROVENANCE_PROPERTY), prov)
-        prov = incoming.column(PROVENANCE_PROPERTY)
-    if dataset is not None:
-        need = ~contains_value(prov, dataset)
-        prov = append_value(prov, dataset, need)
-        changed |= need
-    merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
-    return merged.filter(pa.array(changed)), int((~changed).sum())
 
 
 def _trim_heap() -> None:

@@ -14,10 +14,11 @@ All statement texts come from :mod:`varkg.store.neo4j_cypher` and are linted in 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +34,7 @@ from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
+from varkg.store._diff import changed_rows
 from varkg.store.base import UpsertResult, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
@@ -69,11 +71,17 @@ class Neo4jStore:
         if password is None:
             raise StoreUnavailable(f"NEO4J_PASSWORD is not set; export NEO4J_USER and NEO4J_PASSWORD to connect to {uri}")
         try:
-            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            # server notifications (e.g. "label does not exist yet" on an empty graph) are not errors
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF")
             self._driver.verify_connectivity()
+        except neo4j.exceptions.AuthError:
+            raise StoreUnavailable(
+                f"Neo4j at {uri} refused the credentials of user {user!r}; check NEO4J_USER and NEO4J_PASSWORD"
+            ) from None
         except Exception as exc:  # the driver raises several unrelated types here
             raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from None
         self._neo4j = neo4j
+        self._tx: Any = None
 
     # ------------------------------------------------------------------ basics
     def close(self) -> None:
@@ -87,21 +95,58 @@ class Neo4jStore:
 
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         try:
+            if self._tx is not None:  # inside transaction(): reads must see its uncommitted writes
+                res = self._tx.run(text, dict(params or {}))
+                keys = res.keys()
+                return _to_arrow(keys, [r.values() for r in res])
             records, _, keys = self._driver.execute_query(
                 text, dict(params or {}), database_=self.database, routing_=self._neo4j.RoutingControl.READ
             )
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j rejected the query: {exc.message}") from None
+        except self._neo4j.exceptions.DriverError as exc:
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location}: {exc}") from None
         return _to_arrow(keys, [r.values() for r in records])
 
     def _write(self, work) -> Any:
         if self.read_only:
             raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        if self._tx is not None:
+            return work(self._tx)  # errors surface at the commit of transaction()
         try:
             with self._driver.session(database=self.database) as s:
                 return s.execute_write(work)
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j write failed and was rolled back: {exc.message}") from None
+        except self._neo4j.exceptions.DriverError as exc:
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (the write was not committed): {exc}") from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One explicit Neo4j transaction around several upserts (a whole load with
+        ``atomic="load"``): committed at the end, rolled back on any error. Nested calls join it."""
+        if self._tx is not None:
+            yield
+            return
+        if self.read_only:
+            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        session = self._driver.session(database=self.database)
+        try:
+            self._tx = session.begin_transaction()
+            try:
+                yield
+                self._tx.commit()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self._tx.rollback()
+                raise
+        except self._neo4j.exceptions.Neo4jError as exc:
+            raise StoreError(f"Neo4j transaction failed and was rolled back: {exc.message}") from None
+        except self._neo4j.exceptions.DriverError as exc:
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (nothing was committed): {exc}") from None
+        finally:
+            self._tx = None
+            session.close()
 
     # ------------------------------------------------------------------ schema
     def init_schema(self) -> None:
@@ -139,32 +184,53 @@ class Neo4jStore:
         return _to_arrow(keys, rows)
 
     # ------------------------------------------------------------------ upserts
-    def _existing(self, node_type: str, keys: list[Any], columns: list[str]) -> pa.Table:
-        st = cy.existing_nodes(self.schema, node_type, columns)
-        parts = [self._read(st.text, {"keys": keys[i : i + BATCH]}) for i in range(0, len(keys), BATCH)]
+    def _existing(self, st: cy.Statement, param: str, values: list[Any]) -> pa.Table:
+        parts = [self._read(st.text, {param: values[i : i + BATCH]}) for i in range(0, len(values), BATCH)]
         parts = [p for p in parts if p.num_rows]
-        return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({"k": pa.array([], pa.string())})
+        return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
 
     def upsert_nodes(self, node_type: str, table: pa.Table, *, dataset: str | None = None) -> UpsertResult:
+        """Insert new nodes and update changed ones (unchanged rows are not sent); one transaction."""
         spec = self.schema.node(node_type)
         t, _ = validate_nodes(table, node_type, schema=self.schema)
         if t.num_rows == 0:
             return UpsertResult(node_type)
-        keys = t.column(spec.key).to_pylist()
-        existing = self._existing(node_type, keys, [c for c in t.column_names] + [PROVENANCE_PROPERTY])
-        found = set(existing.column("k").to_pylist()) if existing.num_rows else set()
-        is_new = [k not in found for k in keys]
-        inserted = sum(is_new)
-        check_new_nodes_complete(t.filter(pa.array(is_new)), node_type, schema=self.schema)
-        st = cy.upsert_nodes(self.schema, node_type, t.column_names)
-        rows = _rows(t)
+        if self.read_only:
+            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        key = spec.key
+        cols = [c for c in t.column_names if c not in (key, PROVENANCE_PROPERTY)]
+        st = cy.existing_nodes(self.schema, node_type, [key, *cols, PROVENANCE_PROPERTY])
+        existing = _conform(self._existing(st, "keys", t.column(key).to_pylist()),
+                            {"k": pa.string()} | {c: arrow_type(spec.properties[c]) for c in [*cols, PROVENANCE_PROPERTY]})
+        is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
+        new = t.filter(pa.array(is_new))
+        check_new_nodes_complete(new, node_type, schema=self.schema)
+        if dataset is not None:
+            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                PROVENANCE_PROPERTY, pa.array([[dataset]] * new.num_rows, pa.list_(pa.string()))
+            )
+        old = t.filter(pa.array(~is_new))
+        changed, unchanged = (old, 0)
+        if old.num_rows:
+            ex = existing.take(pc.index_in(old.column(key), value_set=existing.column("k")))
+            changed, unchanged = changed_rows(old, ex, cols, dataset)
+        self._in_one_tx(
+            [(cy.upsert_nodes(self.schema, node_type, part.column_names), part) for part in (new, changed) if part.num_rows],
+            dataset,
+        )
+        return UpsertResult(node_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged)
+
+    def _in_one_tx(self, parts: list[tuple[cy.Statement, pa.Table]], dataset: str | None) -> None:
+        if not parts:
+            return
+        payload = [(st, _rows(t)) for st, t in parts]
 
         def work(tx):
-            for i in range(0, len(rows), BATCH):
-                tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).consume()
+            for st, rows in payload:
+                for i in range(0, len(rows), BATCH):
+                    tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).consume()
 
         self._write(work)
-        return UpsertResult(node_type, inserted=inserted, updated=len(keys) - inserted)
 
     def upsert_edges(
         self,
@@ -176,33 +242,59 @@ class Neo4jStore:
         dataset: str | None = None,
         missing: Literal["error", "skip"] = "error",
     ) -> UpsertResult:
-        self.schema.check_endpoints(edge_type, src_type, dst_type)
+        """Insert new edges and update changed ones; endpoints must exist (``missing="skip"`` drops
+        and counts edges whose endpoints are absent). One transaction."""
+        spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
         t, _ = validate_edges(table, edge_type, src_type=src_type, dst_type=dst_type, schema=self.schema)
         if t.num_rows == 0:
             return UpsertResult(edge_type)
+        if self.read_only:
+            raise ReadOnlyError(f"store {self.location!r} is open read-only")
         ok = np.ones(t.num_rows, dtype=bool)
         for col, ntype in (("src", src_type), ("dst", dst_type)):
             uniq = pc.unique(t.column(col)).to_pylist()
-            st = cy.missing_nodes(self.schema, ntype)
-            absent: list[Any] = []
-            for i in range(0, len(uniq), BATCH):
-                absent += self._read(st.text, {"keys": uniq[i : i + BATCH]}).column("k").to_pylist() if uniq else []
+            absent_t = self._existing(cy.missing_nodes(self.schema, ntype), "keys", uniq)
+            absent = absent_t.column("k").to_pylist() if absent_t.num_rows else []
             if absent:
                 if missing == "error":
                     raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype, missing_keys=absent)
                 ok &= ~np.asarray(pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False), dtype=bool)
         skipped = int((~ok).sum())
         t = t.filter(pa.array(ok))
-        st = cy.upsert_edges(self.schema, edge_type, src_type, dst_type, t.column_names)
-        rows = _rows(t)
-
-        def work(tx):
-            for i in range(0, len(rows), BATCH):
-                tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).consume()
-
-        if rows:
-            self._write(work)
-        return UpsertResult(edge_type, updated=len(rows), skipped=skipped)
+        if t.num_rows == 0:
+            return UpsertResult(edge_type, skipped=skipped)
+        ident = ["src", "dst", *spec.key]
+        props = [c for c in t.column_names if c not in ident and c != PROVENANCE_PROPERTY]
+        pairs = pa.table({"s": t.column("src"), "d": t.column("dst")}).group_by(["s", "d"]).aggregate([])
+        st = cy.existing_edges(self.schema, edge_type, src_type, dst_type, [*spec.key, *props, PROVENANCE_PROPERTY])
+        existing = _conform(
+            self._existing(st, "pairs", [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist())]),
+            {"src": pa.string(), "dst": pa.string()} | {c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]},
+        )
+        tagged = t.select(ident).append_column("__row", pa.array(np.arange(t.num_rows)))
+        ex_idx = None
+        if existing.num_rows:
+            ex = existing.append_column("__ex", pa.array(np.arange(existing.num_rows)))
+            keyed = [c for c in ident if c in ex.column_names]
+            joined = tagged.join(ex.select([*keyed, "__ex"]), keys=keyed, join_type="left outer").sort_by("__row")
+            ex_idx = joined.column("__ex")
+            is_new = np.asarray(ex_idx.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        else:
+            is_new = np.ones(t.num_rows, dtype=bool)
+        new = t.filter(pa.array(is_new))
+        if dataset is not None:
+            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                PROVENANCE_PROPERTY, pa.array([[dataset]] * new.num_rows, pa.list_(pa.string()))
+            )
+        changed, unchanged = (t.filter(pa.array(~is_new)), 0)
+        if ex_idx is not None and (~is_new).any():
+            exo = existing.take(pc.drop_null(ex_idx.filter(pa.array(~is_new))))
+            changed, unchanged = changed_rows(changed, exo, props, dataset)
+        self._in_one_tx(
+            [(cy.upsert_edges(self.schema, edge_type, src_type, dst_type, part.column_names), part) for part in (new, changed) if part.num_rows],
+            dataset,
+        )
+        return UpsertResult(edge_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged, skipped=skipped)
 
     # ------------------------------------------------------------------ deletes
     def delete_edges(self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]) -> int:
@@ -290,7 +382,9 @@ def write_bulk_import(
         out_dir: directory for the CSV files (created).
 
     Returns:
-        The exact ``neo4j-admin database import full`` command line (arrays use ``;``).
+        The exact ``neo4j-admin database import full`` command line (arrays use ``;``). The same
+        options are written one per line to ``out_dir/import.args`` for
+        ``neo4j-admin database import full @import.args neo4j`` (and :meth:`Neo4jServer.admin_import`).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -322,4 +416,7 @@ def write_bulk_import(
             for row in t.to_pylist():
                 w.writerow([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else (v.isoformat() if isinstance(v, datetime) else v)) for v in row.values()])
         args.append(flag)
-    return "neo4j-admin database import full --array-delimiter=';' --overwrite-destination " + " ".join(args) + " neo4j"
+    opts = ["--array-delimiter=;", "--multiline-fields=true", "--overwrite-destination=true", *args]
+    # one argument per line: `neo4j-admin database import full @import.args neo4j` (picocli argument file)
+    (out / "import.args").write_text("\n".join(opts) + "\n")
+    return "neo4j-admin database import full --array-delimiter=';' --multiline-fields=true --overwrite-destination " + " ".join(args) + " neo4j"

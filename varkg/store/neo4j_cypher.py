@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from varkg.errors import SchemaError
+from varkg.errors import SchemaError, StoreError
 from varkg.schema import Schema
 from varkg.schema.model import PROVENANCE_PROPERTY
 
@@ -88,6 +88,18 @@ def existing_nodes(schema: Schema, node_type: str, columns: Sequence[str]) -> St
     return Statement(f"UNWIND $keys AS k MATCH (n:{node_type} {{{spec.key}: k}}) RETURN {ret}", ("keys",))
 
 
+def existing_edges(schema: Schema, edge_type: str, src_type: str, dst_type: str, columns: Sequence[str]) -> Statement:
+    """Current key and property values of the edges between the ``$pairs`` (``[src, dst]`` keys)."""
+    spec = schema.check_endpoints(edge_type, src_type, dst_type)
+    _check_props(edge_type, spec.properties, columns)
+    sk, dk = schema.node(src_type).key, schema.node(dst_type).key
+    ret = ", ".join(["p[0] AS src", "p[1] AS dst"] + [f"r.{c} AS {c}" for c in columns])
+    return Statement(
+        f"UNWIND $pairs AS p MATCH (a:{src_type} {{{sk}: p[0]}})-[r:{edge_type}]->(b:{dst_type} {{{dk}: p[1]}}) RETURN {ret}",
+        ("pairs",),
+    )
+
+
 def export_nodes(schema: Schema, node_type: str, properties: Sequence[str]) -> Statement:
     spec = schema.node(node_type)
     _check_props(node_type, spec.properties, properties)
@@ -113,7 +125,7 @@ def count_edges(edge_type: str, src_type: str, dst_type: str) -> Statement:
 
 def _where(owner: str, allowed: Iterable[str], where: Sequence[str], var: str) -> str:
     if not where:
-        raise SchemaError("refusing an unconditional delete/unset: give at least one property")
+        raise StoreError("refusing an unconditional delete/unset: give at least one property in 'where'")
     _check_props(owner, allowed, where)
     return " AND ".join(f"{var}.{k} = ${k}" for k in where)
 
@@ -156,6 +168,7 @@ def all_statements(schema: Schema) -> list[Statement]:
             out.append(upsert_edges(schema, edge.name, s, d, cols))
             out.append(upsert_edges(schema, edge.name, s, d, [c for c in cols if c != PROVENANCE_PROPERTY]))
             out.append(export_edges(schema, edge.name, s, d, list(edge.properties)))
+            out.append(existing_edges(schema, edge.name, s, d, list(edge.properties)))
             out.append(count_edges(edge.name, s, d))
             out.append(delete_edges(schema, edge.name, s, d, list(edge.key) or [next(iter(edge.properties))]))
     out.append(Statement("MATCH (s:SchemaInfo) RETURN s.version AS version, s.hash AS hash, s.created_at AS created_at", ()))
