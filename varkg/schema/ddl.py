@@ -33,6 +33,11 @@ def ladybug_ddl(schema: Schema | None = None) -> list[str]:
     return out
 
 
+def vector_index_name(node_type: str, prop: str) -> str:
+    """The Neo4j vector index on ``node_type.prop`` (used by the DDL and the nearest-neighbour query)."""
+    return f"{_snake(node_type)}_{prop}"
+
+
 def neo4j_ddl(schema: Schema | None = None) -> list[str]:
     """Uniqueness constraints on node keys, range indexes, relationship-key indexes and
     vector indexes (cosine) for every embedding property."""
@@ -49,7 +54,7 @@ def neo4j_ddl(schema: Schema | None = None) -> list[str]:
                 out.append(f"CREATE INDEX {base}_{p.name} IF NOT EXISTS FOR (n:{node.name}) ON (n.{p.name})")
         for p in node.vectors:
             out.append(
-                f"CREATE VECTOR INDEX {base}_{p.name} IF NOT EXISTS FOR (n:{node.name}) ON n.{p.name} "
+                f"CREATE VECTOR INDEX {vector_index_name(node.name, p.name)} IF NOT EXISTS FOR (n:{node.name}) ON n.{p.name} "
                 f"OPTIONS {{indexConfig: {{`vector.dimensions`: {p.dim}, "
                 f"`vector.similarity_function`: 'cosine'}}}}"
             )

@@ -96,6 +96,11 @@ class GraphStore(Protocol):
     ) -> int:
         """Set ``properties`` to null on nodes matching ``where`` (replace a run's write-back)."""
 
+    def nearest(self, node_type: str, *, property: str, vector: Sequence[float], k: int = 10) -> pa.Table:
+        """The ``k`` nodes whose ``property`` embedding is most cosine-similar to ``vector``:
+        ``key`` column and ``score`` (cosine similarity, highest first). Neo4j answers from the
+        schema's vector index (approximate, HNSW); the embedded store scans exactly."""
+
     def counts(self) -> dict[str, int]:
         """Node counts per label and edge counts per ``Src-REL->Dst``."""
 
@@ -124,3 +129,18 @@ def edge_index(store: GraphStore, edge_type: str, *, src_type: str, dst_type: st
     s = pc.index_in(e.column("src"), value_set=sk).to_numpy(zero_copy_only=False)
     d = pc.index_in(e.column("dst"), value_set=dk).to_numpy(zero_copy_only=False)
     return np.vstack([np.asarray(s, dtype=np.int64), np.asarray(d, dtype=np.int64)])
+
+
+def check_vector(schema: Schema, node_type: str, prop: str, vector: Sequence[float], k: int) -> int:
+    """Validate a nearest-neighbour request; returns the vector's dimension."""
+    from varkg.errors import SchemaError
+
+    spec = schema.node(node_type)
+    p = spec.properties.get(prop)
+    if p is None or p.kind != "vector":
+        raise SchemaError(f"{node_type}.{prop} is not an embedding; expected one of {[v.name for v in spec.vectors]}")
+    if len(vector) != p.dim:
+        raise SchemaError(f"{node_type}.{prop} has dimension {p.dim}; the query vector has {len(vector)}")
+    if k < 1:
+        raise SchemaError(f"k must be at least 1, got {k}")
+    return int(p.dim)

@@ -40,7 +40,7 @@ from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type, ladybug_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store._diff import changed_rows as _changed_rows
-from varkg.store.base import UpsertResult, dangling_edge_error, edge_index
+from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 
@@ -527,6 +527,19 @@ class LadybugStore:
     def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
         """``int64[2, E]``: positions of the endpoints in :meth:`export_nodes` order."""
         return edge_index(self, edge_type, src_type=src_type, dst_type=dst_type)
+
+    def nearest(self, node_type: str, *, property: str, vector: Sequence[float], k: int = 10) -> pa.Table:
+        """Exact cosine search with Ladybug's built-in ``array_cosine_similarity`` (no vector extension)."""
+        dim = check_vector(self.schema, node_type, property, vector, k)
+        key = self.schema.node(node_type).key
+        q = (
+            f"MATCH (n:{node_type}) WHERE n.{property} IS NOT NULL "
+            f"RETURN n.{key} AS {key}, array_cosine_similarity(n.{property}, CAST($v AS FLOAT[{dim}])) AS score "
+            f"ORDER BY score DESC, {key} LIMIT $k"
+        )
+        t = self._arrow(self._run(q, {"v": [float(x) for x in vector], "k": int(k)}))
+        return pa.table({key: t.column(key) if t.num_rows else pa.array([], pa.string()),
+                         "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64())})
 
     def counts(self) -> dict[str, int]:
         """Node counts per label and edge counts per ``Src-REL->Dst`` (zero counts included)."""

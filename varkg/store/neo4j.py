@@ -35,7 +35,7 @@ from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
 from varkg.store._diff import changed_rows
-from varkg.store.base import UpsertResult, dangling_edge_error, edge_index
+from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 BATCH = 10_000
@@ -322,6 +322,15 @@ class Neo4jStore:
 
     def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
         return edge_index(self, edge_type, src_type=src_type, dst_type=dst_type)
+
+    def nearest(self, node_type: str, *, property: str, vector: Sequence[float], k: int = 10) -> pa.Table:
+        """``db.index.vector.queryNodes`` on the schema's vector index for ``node_type.property``."""
+        check_vector(self.schema, node_type, property, vector, k)
+        key = self.schema.node(node_type).key
+        st = cy.vector_nearest(self.schema, node_type, property)
+        t = self._read(st.text, {"v": [float(x) for x in vector], "k": int(k)})
+        return pa.table({key: t.column("k") if t.num_rows else pa.array([], pa.string()),
+                         "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64())})
 
     def counts(self) -> dict[str, int]:
         out = {n: int(self._read(cy.count_nodes(n).text).column("n")[0].as_py()) for n in self.schema.nodes}

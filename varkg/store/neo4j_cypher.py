@@ -115,6 +115,21 @@ def export_edges(schema: Schema, edge_type: str, src_type: str, dst_type: str, p
     return Statement(f"MATCH (a:{src_type})-[r:{edge_type}]->(b:{dst_type}) RETURN {ret}", ())
 
 
+def vector_nearest(schema: Schema, node_type: str, prop: str) -> Statement:
+    """Top ``$k`` nodes by cosine similarity to ``$v`` from the vector index the DDL creates.
+    Neo4j's cosine score is (1 + cos) / 2; it is mapped back to the cosine itself."""
+    from varkg.schema.ddl import vector_index_name
+
+    spec = schema.node(node_type)
+    _check_props(node_type, spec.properties, [prop])
+    idx = vector_index_name(node_type, prop)
+    return Statement(
+        f"CALL db.index.vector.queryNodes('{idx}', $k, $v) YIELD node, score "
+        f"RETURN node.{spec.key} AS k, 2 * score - 1 AS score ORDER BY score DESC, k",
+        ("k", "v"),
+    )
+
+
 def count_nodes(node_type: str) -> Statement:
     return Statement(f"MATCH (n:{node_type}) RETURN count(n) AS n", ())
 
@@ -160,6 +175,7 @@ def all_statements(schema: Schema) -> list[Statement]:
         out.append(existing_nodes(schema, node.name, cols))
         out.append(export_nodes(schema, node.name, cols))
         out.append(count_nodes(node.name))
+        out += [vector_nearest(schema, node.name, v.name) for v in node.vectors]
         settable = [p for p in cols if p != node.key]
         out.append(unset_node_properties(schema, node.name, settable[:3], [settable[-1]]))
     for edge in schema.edges.values():
