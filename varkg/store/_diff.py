@@ -100,3 +100,23 @@ def changed_rows(incoming: pa.Table, existing: pa.Table, props: Sequence[str], d
         changed |= need
     merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
     return merged.filter(pa.array(changed)), int((~changed).sum())
+
+
+def match_existing(incoming: pa.Table, existing: pa.Table, ident: Sequence[str]) -> tuple[np.ndarray, pa.ChunkedArray | None]:
+    """Align incoming edge rows with stored ones on their identity columns ``ident``.
+
+    Returns ``is_new`` (bool per incoming row) and, when anything is stored, the row index into
+    ``existing`` per incoming row (null where new)."""
+    if existing.num_rows == 0:
+        return np.ones(incoming.num_rows, dtype=bool), None
+    tagged = incoming.select(list(ident)).append_column("__row", pa.array(np.arange(incoming.num_rows)))
+    ex = existing.select(list(ident)).append_column("__ex", pa.array(np.arange(existing.num_rows)))
+    joined = tagged.join(ex, keys=list(ident), join_type="left outer").sort_by("__row")
+    ex_idx = joined.column("__ex")
+    return np.asarray(ex_idx.is_null().to_numpy(zero_copy_only=False), dtype=bool), ex_idx
+
+
+def repeat_list(value: str, n: int) -> pa.Array:
+    """``[[value]] * n`` as an Arrow list array, without a Python loop."""
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(np.full(n, value, dtype=object), pa.string()))

@@ -40,6 +40,7 @@ from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type, ladybug_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store._diff import changed_rows as _changed_rows
+from varkg.store._diff import match_existing, repeat_list
 from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
@@ -289,7 +290,7 @@ class LadybugStore:
         new = t.filter(pa.array(is_new))
         check_new_nodes_complete(new, node_type, schema=self.schema)
         if dataset is not None:
-            prov = _repeat_list(dataset, new.num_rows)
+            prov = repeat_list(dataset, new.num_rows)
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
         old = t.filter(pa.array(~is_new))
         changed_tbl = None
@@ -408,19 +409,10 @@ class LadybugStore:
                     pairs,
                 )
             )
-        row = pa.array(np.arange(t.num_rows))
-        tagged = t.select(ident).append_column("__row", row)
-        if existing.num_rows:
-            ex = existing.append_column("__ex", pa.array(np.arange(existing.num_rows)))
-            joined = tagged.join(ex.select([*ident, "__ex"]), keys=ident, join_type="left outer")
-            joined = joined.sort_by("__row")
-            ex_idx = joined.column("__ex")
-            is_new = np.asarray(ex_idx.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        else:
-            is_new = np.ones(t.num_rows, dtype=bool)
+        is_new, ex_idx = match_existing(t, existing, ident)
         new = t.filter(pa.array(is_new))
         if dataset is not None:
-            prov = _repeat_list(dataset, new.num_rows)
+            prov = repeat_list(dataset, new.num_rows)
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
         changed_tbl = None
         unchanged = 0
@@ -564,10 +556,3 @@ def _trim_heap() -> None:
 
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols include the C library's
-
-
-def _repeat_list(value: str, n: int) -> pa.Array:
-    """``[[value]] * n`` as an Arrow list array, without a Python loop."""
-    offsets = pa.array(np.arange(n + 1, dtype=np.int32))
-    return pa.ListArray.from_arrays(offsets, pa.array(np.full(n, value, dtype=object), pa.string()))
-

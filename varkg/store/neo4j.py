@@ -34,7 +34,7 @@ from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
-from varkg.store._diff import changed_rows
+from varkg.store._diff import changed_rows, match_existing, repeat_list
 from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
@@ -207,7 +207,7 @@ class Neo4jStore:
         check_new_nodes_complete(new, node_type, schema=self.schema)
         if dataset is not None:
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
-                PROVENANCE_PROPERTY, pa.array([[dataset]] * new.num_rows, pa.list_(pa.string()))
+                PROVENANCE_PROPERTY, repeat_list(dataset, new.num_rows)
             )
         old = t.filter(pa.array(~is_new))
         changed, unchanged = (old, 0)
@@ -271,20 +271,11 @@ class Neo4jStore:
             self._existing(st, "pairs", [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist())]),
             {"src": pa.string(), "dst": pa.string()} | {c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]},
         )
-        tagged = t.select(ident).append_column("__row", pa.array(np.arange(t.num_rows)))
-        ex_idx = None
-        if existing.num_rows:
-            ex = existing.append_column("__ex", pa.array(np.arange(existing.num_rows)))
-            keyed = [c for c in ident if c in ex.column_names]
-            joined = tagged.join(ex.select([*keyed, "__ex"]), keys=keyed, join_type="left outer").sort_by("__row")
-            ex_idx = joined.column("__ex")
-            is_new = np.asarray(ex_idx.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        else:
-            is_new = np.ones(t.num_rows, dtype=bool)
+        is_new, ex_idx = match_existing(t, existing, ident)
         new = t.filter(pa.array(is_new))
         if dataset is not None:
             new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
-                PROVENANCE_PROPERTY, pa.array([[dataset]] * new.num_rows, pa.list_(pa.string()))
+                PROVENANCE_PROPERTY, repeat_list(dataset, new.num_rows)
             )
         changed, unchanged = (t.filter(pa.array(~is_new)), 0)
         if ex_idx is not None and (~is_new).any():
