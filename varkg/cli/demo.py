@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         data: Annotated[Optional[Path], typer.Option("--data", help="Data mirror directory (default $VARKG_DATA).")] = None,
-        store: Annotated[Optional[Path], typer.Option("--store", help="Ladybug database to build (default: global --store, else ./varkg-demo.db).")] = None,
+        store: Annotated[Optional[str], typer.Option("--store", help="Ladybug database path or Neo4j bolt:// URI to build into (default: global --store, else ./varkg-demo.db).")] = None,
         quick: Annotated[bool, typer.Option("--quick", help="Fewer variants and a short GNN training (about 3 minutes).")] = False,
     ) -> None:
         """Build a real knowledge graph from the data mirror and run the pipeline, then print a summary.
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         commands. A second run reuses everything and changes no counts.
 
         Example: varkg demo --data ../shared/data --store demo.db
+        On Neo4j: NEO4J_PASSWORD=... varkg demo --data ../shared/data --store bolt://127.0.0.1:7687
         """
         from rich.table import Table
 
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
         def go() -> None:
             d = _data_dir(data)
-            path = store or (Path(state.store) if state.store and "://" not in state.store else Path("varkg-demo.db"))
+            path = store or state.store or "varkg-demo.db"
             log = None if state.quiet else (lambda s: console.print(s, highlight=False))
             res = run_demo(d, path, quick=quick, log=log)
             t = Table(title=f"demo graph {res.store} (release {res.release})")

@@ -147,23 +147,32 @@ def next_commands(store: str) -> list[str]:
     ]
 
 
+def default_work_dir(store: str | Path) -> Path:
+    """``<store>.work`` beside an embedded database; for a server URI, ``varkg-demo-<host>-<port>.work``."""
+    s = str(store)
+    if "://" in s:
+        return Path("varkg-demo-" + "".join(ch if ch.isalnum() else "-" for ch in s.split("://", 1)[1]).strip("-") + ".work")
+    return Path(f"{s}.work")
+
+
 def run_demo(
-    data: Path, store_path: Path, *, quick: bool = False, log: Log | None = print, work_dir: Path | None = None,
+    data: Path, store_path: str | Path, *, quick: bool = False, log: Log | None = print, work_dir: Path | None = None,
 ) -> DemoResult:
     """Build the demo graph at ``store_path`` from the mirror ``data`` and run the pipeline.
 
     Args:
         data: data mirror directory (``../shared/data`` layout).
-        store_path: Ladybug database path (created when absent; reused when present).
+        store_path: Ladybug database path (created when absent; reused when present) or a Neo4j
+            ``bolt://``/``neo4j://`` URI (credentials from ``NEO4J_USER``/``NEO4J_PASSWORD``).
         quick: smaller inputs and a shorter GNN training (about a minute).
         log: receives one line per step; None for silence.
-        work_dir: derived inputs and model outputs (default ``<store>.work``).
+        work_dir: derived inputs and model outputs (default :func:`default_work_dir`).
     """
     from varkg.loaders.run import cut_release
     from varkg.store import open_store
 
     t0 = time.perf_counter()
-    work = work_dir or Path(f"{store_path}.work")
+    work = work_dir or default_work_dir(store_path)
     work.mkdir(parents=True, exist_ok=True)
     store = open_store(str(store_path))
     try:

@@ -184,10 +184,26 @@ class Neo4jStore:
         return _to_arrow(keys, rows)
 
     # ------------------------------------------------------------------ upserts
-    def _existing(self, st: cy.Statement, param: str, values: list[Any]) -> pa.Table:
-        parts = [self._read(st.text, {param: values[i : i + BATCH]}) for i in range(0, len(values), BATCH)]
+    # Each upsert is one write transaction that first reads what is stored (for the accounting and to
+    # send only new/changed rows) and then writes, so the read and the write see the same graph.
+    def _fetch(self, tx, st: cy.Statement, param: str, values: list[Any]) -> pa.Table:
+        parts = []
+        for i in range(0, len(values), BATCH):
+            rows = tx.run(st.text, {param: values[i : i + BATCH]}).single(strict=True)["rows"]
+            parts.append(_to_arrow(st.columns, rows))
         parts = [p for p in parts if p.num_rows]
         return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+
+    @staticmethod
+    def _send(tx, parts: list[tuple[cy.Statement, pa.Table]], dataset: str | None) -> list[int]:
+        """Run each statement over its rows in batches; the number of rows each one wrote."""
+        written = []
+        for st, t in parts:
+            rows, n = _rows(t), 0
+            for i in range(0, len(rows), BATCH):
+                n += tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).single(strict=True)["n"]
+            written.append(n)
+        return written
 
     def upsert_nodes(self, node_type: str, table: pa.Table, *, dataset: str | None = None) -> UpsertResult:
         """Insert new nodes and update changed ones (unchanged rows are not sent); one transaction."""
@@ -200,37 +216,33 @@ class Neo4jStore:
         key = spec.key
         cols = [c for c in t.column_names if c not in (key, PROVENANCE_PROPERTY)]
         st = cy.existing_nodes(self.schema, node_type, [key, *cols, PROVENANCE_PROPERTY])
-        existing = _conform(self._existing(st, "keys", t.column(key).to_pylist()),
-                            {"k": pa.string()} | {c: arrow_type(spec.properties[c]) for c in [*cols, PROVENANCE_PROPERTY]})
-        is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
-        new = t.filter(pa.array(is_new))
-        check_new_nodes_complete(new, node_type, schema=self.schema)
-        if dataset is not None:
-            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
-                PROVENANCE_PROPERTY, repeat_list(dataset, new.num_rows)
-            )
-        old = t.filter(pa.array(~is_new))
-        changed, unchanged = (old, 0)
-        if old.num_rows:
-            ex = existing.take(pc.index_in(old.column(key), value_set=existing.column("k")))
-            changed, unchanged = changed_rows(old, ex, cols, dataset)
-        self._in_one_tx(
-            [(cy.upsert_nodes(self.schema, node_type, part.column_names), part) for part in (new, changed) if part.num_rows],
-            dataset,
-        )
-        return UpsertResult(node_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged)
+        types = {"k": pa.string()} | {c: arrow_type(spec.properties[c]) for c in [*cols, PROVENANCE_PROPERTY]}
 
-    def _in_one_tx(self, parts: list[tuple[cy.Statement, pa.Table]], dataset: str | None) -> None:
-        if not parts:
-            return
-        payload = [(st, _rows(t)) for st, t in parts]
+        def work(tx) -> UpsertResult:
+            existing = _conform(self._fetch(tx, st, "keys", t.column(key).to_pylist()), types)
+            is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
+            new = t.filter(pa.array(is_new))
+            check_new_nodes_complete(new, node_type, schema=self.schema)
+            if dataset is not None:
+                new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                    PROVENANCE_PROPERTY, repeat_list(dataset, new.num_rows)
+                )
+            old = t.filter(pa.array(~is_new))
+            changed, unchanged = (old, 0)
+            if old.num_rows:
+                ex = existing.take(pc.index_in(old.column(key), value_set=existing.column("k")))
+                changed, unchanged = changed_rows(old, ex, cols, dataset)
+            self._send(tx, [(cy.upsert_nodes(self.schema, node_type, p.column_names), p) for p in (new, changed) if p.num_rows], dataset)
+            return UpsertResult(node_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged)
 
-        def work(tx):
-            for st, rows in payload:
-                for i in range(0, len(rows), BATCH):
-                    tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).consume()
+        return self._write(work)
 
-        self._write(work)
+    def _absent(self, keys: list[Any], node_type: str) -> list[Any]:
+        st = cy.missing_nodes(self.schema, node_type)
+        out: list[Any] = []
+        for i in range(0, len(keys), BATCH):
+            out += [r[0] for r in self._read(st.text, {"keys": keys[i : i + BATCH]}).column("rows")[0].as_py()]
+        return out
 
     def upsert_edges(
         self,
@@ -243,7 +255,13 @@ class Neo4jStore:
         missing: Literal["error", "skip"] = "error",
     ) -> UpsertResult:
         """Insert new edges and update changed ones; endpoints must exist (``missing="skip"`` drops
-        and counts edges whose endpoints are absent). One transaction."""
+        and counts edges whose endpoints are absent). One transaction.
+
+        New edges are ``CREATE``d and changed ones updated by element id, both after reading the stored
+        edges between the same endpoint pairs inside the same transaction (see
+        :func:`~varkg.store.neo4j_cypher.create_edges` for why not ``MERGE``). Like the embedded store,
+        one writer at a time per edge type: Community Neo4j has no relationship key constraint to stop
+        two concurrent writers from both creating the same edge."""
         spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
         t, _ = validate_edges(table, edge_type, src_type=src_type, dst_type=dst_type, schema=self.schema)
         if t.num_rows == 0:
@@ -251,13 +269,11 @@ class Neo4jStore:
         if self.read_only:
             raise ReadOnlyError(f"store {self.location!r} is open read-only")
         ok = np.ones(t.num_rows, dtype=bool)
-        for col, ntype in (("src", src_type), ("dst", dst_type)):
-            uniq = pc.unique(t.column(col)).to_pylist()
-            absent_t = self._existing(cy.missing_nodes(self.schema, ntype), "keys", uniq)
-            absent = absent_t.column("k").to_pylist() if absent_t.num_rows else []
+        # missing="error": endpoints are checked after the CREATE (it writes fewer rows than it was sent
+        # when one is absent), which saves two lookups per call on the common path.
+        for col, ntype in (("src", src_type), ("dst", dst_type)) if missing == "skip" else ():
+            absent = self._absent(pc.unique(t.column(col)).to_pylist(), ntype)
             if absent:
-                if missing == "error":
-                    raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype, missing_keys=absent)
                 ok &= ~np.asarray(pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False), dtype=bool)
         skipped = int((~ok).sum())
         t = t.filter(pa.array(ok))
@@ -266,26 +282,41 @@ class Neo4jStore:
         ident = ["src", "dst", *spec.key]
         props = [c for c in t.column_names if c not in ident and c != PROVENANCE_PROPERTY]
         pairs = pa.table({"s": t.column("src"), "d": t.column("dst")}).group_by(["s", "d"]).aggregate([])
+        pair_list = [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist())]
         st = cy.existing_edges(self.schema, edge_type, src_type, dst_type, [*spec.key, *props, PROVENANCE_PROPERTY])
-        existing = _conform(
-            self._existing(st, "pairs", [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist())]),
-            {"src": pa.string(), "dst": pa.string()} | {c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]},
-        )
-        is_new, ex_idx = match_existing(t, existing, ident)
-        new = t.filter(pa.array(is_new))
-        if dataset is not None:
-            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
-                PROVENANCE_PROPERTY, repeat_list(dataset, new.num_rows)
-            )
-        changed, unchanged = (t.filter(pa.array(~is_new)), 0)
-        if ex_idx is not None and (~is_new).any():
-            exo = existing.take(pc.drop_null(ex_idx.filter(pa.array(~is_new))))
-            changed, unchanged = changed_rows(changed, exo, props, dataset)
-        self._in_one_tx(
-            [(cy.upsert_edges(self.schema, edge_type, src_type, dst_type, part.column_names), part) for part in (new, changed) if part.num_rows],
-            dataset,
-        )
-        return UpsertResult(edge_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged, skipped=skipped)
+        types = {"src": pa.string(), "dst": pa.string(), "eid": pa.string()} | {
+            c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]
+        }
+
+        def work(tx) -> UpsertResult:
+            existing = _conform(self._fetch(tx, st, "pairs", pair_list), types)
+            is_new, ex_idx = match_existing(t, existing, ident)
+            new = t.filter(pa.array(is_new))
+            if dataset is not None:
+                new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                    PROVENANCE_PROPERTY, repeat_list(dataset, new.num_rows)
+                )
+            changed, unchanged = (t.filter(pa.array(~is_new)), 0)
+            if ex_idx is not None and (~is_new).any():
+                exo = existing.take(pc.drop_null(ex_idx.filter(pa.array(~is_new))))
+                changed, unchanged = changed_rows(changed.append_column("eid", exo.column("eid")), exo, props, dataset)
+            parts = []
+            if new.num_rows:
+                parts.append((cy.create_edges(self.schema, edge_type, src_type, dst_type, new.column_names), new))
+            if changed.num_rows:
+                parts.append((cy.update_edges(self.schema, edge_type, changed.column_names), changed))
+            written = self._send(tx, parts, dataset)
+            if new.num_rows and written[0] < new.num_rows:  # an endpoint is absent: fail, rolling back
+                for col, ntype in (("src", src_type), ("dst", dst_type)):
+                    keys = pc.unique(new.column(col)).to_pylist()
+                    absent = self._fetch(tx, cy.missing_nodes(self.schema, ntype), "keys", keys)
+                    if absent.num_rows:
+                        raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype,
+                                                  missing_keys=absent.column("k").to_pylist())
+                raise StoreError(f"{edge_type}: wrote {written[0]} of {new.num_rows} new edges; nothing was committed")
+            return UpsertResult(edge_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged, skipped=skipped)
+
+        return self._write(work)
 
     # ------------------------------------------------------------------ deletes
     def delete_edges(self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]) -> int:
