@@ -6,7 +6,7 @@
 // example: varkg query genes_sharing_pathways --param gene=BMP2 --param min_shared=2
 MATCH (g:Gene)-[:IN_PATHWAY]->(p:Pathway)<-[:IN_PATHWAY]-(o:Gene)
 WHERE (g.symbol = $gene OR g.id = $gene) AND o.id <> g.id
-WITH o, count(DISTINCT p) AS shared, collect(DISTINCT p.name) AS pathways
+WITH o, count(DISTINCT p) AS shared, list_sort(collect(DISTINCT p.name)) AS pathways
 WHERE shared >= $min_shared
 RETURN o.id AS gene_id, o.symbol AS symbol, shared, pathways
 ORDER BY shared DESC, symbol

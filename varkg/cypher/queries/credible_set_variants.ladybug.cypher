@@ -7,6 +7,6 @@
 MATCH (v:Variant)
 WHERE v.finemap_trait = $trait AND v.pip >= $min_pip
 OPTIONAL MATCH (v)-[:AFFECTS]->(g:Gene)
-RETURN v.id AS variant_id, v.rsid AS rsid, v.pip AS pip, v.credible_set AS credible_set, collect(DISTINCT g.symbol) AS genes
+RETURN v.id AS variant_id, v.rsid AS rsid, v.pip AS pip, v.credible_set AS credible_set, list_sort(collect(DISTINCT g.symbol)) AS genes
 ORDER BY pip DESC, variant_id
 LIMIT $limit

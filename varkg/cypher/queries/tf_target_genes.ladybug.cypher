@@ -5,6 +5,6 @@
 // example: varkg query tf_target_genes --param tf=CTCF
 MATCH (t:TranscriptionFactor)-[b:BINDS]->(r:RegulatoryElement)-[x:REGULATES]->(g:Gene)
 WHERE t.symbol = $tf OR t.id = $tf
-RETURN g.id AS gene_id, g.symbol AS symbol, count(DISTINCT r) AS n_elements, collect(DISTINCT b.evidence) AS evidence
+RETURN g.id AS gene_id, g.symbol AS symbol, count(DISTINCT r) AS n_elements, list_sort(collect(DISTINCT b.evidence)) AS evidence
 ORDER BY n_elements DESC, symbol
 LIMIT $limit
