@@ -117,24 +117,16 @@ def bulk_export(
 
     Example: varkg --store demo/varkg.db neo4j bulk-export --out import/
     """
-    from varkg.store.neo4j import write_bulk_import
+    from varkg.store.neo4j import bulk_export as export
 
     def go() -> None:
         store = open_cli_store(read_only=True)
-        tables = []
-        for name in store.schema.nodes:
-            t = store.export_nodes(name)
-            if t.num_rows:
-                tables.append((name, t, None, None))
-        for e in store.schema.edges.values():
-            for s, d in e.endpoints:
-                t = store.export_edges(e.name, src_type=s, dst_type=d)
-                if t.num_rows:
-                    tables.append((e.name, t, s, d))
-        cmd = write_bulk_import(store.schema, tables, out)
-        console.print(f"wrote {len(tables)} table(s) to {out}")
+        try:
+            cmd, n = export(store, out)
+        finally:
+            store.close()
+        console.print(f"wrote {n} table(s) to {out}; import them with: varkg neo4j import {out} --data DIR (server stopped)")
         print(cmd)
-        store.close()
 
     run_cli(go)
 

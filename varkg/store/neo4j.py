@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -39,6 +40,11 @@ from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, ed
 from varkg.store.cypher_guard import assert_read_only
 
 BATCH = 10_000
+
+
+def _one_line(exc: BaseException) -> str:
+    """The driver's message on one line (its connection errors span several)."""
+    return " ".join(str(exc).split())
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
@@ -79,7 +85,7 @@ class Neo4jStore:
                 f"Neo4j at {uri} refused the credentials of user {user!r}; check NEO4J_USER and NEO4J_PASSWORD"
             ) from None
         except Exception as exc:  # the driver raises several unrelated types here
-            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from None
+            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {_one_line(exc)}") from None
         self._neo4j = neo4j
         self._tx: Any = None
 
@@ -105,7 +111,7 @@ class Neo4jStore:
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j rejected the query: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location}: {exc}") from None
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location}: {_one_line(exc)}") from None
         return _to_arrow(keys, [r.values() for r in records])
 
     def _write(self, work) -> Any:
@@ -119,7 +125,7 @@ class Neo4jStore:
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j write failed and was rolled back: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (the write was not committed): {exc}") from None
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (the write was not committed): {_one_line(exc)}") from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -143,7 +149,7 @@ class Neo4jStore:
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j transaction failed and was rolled back: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (nothing was committed): {exc}") from None
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (nothing was committed): {_one_line(exc)}") from None
         finally:
             self._tx = None
             session.close()
@@ -403,6 +409,92 @@ _CSV_TYPES = {
 }
 
 
+def _csv_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One column as ``neo4j-admin import`` reads it: arrays joined by ``;``, timestamps ISO 8601."""
+    typ = col.type
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+        return pc.binary_join(pc.cast(col, pa.list_(pa.string())), ";")
+    if pa.types.is_timestamp(typ):
+        return pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
+    return col
+
+
+def _write_csv(t: pa.Table, path: Path) -> None:
+    """Data rows (no header) with Arrow's CSV writer: nulls as empty unquoted fields (no property),
+    empty strings as ``""``, quotes doubled."""
+    import pyarrow.csv as pcsv
+
+    for c in t.column_names:
+        col = t.column(c)
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            n_empty = int(pc.sum(pc.equal(pc.list_value_length(col), 0)).as_py() or 0)
+            if n_empty:
+                logging.getLogger(__name__).warning(
+                    "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
+                    path.name, n_empty, c)
+    body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
+    pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+
+
+def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
+    """Every non-empty node and edge table of ``store`` (any backend) as ``neo4j-admin`` CSVs in
+    ``out_dir``; returns the import command and the number of tables written."""
+    tables: list[tuple[str, pa.Table, str | None, str | None]] = []
+    for name in store.schema.nodes:
+        t = store.export_nodes(name)
+        if t.num_rows:
+            tables.append((name, t, None, None))
+    for e in store.schema.edges.values():
+        for s, d in e.endpoints:
+            t = store.export_edges(e.name, src_type=s, dst_type=d)
+            if t.num_rows:
+                tables.append((e.name, t, s, d))
+    return write_bulk_import(store.schema, tables, out_dir), len(tables)
+
+
+def _csv_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One column as ``neo4j-admin import`` reads it: arrays joined by ``;``, timestamps ISO 8601."""
+    typ = col.type
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+        return pc.binary_join(pc.cast(col, pa.list_(pa.string())), ";")
+    if pa.types.is_timestamp(typ):
+        return pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
+    return col
+
+
+def _write_csv(t: pa.Table, path: Path) -> None:
+    """Data rows (no header) with Arrow's CSV writer: nulls as empty unquoted fields (no property),
+    empty strings as ``""``, quotes doubled."""
+    import pyarrow.csv as pcsv
+
+    for c in t.column_names:
+        col = t.column(c)
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            n_empty = int(pc.sum(pc.equal(pc.list_value_length(col), 0)).as_py() or 0)
+            if n_empty:
+                logging.getLogger(__name__).warning(
+                    "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
+                    path.name, n_empty, c)
+    body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
+    pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+
+
+def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
+    """Every non-empty node and edge table of ``store`` (any backend) as ``neo4j-admin`` CSVs in
+    ``out_dir``; returns the import command and the number of tables written."""
+    tables: list[tuple[str, pa.Table, str | None, str | None]] = []
+    for name in store.schema.nodes:
+        t = store.export_nodes(name)
+        if t.num_rows:
+            tables.append((name, t, None, None))
+    for e in store.schema.edges.values():
+        for s, d in e.endpoints:
+            t = store.export_edges(e.name, src_type=s, dst_type=d)
+            if t.num_rows:
+                tables.append((e.name, t, s, d))
+    return write_bulk_import(store.schema, tables, out_dir), len(tables)
+
+
 def write_bulk_import(
     schema: Schema, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path
 ) -> str:
@@ -415,7 +507,7 @@ def write_bulk_import(
     Returns:
         The exact ``neo4j-admin database import full`` command line (arrays use ``;``). The same
         options are written one per line to ``out_dir/import.args`` for
-        ``neo4j-admin database import full @import.args neo4j`` (and :meth:`Neo4jServer.admin_import`).
+        ``neo4j-admin database import full neo4j @import.args`` (and :meth:`Neo4jServer.admin_import`).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -442,12 +534,11 @@ def write_bulk_import(
             flag = f"--relationships={name}={out / (stem + '_header.csv')},{out / (stem + '.csv')}"
         with open(out / f"{stem}_header.csv", "w", newline="") as fh:
             csv.writer(fh).writerow(header)
-        with open(out / f"{stem}.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            for row in t.to_pylist():
-                w.writerow([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else (v.isoformat() if isinstance(v, datetime) else v)) for v in row.values()])
+        _write_csv(t, out / f"{stem}.csv")
         args.append(flag)
-    opts = ["--array-delimiter=;", "--multiline-fields=true", "--overwrite-destination=true", *args]
-    # one argument per line: `neo4j-admin database import full @import.args neo4j` (picocli argument file)
+    opts = ["--array-delimiter=;", "--multiline-fields=true", "--overwrite-destination=true",
+            f"--report-file={out.resolve() / 'import.report'}", *args]
+    # one argument per line: `neo4j-admin database import full neo4j @import.args` (picocli argument file)
     (out / "import.args").write_text("\n".join(opts) + "\n")
-    return "neo4j-admin database import full --array-delimiter=';' --multiline-fields=true --overwrite-destination " + " ".join(args) + " neo4j"
+    # the database name goes first: after the last --relationships=... picocli would read it as one more file
+    return "neo4j-admin database import full neo4j --array-delimiter=';' --multiline-fields=true --overwrite-destination " + " ".join(args)
