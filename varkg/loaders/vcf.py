@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import check_gzip, option, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.text import check_gzip
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.loaders.consequence import IMPACT, SEVERITY, Annotation, most_severe
 from varkg.typing import normalise_chrom
@@ -176,7 +177,7 @@ class VcfLoader(Loader):
         annot: Annotation | None = None
         genes_loaded = False
         if csq_mode == "auto":
-            from varkg.loaders._annot import annotation_from_context
+            from varkg.loaders._support.annotation_lookup import annotation_from_context
 
             annot, genes_loaded = annotation_from_context(context, assembly)
         self.stats: dict[str, int] = {}
@@ -209,7 +210,7 @@ class VcfLoader(Loader):
                     break
         gt_writer = None
         if want_gt and samples and context.artifacts_dir is not None:
-            from varkg.loaders._genotypes import GenotypeWriter
+            from varkg.loaders._support.genotypes import GenotypeWriter
 
             stem = re.sub(r"\.(vcf|bcf)(\.gz|\.bgz)?$", "", path.name)
             gt_writer = GenotypeWriter(context.artifacts_dir, stem, samples)
@@ -228,7 +229,7 @@ class VcfLoader(Loader):
         # genotypes of the rows since the last drain, as allele indices (a few thousand records at a time)
         gts = None
         if n_s:
-            from varkg.loaders._genotypes import AlleleBatch
+            from varkg.loaders._support.genotypes import AlleleBatch
 
             gts = AlleleBatch(n_s, min(batch_size, _GT_RECORDS))
         n_in_batch = 0
