@@ -21,10 +21,13 @@ aliases to Ensembl gene ids (without version), from the Gene nodes already in th
 Rules (the same for every loader):
 
 * a name listed with several Ensembl gene ids (gene info ``A|B``, a Reactome interactor, a UniProt
-  entry) maps to the first of them that is a Gene already in the store, else to the **first
-  listed** (:meth:`GeneMapper.pick`): NCBI gene info lists the primary-assembly gene first and the
+  entry) maps to the first of them that is a Gene already in the store; else to the first that a
+  gene-info table names as a gene's primary id; else to the **first listed**
+  (:meth:`GeneMapper.pick`). NCBI gene info lists the primary-assembly gene first and the
   alternate-haplotype/patch copies after it (ACACA: ``ENSG00000278540|ENSG00000275176``, the first
-  is the chr17 gene), and the loaded annotation decides where it has an opinion;
+  is the chr17 gene), so a gene-info row resolves to its first id unless the store already holds
+  another; other sources do not order their lists (Reactome gives NEDD8 as
+  ``ENSG00000285246|...|ENSG00000129559``), so pass gene info in ``id_map`` or load genes first;
 * where one name maps to several genes across rows or files the lexicographically smallest gene id
   is used (stable); the store's symbols (the loaded annotation) take precedence over tables;
 * symbols are matched exactly, then case-insensitively;
@@ -93,6 +96,7 @@ class GeneMapper:
     symbol_of: dict[str, str] = field(default_factory=dict)
     entrez_of: dict[str, str] = field(default_factory=dict)
     name_of: dict[str, str] = field(default_factory=dict)
+    primary: set[str] = field(default_factory=set)
     chrom_of: dict[str, str] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)
     unmapped: Counter = field(default_factory=Counter)
@@ -176,14 +180,19 @@ class GeneMapper:
             )
         self.sources.append(str(path))
 
-    def pick(self, ids: Iterable[str]) -> str | None:
-        """The gene of a multi-valued id list (``A|B``): the first id already loaded, else the first.
+    def pick(self, ids: Iterable[str], *, use_primary: bool = True) -> str | None:
+        """The gene of a multi-valued id list (``A|B``): the first id already loaded, else (with
+        ``use_primary``) the first a gene-info table chose as a gene's id, else the first listed.
 
         >>> GeneMapper(loaded={"ENSG2"}).pick(["ENSG1", "ENSG2"]), GeneMapper().pick(["ENSG1", "ENSG2"])
         ('ENSG2', 'ENSG1')
         """
         ids = list(ids)
-        return next((g for g in ids if g in self.loaded), ids[0] if ids else None)
+        for tier in (self.loaded, self.primary if use_primary else set()):
+            hit = next((g for g in ids if g in tier), None)
+            if hit is not None:
+                return hit
+        return ids[0] if ids else None
 
     def _set(self, table: dict[str, str], key: str, gid: str) -> None:
         old = table.get(key)
@@ -203,9 +212,10 @@ class GeneMapper:
         )
         for _, f in t.rows():
             ens_ids = [strip_version(x) for x in f[iens].split("|") if x]
-            gid = self.pick(ens_ids)
+            gid = self.pick(ens_ids, use_primary=False)  # order-independent: only the store overrides the row
             if gid is None:
                 continue
+            self.primary.add(gid)
             sym = f[isym]
             ent = f[ie] if ie is not None else ""
             if sym:
