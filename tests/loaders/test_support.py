@@ -141,6 +141,9 @@ def test_gene_table_and_expression_use_the_same_mapping(shared_data, tmp_path) -
     mapper = GeneMapper.from_context(LoadContext(options={"id_map": info}))
     some = [s for s in ("ACACA", "HLA-A", "BOLA2", "PAK5", "TP53") if s in by_symbol]
     assert len(some) >= 3 and all(by_symbol[s] == mapper.gene(s, kind="symbol") for s in some)
+    # MEF2B and the BORCS8-MEF2B readthrough share ENSG00000213999: the Gene keeps MEF2B's own row
+    mef2b = next(r for r in genes.to_pylist() if r["symbol"] == "MEF2B")
+    assert (mef2b["id"], mef2b["entrez_id"], mef2b["name"]) == ("ENSG00000213999", "100271849", "myocyte enhancer factor 2B")
 
 
 def test_reactome_interactor_prefers_the_gene_info_primary_id(shared_data) -> None:

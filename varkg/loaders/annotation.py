@@ -424,12 +424,13 @@ class GeneTableLoader(Loader):
                 if gid is None:
                     unmapped += 1
                     continue
-                info_chrom = mapper.chrom_of.get(gid, "")
+                info = mapper.info_rows.get(sym) or mapper.info_rows.get(mapper.symbol_of.get(gid, ""))
+                entrez, name, info_chrom = (info.entrez_id, info.name, info.chromosome) if info else ("", "", "")
                 old = genes.get(gid)
                 if old is not None and (not info_chrom or old["chrom"] == info_chrom or row["chrom"] != info_chrom):
                     continue
                 symbol_to_id[sym] = gid
-                genes[gid] = {**row, "id": gid, "entrez_id": mapper.entrez_of.get(gid), "name": mapper.name_of.get(gid)}
+                genes[gid] = {**row, "id": gid, "entrez_id": entrez or None, "name": name or None}
         if unmapped:
             log.info("gene-table: %d row(s) without an Ensembl id for their symbol were skipped", unmapped)
         ids = list(genes)

@@ -80,13 +80,25 @@ def ensembl_gene_id(name: str) -> str | None:
     return gid if _ENSG.fullmatch(gid) else None
 
 
+@dataclass(frozen=True)
+class GeneInfoRow:
+    """What a gene-info table says about one symbol (empty strings where it has no column/value)."""
+
+    gene_id: str
+    entrez_id: str
+    name: str
+    chromosome: str
+
+
 @dataclass
 class GeneMapper:
     """Maps gene names and ids of several namespaces to Ensembl gene ids.
 
     Build it with :meth:`from_context`; ``loaded`` holds the gene ids already in the store.
-    ``name_of`` and ``chrom_of`` hold the full name and the chromosome column of gene-info tables
-    (as written there, e.g. ``X|Y``).
+    ``info_rows`` holds, per symbol, the facts of its gene-info row (the first row of that
+    symbol): the gene id it maps to, the Entrez id, the full name and the chromosome column as
+    written there (e.g. ``X|Y``). Several symbols may share one Ensembl id (MEF2B and the
+    BORCS8-MEF2B readthrough), so these facts are kept per symbol, not per gene.
     """
 
     by_symbol: dict[str, str] = field(default_factory=dict)
@@ -95,9 +107,8 @@ class GeneMapper:
     by_alias: dict[str, str] = field(default_factory=dict)
     symbol_of: dict[str, str] = field(default_factory=dict)
     entrez_of: dict[str, str] = field(default_factory=dict)
-    name_of: dict[str, str] = field(default_factory=dict)
+    info_rows: dict[str, GeneInfoRow] = field(default_factory=dict)
     primary: set[str] = field(default_factory=set)
-    chrom_of: dict[str, str] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)
     unmapped: Counter = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
@@ -228,10 +239,11 @@ class GeneMapper:
             if ent:
                 self._set(self.by_entrez, ent, gid)
                 self.entrez_of.setdefault(gid, ent)
-            if iname is not None and f[iname]:
-                self.name_of.setdefault(gid, f[iname])
-            if ichr is not None and f[ichr]:
-                self.chrom_of.setdefault(gid, f[ichr])
+            if sym:
+                self.info_rows.setdefault(sym, GeneInfoRow(
+                    gene_id=gid, entrez_id=ent, name=f[iname] if iname is not None else "",
+                    chromosome=f[ichr] if ichr is not None else "",
+                ))
             for g in ens_ids:
                 self.by_alias.setdefault(g, g)
             if iuni is not None:
