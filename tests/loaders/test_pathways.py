@@ -20,7 +20,7 @@ def _symbol_to_ensembl(path: Path) -> dict[str, str]:
         next(fh)
         for line in fh:
             f = line.rstrip("\n").split("\t")
-            ens = sorted(x for x in f[6].split("|") if x)
+            ens = [x for x in f[6].split("|") if x]  # A|B: the first listed (GeneMapper's rule)
             if ens and f[1] not in out:
                 out[f[1]] = ens[0]
     return out

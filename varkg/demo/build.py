@@ -125,19 +125,17 @@ def gene2go_subset(store: GraphStore, gene2go: Path, gene_info: Path, out: Path)
     """The rows of org.Hs.eg.db ``gene2go`` whose Entrez gene maps to a Gene already in ``store``.
 
     Keeps the demo's GO terms to those annotating its genes (a few hundred, not all 19k terms).
-    The Entrez → Ensembl map is ``gene_info``'s ``ensembl_gene`` column (``|``-joined).
+    Entrez ids map to Ensembl through ``gene_info`` with the loaders' gene mapper
+    (:class:`~varkg.loaders._support.genes.GeneMapper`: a loaded id of an ``A|B`` list wins).
     """
     import gzip
 
+    from varkg.loaders._support.genes import GeneMapper
+
     loaded = set(store.query("MATCH (g:Gene) RETURN g.id AS id")["id"].to_pylist())
-    keep: set[str] = set()
-    with gzip.open(gene_info, "rt") as fh:
-        head = fh.readline().rstrip("\n").split("\t")
-        i_e, i_g = head.index("entrez_id"), head.index("ensembl_gene")
-        for line in fh:
-            f = line.rstrip("\n").split("\t")
-            if any(g in loaded for g in f[i_g].split("|")):
-                keep.add(f[i_e])
+    mapper = GeneMapper(loaded=loaded)
+    mapper.add_table(gene_info)
+    keep = {entrez for entrez, gid in mapper.by_entrez.items() if gid in loaded}
     out.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(gene2go, "rt") as fh, open(out, "w") as w:
         w.write(fh.readline())

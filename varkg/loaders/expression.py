@@ -13,8 +13,9 @@ raw counts are normalised to 10,000 per cell and ``log1p``-transformed; cells wi
 ``min_genes`` detected genes are dropped), mean per cell type -> CellType nodes and
 EXPRESSED_IN Gene->CellType edges above ``threshold``.
 
-Rows are keyed by Ensembl ids when they are (``ENSG...``, version dropped); symbols are mapped
-through the ``gene_info`` option (NCBI gene info) or the Gene symbols already in the store.
+Rows are keyed by Ensembl ids when they are (``ENSG...``, version dropped, ``_PAR_Y`` kept); symbols
+are mapped by :class:`~varkg.loaders._support.genes.GeneMapper`: the Gene symbols already in the store,
+then the ``id_map`` tables (e.g. NCBI gene info).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import check_gzip, iter_lines, option, split_line
+from varkg.loaders._support.context import option
+from varkg.loaders._support.genes import GeneMapper, ensembl_gene_id
+from varkg.loaders._support.text import check_gzip, iter_lines, parse_floats, split_line
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 
 log = logging.getLogger(__name__)
-_ENS = re.compile(r"^(ENS[A-Z]*G\d+)(\.\d+)?$")
 _BATCH = 20_000
 
 
@@ -43,28 +45,8 @@ def normalise_name(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip()).lower()
 
 
-def symbol_map(context: LoadContext) -> dict[str, str]:
-    """Gene symbol -> Ensembl id, from the ``gene_info`` option or the store's Gene nodes."""
-    path = context.options.get("gene_info")
-    if path:
-        from varkg.loaders.annotation import read_gene_info
-
-        return {s: v["ensembl"] for s, v in read_gene_info(Path(path)).items()}
-    if context.store is not None:
-        t = context.store.query("MATCH (g:Gene) WHERE g.symbol IS NOT NULL RETURN g.symbol AS s, g.id AS id")
-        out: dict[str, str] = {}
-        for s, i in zip(t.column("s").to_pylist(), t.column("id").to_pylist()):
-            out.setdefault(s, i)
-        return out
-    return {}
-
-
-def _gene_ids(names: list[str], smap: dict[str, str]) -> list[str | None]:
-    out = []
-    for n in names:
-        m = _ENS.match(n)
-        out.append(m.group(1) if m else smap.get(n))
-    return out
+def _gene_ids(names: list[str], mapper: GeneMapper) -> list[str | None]:
+    return [ensembl_gene_id(n) or mapper.gene(n, kind="symbol") for n in names]
 
 
 def read_gct(path: Path) -> tuple[list[str], list[str], np.ndarray]:
@@ -91,24 +73,11 @@ def read_gct(path: Path) -> tuple[list[str], list[str], np.ndarray]:
         f = split_line(line, delim)
         if len(f) != len(header):
             raise InputError(f"has {len(f)} fields, expected {len(header)} as in the header", path=path, line=lineno)
-        try:
-            rows.append([float(x) if x not in ("", "NA", "NaN", "nan") else np.nan for x in f[skip_cols:]])
-        except ValueError:
-            bad = next(x for x in f[skip_cols:] if not _isfloat(x))
-            col = header[skip_cols + f[skip_cols:].index(bad)]
-            raise InputError(f"non-numeric expression value {bad!r}", path=path, line=lineno, field=col) from None
+        rows.append(parse_floats(f[skip_cols:], path=path, line=lineno, fields=header[skip_cols:]))
         names.append(f[0])
     if header is None:
         raise InputError("empty expression matrix", path=path)
     return names, header[skip_cols:], np.asarray(rows, dtype=np.float64).reshape(len(rows), len(header) - skip_cols)
-
-
-def _isfloat(x: str) -> bool:
-    try:
-        float(x)
-        return True
-    except ValueError:
-        return x in ("", "NA", "NaN", "nan")
 
 
 def read_cls(path: Path, n: int) -> list[str]:
@@ -136,7 +105,7 @@ class ExpressionLoader(Loader):
             0.1 single cell).
         classes (path): ``.cls`` labels; samples are averaged per class first.
         column_type ("Tissue" | "CellType"): node type of bulk columns (default Tissue).
-        gene_info (path): NCBI gene info for symbol -> Ensembl (default: the store's Gene symbols).
+        id_map (path): id-mapping table(s) for symbol -> Ensembl, e.g. NCBI gene info (besides the store's Gene symbols).
         cell_type_column (str): h5ad ``obs`` column of cell types (default: the first of
             cell_type, celltype, bulk_labels, louvain, leiden).
         min_genes (int): h5ad QC, minimum detected genes per cell (default 0: data already filtered).
@@ -146,17 +115,17 @@ class ExpressionLoader(Loader):
     description = "Expression: GCT/TSV bulk matrices (per-gene z-scored vectors) and h5ad cell-type means"
 
     def frames(self, paths: Sequence[Path], *, context: LoadContext) -> Iterator[Frame]:
-        smap = symbol_map(context)
+        mapper = GeneMapper.from_context(context, require=False)
         for path in paths:
             path = Path(path)
             check_gzip(path)
             if path.suffix == ".h5ad":
-                yield from self._h5ad(path, context, smap)
+                yield from self._h5ad(path, context, mapper)
             else:
-                yield from self._bulk(path, context, smap)
+                yield from self._bulk(path, context, mapper)
 
     # ------------------------------------------------------------------ bulk
-    def _bulk(self, path: Path, context: LoadContext, smap: dict[str, str]) -> Iterator[Frame]:
+    def _bulk(self, path: Path, context: LoadContext, mapper: GeneMapper) -> Iterator[Frame]:
         names, columns, x = read_gct(path)
         mode = option(context.options, "log", "auto", choices=["auto", "log2p1", "none"])
         if mode == "log2p1" or (mode == "auto" and np.nanmax(x) > 50):
@@ -171,10 +140,10 @@ class ExpressionLoader(Loader):
             lab = np.asarray(labels)
             x = np.stack([np.nanmean(x[:, lab == g], axis=1) for g in groups], axis=1)
             columns = groups
-        ids = _gene_ids(names, smap)
+        ids = _gene_ids(names, mapper)
         keep = [i for i, g in enumerate(ids) if g is not None]
         if not keep:
-            raise InputError(f"no row name maps to an Ensembl gene id (first rows: {names[:5]}); give gene_info=PATH or load genes first",
+            raise InputError(f"no row name maps to an Ensembl gene id (first rows: {names[:5]}); give id_map=PATH or load genes first",
                              path=path, field="NAME")
         if len(keep) < len(ids):
             log.info("%s: %d of %d rows have no Ensembl id and are skipped", path, len(ids) - len(keep), len(ids))
@@ -211,7 +180,7 @@ class ExpressionLoader(Loader):
             }), src_type="Gene", dst_type=node_type, missing="skip")
 
     # ------------------------------------------------------------------ single cell
-    def _h5ad(self, path: Path, context: LoadContext, smap: dict[str, str]) -> Iterator[Frame]:
+    def _h5ad(self, path: Path, context: LoadContext, mapper: GeneMapper) -> Iterator[Frame]:
         import warnings
 
         import anndata
@@ -255,10 +224,10 @@ class ExpressionLoader(Loader):
             sub = x[m]
             means.append(np.asarray(sub.mean(axis=0)).ravel())
         xm = np.stack(means, axis=1)  # genes x cell types
-        ids = _gene_ids(var_names, smap)
+        ids = _gene_ids(var_names, mapper)
         keep = [i for i, g in enumerate(ids) if g is not None]
         if not keep:
-            raise InputError(f"no gene name maps to an Ensembl id (first: {var_names[:5]}); give gene_info=PATH or load genes first", path=path)
+            raise InputError(f"no gene name maps to an Ensembl id (first: {var_names[:5]}); give id_map=PATH or load genes first", path=path)
         uniq: dict[str, int] = {}
         for i in keep:
             uniq.setdefault(ids[i], i)

@@ -35,7 +35,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from varkg.errors import InputError
-from varkg.loaders._io import Table, check_gzip, iter_lines, option, parse_float, parse_int, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.text import Table, check_gzip, iter_lines, parse_float, parse_int
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom, variant_key
 

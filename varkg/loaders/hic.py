@@ -39,9 +39,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import InputError
-from varkg.loaders._io import option
-from varkg.loaders._l2_common import edge_frames, node_frames, store_nodes
-from varkg.loaders._l2_links import Intervals, containing, gene_tss, loaded_variants, overlap_table
+from varkg.loaders._support.context import option, store_nodes
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.interval_joins import Intervals, containing, gene_tss, loaded_variants, overlap_table
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom
 

@@ -38,8 +38,10 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import iter_lines, option
-from varkg.loaders._l2_common import GeneMapper, edge_frames, gene_policy, node_frames, record_unmapped
+from varkg.loaders._support.context import option
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.genes import GeneMapper, ensembl_gene_id, gene_policy, record_unmapped
+from varkg.loaders._support.text import iter_lines, parse_float, parse_floats, parse_int
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 
 InteractionFormat = Literal["string", "biogrid", "reactome", "complexportal", "coexpression"]
@@ -115,10 +117,7 @@ def _read_string(path: Path, mapper: GeneMapper, min_score: int) -> _Edges:
         f = line.split()
         if len(f) != len(cols):
             raise InputError(f"has {len(f)} fields, expected {len(cols)}", path=path, line=lineno)
-        try:
-            combined = int(f[ci])
-        except ValueError:
-            raise InputError(f"non-integer combined_score {f[ci]!r}", path=path, line=lineno, field="combined_score") from None
+        combined = parse_int(f[ci], path=path, line=lineno, field="combined_score", allow_na=False)
         if combined < min_score:
             continue
         a, b = mapper.gene(f[0], kind="any"), mapper.gene(f[1], kind="any")
@@ -126,11 +125,7 @@ def _read_string(path: Path, mapper: GeneMapper, min_score: int) -> _Edges:
             continue
         ch = {}
         for c, i in chans:
-            try:
-                v = int(f[i])
-            except ValueError:
-                raise InputError(f"non-integer score {f[i]!r}", path=path, line=lineno, field=c) from None
-            ch[c] = v / 1000.0
+            ch[c] = parse_int(f[i], path=path, line=lineno, field=c, allow_na=False) / 1000.0
         edges.add(a, b, score=combined / 1000.0, evidence=",".join(c for c, v in ch.items() if v > 0) or None,
                   channels=json.dumps(ch, sort_keys=True) if ch else None)
     return edges
@@ -161,12 +156,7 @@ def _read_biogrid(path: Path, mapper: GeneMapper) -> dict[str, _Edges]:
         b = mapper.gene(f[eb], kind="entrez") if f[eb] not in ("-", "") else mapper.gene(f[sb], kind="symbol")
         if a is None or b is None:
             continue
-        score = None
-        if sc is not None and f[sc] not in ("-", ""):
-            try:
-                score = float(f[sc])
-            except ValueError:
-                raise InputError(f"non-numeric score {f[sc]!r}", path=path, line=lineno, field="Score") from None
+        score = parse_float(f[sc], path=path, line=lineno, field="Score") if sc is not None else None
         kind = "genetic" if f[typ].strip().lower() == "genetic" else "ppi"
         out[kind].add(a, b, score=score, evidence=f[sysi])
     return out
@@ -174,9 +164,9 @@ def _read_biogrid(path: Path, mapper: GeneMapper) -> dict[str, _Edges]:
 
 def _reactome_gene(field_: str, mapper: GeneMapper) -> str | None:
     ids = [x.split(":", 1)[-1] for x in field_.split("|") if x and x != "-"]
-    genes = sorted(x for x in ids if re.fullmatch(r"ENS[A-Z]*G\d+", x))
-    if genes:
-        return genes[0]
+    gene = mapper.pick(g for g in map(ensembl_gene_id, ids) if g)
+    if gene:
+        return gene
     for x in ids:
         g = mapper.gene(x, kind="any")
         if g:
@@ -261,25 +251,12 @@ def read_matrix(path: Path, *, gene_column: str | None = None) -> tuple[list[str
         f = line.split(delim)
         if len(f) != len(cols):
             raise InputError(f"ragged row: {len(f)} fields, expected {len(cols)} as in the header", path=path, line=lineno)
-        try:
-            rows.append([float(x) for x in f[first_sample:]])
-        except ValueError:
-            bad = next(i for i, x in enumerate(f[first_sample:]) if not _isfloat(x))
-            raise InputError(f"non-numeric value {f[first_sample + bad]!r}; expected a number", path=path, line=lineno,
-                             field=samples[bad]) from None
+        rows.append(parse_floats(f[first_sample:], path=path, line=lineno, fields=samples))
         genes.append(f[gi].strip())
         line_of.append(lineno)
     if len(samples) < 3:
         raise InputError(f"{len(samples)} sample columns; expected at least 3 for correlations", path=path)
     return genes, np.array(rows, dtype=np.float64), line_of
-
-
-def _isfloat(x: str) -> bool:
-    try:
-        float(x)
-    except ValueError:
-        return False
-    return True
 
 
 def top_k_pearson(x: np.ndarray, *, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import NA_STRINGS, Table, check_gzip, option, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.text import Table, check_gzip, is_missing, parse_float
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom, variant_key
 
@@ -26,16 +27,19 @@ _BOOL = {"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0, "TRUE": 1.0, "FAL
 _SNIFF_ROWS = 1000
 
 
-def _as_number(v: str) -> float | None:
-    v = v.strip()
-    if v in NA_STRINGS:
-        return math.nan
-    if v in _BOOL:
-        return _BOOL[v]
+def _num(v: str, path: Path | None, line: int | None, field: str) -> float | None:
+    """A number by the one parser (:func:`~varkg.loaders._support.text.parse_float`, ``None`` when
+    missing); label tables also carry flag columns, so ``true``/``false`` read as 1/0."""
+    flag = _BOOL.get(v.strip())
+    return flag if flag is not None else parse_float(v, path=path, line=line, field=field)
+
+
+def _is_number(v: str) -> bool:
     try:
-        return float(v)
-    except ValueError:
-        return None
+        _num(v, None, None, "")
+    except InputError:
+        return False
+    return True
 
 
 @register_loader("variant-labels")
@@ -65,7 +69,7 @@ class VariantLabelsLoader(Loader):
             check_gzip(Path(p))
         annot, genes_loaded = (None, False)
         if mode == "auto":
-            from varkg.loaders._annot import annotation_from_context
+            from varkg.loaders._support.annotation_lookup import annotation_from_context
 
             annot, genes_loaded = annotation_from_context(context, assembly)
         ref = context.reference
@@ -94,7 +98,7 @@ class VariantLabelsLoader(Loader):
                 continue  # identifiers are not annotations
             i = t.index[c]
             vals = [r[i] for _, r in rows[:_SNIFF_ROWS]]
-            if vals and all(_as_number(v) is not None for v in vals) and any(v.strip() not in NA_STRINGS for v in vals):
+            if vals and all(_is_number(v) for v in vals) and not all(is_missing(v) for v in vals):
                 numeric.append(c)
         from varkg.loaders.consequence import SEVERITY  # noqa: F401  (annotation import is lazy)
 
@@ -145,10 +149,8 @@ class VariantLabelsLoader(Loader):
                 cols["phylop"].append(_num(f[t.index[c_phylop]], path, lineno, c_phylop) if c_phylop else None)
                 vals = []
                 for c in numeric:
-                    v = _as_number(f[t.index[c]])
-                    if v is None:
-                        raise InputError(f"non-numeric value {f[t.index[c]]!r} in a numeric column", path=path, line=lineno, field=c)
-                    vals.append(v)
+                    v = _num(f[t.index[c]], path, lineno, c)
+                    vals.append(math.nan if v is None else v)
                 cols["annotation_values"].append(vals)
             n = len(cols["id"])
             table = pa.table({
@@ -177,10 +179,3 @@ class VariantLabelsLoader(Loader):
             yield Frame.nodes("Variant", table)
             if edges is not None and edges.table.num_rows:
                 yield edges
-
-
-def _num(v: str, path: Path, line: int, field: str) -> float | None:
-    x = _as_number(v)
-    if x is None:
-        raise InputError(f"non-numeric value {v!r}; expected a number", path=path, line=line, field=field)
-    return None if math.isnan(x) else x

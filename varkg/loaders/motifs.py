@@ -25,17 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import InputError
-from varkg.loaders._io import option
-from varkg.loaders._l2_common import (
-    GeneMapper,
-    edge_frames,
-    node_frames,
-    record_unmapped,
-    reference_of,
-    store_nodes,
-)
-from varkg.loaders._l2_links import Intervals, loaded_variants, overlap_table
-from varkg.loaders._l2_motifs import jaspar_motifs, motif_deltas, read_matrices
+from varkg.loaders._support.context import option, reference_of, store_nodes
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.genes import GeneMapper, record_unmapped
+from varkg.loaders._support.interval_joins import Intervals, loaded_variants, overlap_table
+from varkg.loaders._support.motif_matrices import jaspar_motifs, motif_deltas, read_matrices
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.motifscan import Motif, MotifScanner
 
@@ -156,7 +150,7 @@ class MotifsLoader(Loader):
         species: NCBI taxon id filter (e.g. ``9823`` for pig; default none).
         ids: comma-separated matrix ids (overrides collection/tax_group).
         format: ``jaspar``, ``meme`` or ``transfac`` for files (default: sniffed).
-        id_map: gene id-mapping table(s) for TF symbols (see :mod:`varkg.loaders._l2_common`).
+        id_map: gene id-mapping table(s) for TF symbols (see :mod:`varkg.loaders._support.genes`).
         genes: ``create`` (default) or ``existing``: add Gene nodes for mapped TFs not loaded.
         scan: ``none`` (default) or ``elements`` (scan loaded RegulatoryElements; needs a reference).
         pvalue (float): scan threshold (default 1e-4).
@@ -216,7 +210,7 @@ class MotifsLoader(Loader):
         scan = option(opts, "scan", "none", choices=("none", "elements"))
         binds = in_el = None
         if scan == "elements":
-            from varkg.loaders._io import require_assembly
+            from varkg.loaders._support.context import require_assembly
 
             assembly = require_assembly(context, "motifs")
             binds, in_el, stats = scan_elements(context, motifs, tf_of_motif, assembly=assembly, pvalue=option(opts, "pvalue", 1e-4))

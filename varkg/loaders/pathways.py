@@ -12,7 +12,7 @@ code and qualifier where given); ``PATHWAY_LINK`` child -> parent with ``kind`` 
 Jaccard index ``>= jaccard`` (with the ``shared`` count; src < dst by id).
 
 Gene names map to Ensembl gene ids through the loaded genes or ``id_map`` tables
-(:class:`~varkg.loaders._l2_common.GeneMapper`). Unmapped names are counted, written to a
+(:class:`~varkg.loaders._support.genes.GeneMapper`). Unmapped names are counted, written to a
 ``*.unmapped.json`` side table on the Dataset, and never silently dropped: a gene set none of
 whose genes maps is an :class:`~varkg.errors.InputError` (file, line, set name) unless
 ``empty_sets=skip``. Every file is parsed before the first frame, so errors load nothing.
@@ -31,8 +31,10 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import iter_lines, option
-from varkg.loaders._l2_common import GeneMapper, edge_frames, gene_policy, node_frames, record_unmapped
+from varkg.loaders._support.context import option
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.genes import GeneMapper, gene_policy, record_unmapped
+from varkg.loaders._support.text import iter_lines
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 
 PathwayFormat = Literal[
@@ -353,7 +355,7 @@ class PathwaysLoader(Loader):
         format: force one format for all paths (default: sniffed per file), one of
             ``gmt, gene2go, gaf, go_parents, obo, go_terms, reactome_pathways,
             reactome_relation, reactome_genes, kegg``.
-        id_map: gene id-mapping table(s), comma-separated (see :mod:`varkg.loaders._l2_common`).
+        id_map: gene id-mapping table(s), comma-separated (see :mod:`varkg.loaders._support.genes`).
         genes: ``create`` (default: Gene nodes for mapped genes not loaded) or ``existing``.
         species: Reactome species to keep (default ``Homo sapiens``; ``all`` keeps every one).
         kegg_prefix: organism prefix of KEGG pathway numbers (default ``hsa``; ``ssc`` for pig).

@@ -17,7 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from varkg.errors import InputError
-from varkg.loaders._io import check_gzip, option
+from varkg.loaders._support.context import option
+from varkg.loaders._support.text import check_gzip
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import Assembly, Chrom, normalise_chrom
 

@@ -36,8 +36,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import InputError
-from varkg.loaders._io import iter_lines, option
-from varkg.loaders._l2_common import GeneMapper, edge_frames, node_frames, record_unmapped, store_nodes
+from varkg.loaders._support.context import option, store_nodes
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.genes import GeneMapper, record_unmapped
+from varkg.loaders._support.text import iter_lines
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 
 DIM = 384

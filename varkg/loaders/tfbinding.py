@@ -20,8 +20,11 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import open_text, option, require_assembly
-from varkg.loaders._l2_common import GeneMapper, edge_frames, float_field, node_frames, read_bed, record_unmapped
+from varkg.loaders._support.bed import read_bed
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.frames import edge_frames, node_frames
+from varkg.loaders._support.genes import GeneMapper, record_unmapped
+from varkg.loaders._support.text import open_text, parse_float
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom
 
@@ -48,7 +51,7 @@ def _read_clustered(path: Path) -> tuple[list[tuple[str, int, int, str, float]],
                 raise InputError(f"non-integer coordinate in {f[1:4]}", path=path, line=lineno, field="chromStart") from None
             if e < s or s < 0:
                 raise InputError(f"end {e} < start {s} or negative start", path=path, line=lineno, field="chromEnd")
-            sc = float_field(f[ix["score"]], path=path, line=lineno, field="score") if "score" in ix else None
+            sc = parse_float(f[ix["score"]], path=path, line=lineno, field="score") if "score" in ix else None
             rows.append((normalise_chrom(f[ix["chrom"]]), s, e, f[ix["name"]].strip(), np.nan if sc is None else sc))
             lines.append(lineno)
     return rows, lines
@@ -93,7 +96,7 @@ class TfBindingLoader(Loader):
                 bed = read_bed(path)
                 for i in range(len(bed)):
                     ex = bed.extra[i]
-                    sig = float_field(ex[3], path=path, line=int(bed.line[i]), field="signalValue") if len(ex) > 3 else None
+                    sig = parse_float(ex[3], path=path, line=int(bed.line[i]), field="signalValue") if len(ex) > 3 else None
                     recs.append((bed.chrom[i], int(bed.start[i]), int(bed.end[i]), tf, np.nan if sig is None else sig))
         if not recs:
             return

@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import check_gzip, option, require_assembly
+from varkg.loaders._support.context import option, require_assembly
+from varkg.loaders._support.text import check_gzip
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.loaders.consequence import IMPACT, SEVERITY, Annotation, most_severe
 from varkg.typing import normalise_chrom
@@ -176,7 +177,7 @@ class VcfLoader(Loader):
         annot: Annotation | None = None
         genes_loaded = False
         if csq_mode == "auto":
-            from varkg.loaders._annot import annotation_from_context
+            from varkg.loaders._support.annotation_lookup import annotation_from_context
 
             annot, genes_loaded = annotation_from_context(context, assembly)
         self.stats: dict[str, int] = {}
@@ -187,6 +188,9 @@ class VcfLoader(Loader):
 
     def _one(self, path: Path, *, context: LoadContext, assembly: str, reference: Any, annot: Annotation | None,
              genes_loaded: bool, batch_size: int, mismatch_mode: str, want_gt: bool, csq_mode: str) -> Iterator[Frame]:
+        """One file: records are normalised (:class:`_RecordNormaliser`), collected into a batch
+        (:class:`_VariantBatch`) with their genotypes (:class:`_GenotypeDrain`), one frame set per
+        ``batch_size`` Variant rows."""
         import cyvcf2
 
         if not path.exists():
@@ -198,104 +202,39 @@ class VcfLoader(Loader):
         header = vcf.raw_header
         n_header = header.count("\n")
         samples = list(vcf.samples)
-        contigs = {normalise_chrom(c) for c in re.findall(r"##contig=<ID=([^,>]+)", header)}
         csq_key = None
-        csq_fields = None
+        csq_fields: list[str] = []
         if csq_mode == "auto":
             for key in ("CSQ", "ANN"):
-                csq_fields = _csq_format(header, key)
-                if csq_fields:
-                    csq_key = key
+                found = _csq_format(header, key)
+                if found:
+                    csq_key, csq_fields = key, found
                     break
         gt_writer = None
         if want_gt and samples and context.artifacts_dir is not None:
-            from varkg.loaders._genotypes import GenotypeWriter
+            from varkg.loaders._support.genotypes import GenotypeWriter
 
             stem = re.sub(r"\.(vcf|bcf)(\.gz|\.bgz)?$", "", path.name)
             gt_writer = GenotypeWriter(context.artifacts_dir, stem, samples)
-        refw = RefWindow(reference) if reference is not None else None
-        n_s = len(samples)
-        keys = _KeyWindow()
-        chrom_cache: dict[str, str] = {}
-        stats = {"records": 0, "variants": 0, "no_alt": 0, "duplicates": 0, "ref_mismatch": 0}
-        mismatches: list[str] = []
-        first_mismatch_line: int | None = None
-        failing = False
-
-        cols: dict[str, list] = {k: [] for k in ("id", "chrom", "pos", "ref", "alt", "rsid", "vtype", "af")}
-        csq_rows: list[tuple[str, list[str]]] = []
-        af_missing: list[int] = []  # rows whose AF comes from their genotypes
-        # genotypes of the rows since the last drain, as allele indices (a few thousand records at a time)
-        gts = None
-        if n_s:
-            from varkg.loaders._genotypes import AlleleBatch
-
-            gts = AlleleBatch(n_s, min(batch_size, _GT_RECORDS))
-        n_in_batch = 0
-        drained = 0  # rows of this batch whose genotypes are done
-
-        def drain() -> None:
-            """Dosages of the rows since the last drain: appended to the genotype file, and the AF
-            of rows without an INFO AF (alt alleles / 2 x called samples)."""
-            nonlocal drained, af_missing
-            if gts is None:
-                return
-            if gt_writer is not None or af_missing:
-                need = np.zeros(n_in_batch - drained, dtype=bool)
-                need[np.asarray(af_missing, dtype=np.int64) - drained] = True
-                c_id, c_af = cols["id"], cols["af"]
-                for a, b, dos in gts.chunks():
-                    if gt_writer is not None:
-                        gt_writer.add(dos, c_id[drained + a : drained + b])
-                    rows = np.flatnonzero(need[a:b])
-                    if len(rows):
-                        d = dos[rows]
-                        called = d >= 0
-                        n_called = called.sum(axis=1)
-                        alt_count = np.where(called, d, 0).sum(axis=1, dtype=np.int64)
-                        with np.errstate(invalid="ignore", divide="ignore"):
-                            freq = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
-                        for r, f in zip((rows + drained + a).tolist(), freq.tolist()):
-                            c_af[r] = f
-            gts.reset()
-            af_missing = []
-            drained = n_in_batch
+        norm = _RecordNormaliser(
+            path=path, n_header=n_header, assembly=assembly, reference=reference, mismatch_mode=mismatch_mode,
+            contigs={normalise_chrom(c) for c in re.findall(r"##contig=<ID=([^,>]+)", header)},
+        )
+        stats = norm.stats
+        batch = _VariantBatch()
+        genotypes = _GenotypeDrain(len(samples), min(batch_size, _GT_RECORDS), gt_writer) if samples else None
 
         def flush() -> Iterator[Frame]:
-            nonlocal n_in_batch, cols, csq_rows, drained
-            if n_in_batch == 0:
+            if batch.n == 0:
                 return
-            drain()
-            node_cols: dict[str, Any] = {
-                "id": pa.array(cols["id"], pa.string()),
-                "assembly": pa.array([assembly] * n_in_batch, pa.string()),
-                "chrom": pa.array(cols["chrom"], pa.string()),
-                "pos": pa.array(cols["pos"], pa.int64()),
-                "ref": pa.array(cols["ref"], pa.string()),
-                "alt": pa.array(cols["alt"], pa.string()),
-                "rsid": pa.array(cols["rsid"], pa.string()),
-                "vtype": pa.array(cols["vtype"], pa.string()),
-                "af": pa.array(np.asarray(cols["af"], dtype=np.float64), pa.float64(), from_pandas=True),
-            }
-            edge_frame = None
-            if csq_key is not None:
-                edge_frame = _csq_edges(csq_rows, csq_key, csq_fields or [])
-            elif annot is not None:
-                edge_frame = _annotated_edges(annot, cols, refw, genes_loaded)
-            if edge_frame is not None:
-                worst = _worst_per_variant(edge_frame.table)
-                node_cols["consequence"] = pa.array([worst.get(v, (None, None))[0] for v in cols["id"]], pa.string())
-                node_cols["impact"] = pa.array([worst.get(v, (None, None))[1] for v in cols["id"]], pa.string())
-            yield Frame.nodes("Variant", pa.table(node_cols))
-            if edge_frame is not None and edge_frame.table.num_rows:
-                yield edge_frame
-            cols = {k: [] for k in cols}
-            csq_rows = []
-            n_in_batch = 0
-            drained = 0
+            if genotypes is not None:
+                genotypes.drain(batch)
+            yield from batch.frames(assembly=assembly, csq_key=csq_key, csq_fields=csq_fields, annot=annot, refw=norm.refw,
+                                    genes_loaded=genes_loaded)
+            batch.reset()
+            if genotypes is not None:
+                genotypes.new_batch()
 
-        c_id, c_chrom, c_pos, c_ref, c_alt = cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]
-        c_rsid, c_vtype, c_af = cols["rsid"], cols["vtype"], cols["af"]
         i = -1
         try:
             it = iter(vcf)
@@ -305,39 +244,17 @@ class VcfLoader(Loader):
                 except StopIteration:
                     break
                 i += 1
-                alts = v.ALT
+                line = n_header + i + 1
                 stats["records"] += 1
                 raw_chrom = v.CHROM
-                chrom = chrom_cache.get(raw_chrom)
-                if chrom is None:
-                    chrom = normalise_chrom(raw_chrom)
-                    if reference is not None and chrom not in reference:
-                        raise InputError(f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
-                                         path=path, line=n_header + i + 1, field="CHROM")
-                    if reference is None and contigs and chrom not in contigs:
-                        raise InputError(f"unknown chromosome {raw_chrom!r}: not among the header's ##contig lines {sorted(contigs)[:25]}",
-                                         path=path, line=n_header + i + 1, field="CHROM")
-                    chrom_cache[raw_chrom] = chrom
+                chrom = norm.chrom(raw_chrom, line)
+                alts = v.ALT
                 if not alts:
                     stats["no_alt"] += 1
                     continue
                 pos0 = v.POS
                 ref0 = v.REF.upper()
-                if refw is not None:
-                    if not refw.covers(chrom, pos0 - 1, pos0 - 1 + len(ref0)):
-                        raise InputError(f"position {raw_chrom}:{pos0} (REF {ref0!r}) is outside the reference sequence",
-                                         path=path, line=n_header + i + 1, field="POS")
-                    got = refw.fetch(chrom, pos0 - 1, pos0 - 1 + len(ref0))
-                    if got != ref0 and not _iupac_match(ref0, got):
-                        stats["ref_mismatch"] += 1
-                        if first_mismatch_line is None:
-                            first_mismatch_line = n_header + i + 1
-                        if len(mismatches) < 5:
-                            mismatches.append(f"line {n_header + i + 1}: {raw_chrom}:{pos0} REF {ref0!r} but the reference has {got!r}")
-                        if mismatch_mode == "error":
-                            failing = True
-                        continue
-                if failing:
+                if not norm.ref_matches(raw_chrom, chrom, pos0, ref0, line) or norm.failing:
                     continue
                 vid = v.ID
                 rsid = vid.split(";")[0] if vid and vid.startswith("rs") else None
@@ -348,57 +265,19 @@ class VcfLoader(Loader):
                 else:
                     afs = list(af_info) if isinstance(af_info, tuple) else [None] * n_alt
                 # genotypes are read when written or when an ALT has no INFO AF (-2: not read yet, -1: none)
-                slot = -2 if gts is not None and (gt_writer is not None or None in afs) else -1
+                slot = -2 if genotypes is not None and (gt_writer is not None or None in afs) else -1
                 csq_raw = v.INFO.get(csq_key) if csq_key is not None else None
-                for ai, alt in enumerate(alts):
-                    alt = alt.upper()
-                    if alt in ("*", "."):
-                        stats["no_alt"] += 1
-                        continue
-                    if len(alt) == 1 and len(ref0) == 1:
-                        pos, ref, a2, vtype = pos0, ref0, alt, "SNV"
-                    else:
-                        pos, ref, a2 = normalise_allele(pos0, ref0, alt, refw, chrom)
-                        vtype = variant_type(ref, a2)
-                    key = f"{assembly}:{chrom}:{pos}:{ref}:{a2}"
-                    if keys.seen(key, chrom, pos):
-                        stats["duplicates"] += 1
-                        continue
-                    af = afs[ai]
-                    if gts is not None:
-                        if slot == -2:
-                            if gts.full:
-                                drain()
-                            g = v.genotype
-                            slot = gts.add_record(g.array() if g is not None else None, n_alt)
-                        gts.add_row(slot, ai + 1)
-                    if af is None:
-                        af_missing.append(n_in_batch)
-                        af = _AF_MISSING
-                    c_id.append(key)
-                    c_chrom.append(chrom)
-                    c_pos.append(pos)
-                    c_ref.append(ref)
-                    c_alt.append(a2)
-                    c_rsid.append(rsid)
-                    c_vtype.append(vtype)
-                    c_af.append(af)
-                    if csq_key is not None:
-                        csq_rows.append((key, _csq_for_allele(csq_raw, alt, ref0, n_alt, csq_fields or [])))
-                    n_in_batch += 1
+                for ai, alt, pos, ref, a2, vtype, key in norm.alleles(chrom, pos0, ref0, alts):
+                    if genotypes is not None:
+                        slot = genotypes.add(v, slot, ai, n_alt, batch)
+                    csq = _csq_for_allele(csq_raw, alt, ref0, n_alt, csq_fields) if csq_key is not None else None
+                    batch.add(key, chrom, pos, ref, a2, rsid, vtype, afs[ai], csq)
                     stats["variants"] += 1
-                    if n_in_batch == batch_size:
+                    if batch.n == batch_size:
                         yield from flush()
-                        c_id, c_chrom, c_pos, c_ref, c_alt = cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]
-                        c_rsid, c_vtype, c_af = cols["rsid"], cols["vtype"], cols["af"]
                         if slot >= 0:
                             slot = -2
-            if failing:
-                raise InputError(
-                    f"{stats['ref_mismatch']} record(s) whose REF differs from the reference "
-                    f"(use --option ref_mismatch=skip to skip them), e.g. " + "; ".join(mismatches),
-                    path=path, line=first_mismatch_line, field="REF",
-                )
+            norm.raise_if_failing()
             yield from flush()
         except InputError:
             if gt_writer is not None:
@@ -413,9 +292,222 @@ class VcfLoader(Loader):
         if gt_writer is not None:
             context.artifacts.extend(gt_writer.finish())
         if stats["ref_mismatch"]:
-            log.warning("%s: skipped %d record(s) with REF mismatches, e.g. %s", path, stats["ref_mismatch"], "; ".join(mismatches))
+            log.warning("%s: skipped %d record(s) with REF mismatches, e.g. %s", path, stats["ref_mismatch"], "; ".join(norm.mismatches))
         for k, val in stats.items():
             self.stats[k] = self.stats.get(k, 0) + val
+
+
+class _RecordNormaliser:
+    """Checks VCF records against the reference (or the header's contigs) and splits them into
+    normalised biallelic alleles; counts what it skips in ``stats``.
+
+    A REF mismatch skips the record; with ``mismatch_mode="error"`` the file fails at
+    :meth:`raise_if_failing` (after the scan, so the error counts them all), and no record after
+    the first mismatch is emitted meanwhile (``failing``).
+    """
+
+    def __init__(self, *, path: Path, n_header: int, assembly: str, reference: Any, contigs: set[str], mismatch_mode: str) -> None:
+        self.path, self.n_header, self.assembly, self.reference, self.contigs = path, n_header, assembly, reference, contigs
+        self.mismatch_mode = mismatch_mode
+        self.refw = RefWindow(reference) if reference is not None else None
+        self.stats = {"records": 0, "variants": 0, "no_alt": 0, "duplicates": 0, "ref_mismatch": 0}
+        self.mismatches: list[str] = []
+        self.first_mismatch_line: int | None = None
+        self.failing = False
+        self._keys = _KeyWindow()
+        self._chroms: dict[str, str] = {}
+
+    def chrom(self, raw_chrom: str, line: int) -> str:
+        """The normalised chromosome; InputError when neither the reference nor the header knows it."""
+        chrom = self._chroms.get(raw_chrom)
+        if chrom is None:
+            chrom = normalise_chrom(raw_chrom)
+            reference = self.reference
+            if reference is not None and chrom not in reference:
+                raise InputError(f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
+                                 path=self.path, line=line, field="CHROM")
+            if reference is None and self.contigs and chrom not in self.contigs:
+                raise InputError(f"unknown chromosome {raw_chrom!r}: not among the header's ##contig lines {sorted(self.contigs)[:25]}",
+                                 path=self.path, line=line, field="CHROM")
+            self._chroms[raw_chrom] = chrom
+        return chrom
+
+    def ref_matches(self, raw_chrom: str, chrom: str, pos0: int, ref0: str, line: int) -> bool:
+        """False (counted) when REF differs from the reference; True without a reference.
+
+        Raises:
+            InputError: the record lies outside the reference sequence.
+        """
+        refw = self.refw
+        if refw is None:
+            return True
+        if not refw.covers(chrom, pos0 - 1, pos0 - 1 + len(ref0)):
+            raise InputError(f"position {raw_chrom}:{pos0} (REF {ref0!r}) is outside the reference sequence",
+                             path=self.path, line=line, field="POS")
+        got = refw.fetch(chrom, pos0 - 1, pos0 - 1 + len(ref0))
+        if got == ref0 or _iupac_match(ref0, got):
+            return True
+        self.stats["ref_mismatch"] += 1
+        if self.first_mismatch_line is None:
+            self.first_mismatch_line = line
+        if len(self.mismatches) < 5:
+            self.mismatches.append(f"line {line}: {raw_chrom}:{pos0} REF {ref0!r} but the reference has {got!r}")
+        if self.mismatch_mode == "error":
+            self.failing = True
+        return False
+
+    def alleles(self, chrom: str, pos0: int, ref0: str, alts: Sequence[str]) -> Iterator[tuple[int, str, int, str, str, str, str]]:
+        """``(alt index, ALT as written (upper case), pos, ref, alt, vtype, Variant id)`` per ALT
+        that is a variant not seen before (``*``/``.`` and repeated ids are counted and skipped)."""
+        stats, assembly = self.stats, self.assembly
+        for ai, alt in enumerate(alts):
+            alt = alt.upper()
+            if alt in ("*", "."):
+                stats["no_alt"] += 1
+                continue
+            if len(alt) == 1 and len(ref0) == 1:
+                pos, ref, a2, vtype = pos0, ref0, alt, "SNV"
+            else:
+                pos, ref, a2 = normalise_allele(pos0, ref0, alt, self.refw, chrom)
+                vtype = variant_type(ref, a2)
+            key = f"{assembly}:{chrom}:{pos}:{ref}:{a2}"
+            if self._keys.seen(key, chrom, pos):
+                stats["duplicates"] += 1
+                continue
+            yield ai, alt, pos, ref, a2, vtype, key
+
+    def raise_if_failing(self) -> None:
+        """The REF-mismatch error (count and examples) when ``mismatch_mode="error"`` saw any."""
+        if self.failing:
+            raise InputError(
+                f"{self.stats['ref_mismatch']} record(s) whose REF differs from the reference "
+                f"(use --option ref_mismatch=skip to skip them), e.g. " + "; ".join(self.mismatches),
+                path=self.path, line=self.first_mismatch_line, field="REF",
+            )
+
+
+class _VariantBatch:
+    """The Variant rows since the last frame (column lists) with their consequence inputs.
+
+    ``af`` holds NaN for rows listed in ``af_missing`` (no INFO AF) until the genotype drain fills
+    them in.
+    """
+
+    COLUMNS = ("id", "chrom", "pos", "ref", "alt", "rsid", "vtype", "af")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.cols: dict[str, list] = {k: [] for k in self.COLUMNS}
+        self._appends = tuple(self.cols[k].append for k in self.COLUMNS)
+        self.csq_rows: list[tuple[str, list[str]]] = []
+        self.af_missing: list[int] = []  # rows whose AF comes from their genotypes
+        self.n = 0
+
+    def add(self, key: str, chrom: str, pos: int, ref: str, alt: str, rsid: str | None, vtype: str, af: float | None,
+            csq: list[str] | None) -> None:
+        if af is None:
+            self.af_missing.append(self.n)
+            af = _AF_MISSING
+        a_id, a_chrom, a_pos, a_ref, a_alt, a_rsid, a_vtype, a_af = self._appends
+        a_id(key)
+        a_chrom(chrom)
+        a_pos(pos)
+        a_ref(ref)
+        a_alt(alt)
+        a_rsid(rsid)
+        a_vtype(vtype)
+        a_af(af)
+        if csq is not None:
+            self.csq_rows.append((key, csq))
+        self.n += 1
+
+    def frames(self, *, assembly: str, csq_key: str | None, csq_fields: list[str], annot: Annotation | None,
+               refw: RefWindow | None, genes_loaded: bool) -> Iterator[Frame]:
+        """The Variant frame (with the most severe consequence per variant) and its AFFECTS edges:
+        from the VCF's ``CSQ``/``ANN`` when ``csq_key`` is set, else called with ``annot``."""
+        cols, n = self.cols, self.n
+        node_cols: dict[str, Any] = {
+            "id": pa.array(cols["id"], pa.string()),
+            "assembly": pa.array([assembly] * n, pa.string()),
+            "chrom": pa.array(cols["chrom"], pa.string()),
+            "pos": pa.array(cols["pos"], pa.int64()),
+            "ref": pa.array(cols["ref"], pa.string()),
+            "alt": pa.array(cols["alt"], pa.string()),
+            "rsid": pa.array(cols["rsid"], pa.string()),
+            "vtype": pa.array(cols["vtype"], pa.string()),
+            "af": pa.array(np.asarray(cols["af"], dtype=np.float64), pa.float64(), from_pandas=True),
+        }
+        edge_frame = None
+        if csq_key is not None:
+            edge_frame = _csq_edges(self.csq_rows, csq_key, csq_fields)
+        elif annot is not None:
+            edge_frame = _annotated_edges(annot, cols, refw, genes_loaded)
+        if edge_frame is not None:
+            worst = _worst_per_variant(edge_frame.table)
+            node_cols["consequence"] = pa.array([worst.get(v, (None, None))[0] for v in cols["id"]], pa.string())
+            node_cols["impact"] = pa.array([worst.get(v, (None, None))[1] for v in cols["id"]], pa.string())
+        yield Frame.nodes("Variant", pa.table(node_cols))
+        if edge_frame is not None and edge_frame.table.num_rows:
+            yield edge_frame
+
+
+class _GenotypeDrain:
+    """Genotypes of the batch rows since the last drain, held as allele indices
+    (:class:`~varkg.loaders._support.genotypes.AlleleBatch`, a few thousand records at a time) and
+    drained into dosages: appended to the genotype matrix (when written) and used for the AF of
+    rows without an INFO AF (alt alleles / 2 x called samples)."""
+
+    def __init__(self, n_samples: int, capacity: int, writer: Any | None) -> None:
+        from varkg.loaders._support.genotypes import AlleleBatch
+
+        self.gts = AlleleBatch(n_samples, capacity)
+        self.writer = writer
+        self.drained = 0  # rows of the current batch whose genotypes are done
+
+    def add(self, record: Any, slot: int, ai: int, n_alt: int, batch: _VariantBatch) -> int:
+        """Hold the calls of ALT ``ai`` of ``record`` for the batch row about to be added; returns
+        the record's slot (``-2``: the record's calls are not held yet; ``-1``: the row needs no
+        genotypes and holds none)."""
+        gts = self.gts
+        if slot == -2:
+            if gts.full:
+                self.drain(batch)
+            g = record.genotype
+            slot = gts.add_record(g.array() if g is not None else None, n_alt)
+        gts.add_row(slot, ai + 1)
+        return slot
+
+    def drain(self, batch: _VariantBatch) -> None:
+        """Dosages of the rows since the last drain: to the genotype file, and into ``batch``'s AF
+        of the rows in ``batch.af_missing``."""
+        gts, writer = self.gts, self.writer
+        drained, af_missing = self.drained, batch.af_missing
+        if writer is not None or af_missing:
+            need = np.zeros(batch.n - drained, dtype=bool)
+            need[np.asarray(af_missing, dtype=np.int64) - drained] = True
+            c_id, c_af = batch.cols["id"], batch.cols["af"]
+            for a, b, dos in gts.chunks():
+                if writer is not None:
+                    writer.add(dos, c_id[drained + a : drained + b])
+                rows = np.flatnonzero(need[a:b])
+                if len(rows):
+                    d = dos[rows]
+                    called = d >= 0
+                    n_called = called.sum(axis=1)
+                    alt_count = np.where(called, d, 0).sum(axis=1, dtype=np.int64)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        freq = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
+                    for r, f in zip((rows + drained + a).tolist(), freq.tolist()):
+                        c_af[r] = f
+        gts.reset()
+        batch.af_missing = []
+        self.drained = batch.n
+
+    def new_batch(self) -> None:
+        """The batch was emitted and reset: row numbers start again at 0."""
+        self.drained = 0
 
 
 _IUPAC = {"N": "ACGTN", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG"}

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.intervals import IntervalIndex, point_intervals
-from varkg.loaders._l2_common import store_nodes
+from varkg.loaders._support.context import store_nodes
 from varkg.loaders.base import LoadContext
 
 

@@ -1,6 +1,11 @@
-"""Shared input helpers for the Loaders I modules: opening (b)gzipped text, integrity checks,
-delimited-table reading with line numbers, number parsing that raises :class:`InputError`,
-and option parsing.
+"""Reading text inputs: opening (b)gzipped files, integrity checks, lines and delimited tables
+with 1-based line numbers, and the one parser for numeric fields.
+
+Missing values: every loader treats the strings in :data:`MISSING_VALUES` (``""``, ``NA``,
+``na``, ``NaN``, ``nan``, ``.``, ``NULL``, ``null``, ``None``, ``-``; surrounding blanks ignored)
+as "no value" and nothing else. :func:`parse_float` and :func:`parse_int` return ``None`` for
+them (or raise with ``allow_na=False``) and raise :class:`~varkg.errors.InputError` naming file,
+line and field for anything that is not a number.
 
 Nothing here touches a database.
 """
@@ -9,10 +14,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from varkg.errors import InputError
 
@@ -138,13 +144,27 @@ class Table:
             yield lineno, fields
 
 
-NA_STRINGS = frozenset({"", "NA", "na", "NaN", "nan", ".", "NULL", "null", "None", "-"})
+MISSING_VALUES = frozenset({"", "NA", "na", "NaN", "nan", ".", "NULL", "null", "None", "-"})
+"""Field values that mean "no value" in every text input (compared after stripping blanks)."""
 
 
-def parse_float(value: str, *, path: Path, line: int, field: str, allow_na: bool = True) -> float | None:
-    """A float, ``None`` for NA markers; anything else raises InputError quoting the value."""
+def is_missing(value: str) -> bool:
+    """True when ``value`` is one of :data:`MISSING_VALUES`.
+
+    >>> is_missing(" NA "), is_missing("-"), is_missing("0")
+    (True, True, False)
+    """
+    return value.strip() in MISSING_VALUES
+
+
+def parse_float(value: str, *, path: Path | None, line: int | None, field: str, allow_na: bool = True) -> float | None:
+    """A float, ``None`` for :data:`MISSING_VALUES`; anything else raises InputError quoting the value.
+
+    >>> parse_float(" 1e-8", path=None, line=None, field="p"), parse_float(".", path=None, line=None, field="p")
+    (1e-08, None)
+    """
     v = value.strip()
-    if v in NA_STRINGS:
+    if v in MISSING_VALUES:
         if allow_na:
             return None
         raise InputError(f"missing value {value!r}; expected a number", path=path, line=line, field=field)
@@ -154,9 +174,31 @@ def parse_float(value: str, *, path: Path, line: int, field: str, allow_na: bool
         raise InputError(f"non-numeric value {value!r}; expected a number", path=path, line=line, field=field) from None
 
 
-def parse_int(value: str, *, path: Path, line: int, field: str, allow_na: bool = True) -> int | None:
+def parse_floats(values: Sequence[str], *, path: Path | None, line: int | None, fields: Sequence[str],
+                 allow_na: bool = True) -> list[float]:
+    """A row of numbers (a matrix line): missing values become ``nan``; errors name the field.
+
+    Same markers and errors as :func:`parse_float`, with a fast path for rows without them.
+    """
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        pass
+    out = []
+    for v, f in zip(values, fields):
+        x = parse_float(v, path=path, line=line, field=f, allow_na=allow_na)
+        out.append(math.nan if x is None else x)
+    return out
+
+
+def parse_int(value: str, *, path: Path | None, line: int | None, field: str, allow_na: bool = True) -> int | None:
+    """An integer (``"12"`` or an integral float such as ``"12.0"``), ``None`` for :data:`MISSING_VALUES`.
+
+    >>> parse_int("12.0", path=None, line=None, field="pos"), parse_int("NA", path=None, line=None, field="pos")
+    (12, None)
+    """
     v = value.strip()
-    if v in NA_STRINGS:
+    if v in MISSING_VALUES:
         if allow_na:
             return None
         raise InputError(f"missing value {value!r}; expected an integer", path=path, line=line, field=field)
@@ -170,36 +212,3 @@ def parse_int(value: str, *, path: Path, line: int, field: str, allow_na: bool =
         if not f.is_integer():
             raise InputError(f"non-integer value {value!r}; expected an integer", path=path, line=line, field=field) from None
         return int(f)
-
-
-def option(options: Mapping[str, Any], name: str, default: Any, *, choices: Sequence[Any] | None = None) -> Any:
-    """Read an option (strings from the CLI are converted to the default's type)."""
-    if name not in options or options[name] is None:
-        return default
-    value = options[name]
-    if isinstance(default, bool) and isinstance(value, str):
-        low = value.strip().lower()
-        if low not in {"true", "false", "1", "0", "yes", "no"}:
-            raise InputError(f"option {name}={value!r}: expected true or false", field=name)
-        value = low in {"true", "1", "yes"}
-    elif isinstance(default, int) and not isinstance(default, bool) and isinstance(value, str):
-        try:
-            value = int(value)
-        except ValueError:
-            raise InputError(f"option {name}={value!r}: expected an integer", field=name) from None
-    elif isinstance(default, float) and isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise InputError(f"option {name}={value!r}: expected a number", field=name) from None
-    if choices is not None and value not in choices:
-        raise InputError(f"option {name}={value!r}: expected one of {list(choices)}", field=name)
-    return value
-
-
-def require_assembly(context: Any, loader: str) -> str:
-    """The assembly from the load context; a clear error when none was given."""
-    asm = context.assembly or context.options.get("assembly")
-    if not asm:
-        raise InputError(f"loader {loader!r} needs an assembly (e.g. --assembly GRCh38 or --assembly Sscrofa11.1)", field="assembly")
-    return str(asm)

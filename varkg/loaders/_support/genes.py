@@ -1,85 +1,104 @@
-"""Shared pieces of the Loaders II modules (elements, motifs, tf-binding, interactions, pathways,
-hic, text): gene id mapping, BED parsing with line-level errors, reading loaded nodes from the
-store, reference sequence access and batching.
+"""Gene identifiers: the one ``strip_version`` and the one gene-id mapper of all loaders.
 
-Gene ids: a :class:`GeneMapper` maps symbols, Entrez ids, UniProt accessions, Ensembl protein
-ids and aliases to Ensembl gene ids (without version), from the Gene nodes already in the store
-(``id``, ``symbol``, ``entrez_id``) and from optional id-mapping tables (option ``id_map``):
+Ensembl ids lose their ``.N`` version (:func:`strip_version`); a ``_PAR_Y`` suffix is kept so the
+chrY copy of a pseudo-autosomal gene stays distinct from its chrX copy (``ENSG00000197976.12_PAR_Y``
+-> ``ENSG00000197976_PAR_Y``), as the annotation loader stores it.
 
-* org.Hs.eg.db-style gene info (columns ``entrez_id``, ``symbol``, ``ensembl_gene``, ``uniprot``;
-  multi-values joined by ``|``), e.g. ``annotation/orgHsEgDb_gene_info.tsv.gz``;
+A :class:`GeneMapper` maps symbols, Entrez ids, UniProt accessions, Ensembl protein ids and
+aliases to Ensembl gene ids (without version), from the Gene nodes already in the store (``id``,
+``symbol``, ``entrez_id``) and from id-mapping tables named by the loader option ``id_map``
+(comma-separated paths; the same option in every loader):
+
+* NCBI / org.Hs.eg.db-style gene info (columns ``symbol`` and ``ensembl_gene``; optional
+  ``entrez_id``, ``uniprot``, ``gene_name``, ``chromosome``; multi-values joined by ``|``), e.g.
+  ``annotation/orgHsEgDb_gene_info.tsv.gz``;
 * STRING ``protein.aliases`` files (``#string_protein_id  alias  source``);
-* a two-column ``alias<TAB>gene_id`` table;
+* a UniProt flat file (``DR   Ensembl;`` cross-references) or a GTF (``gene_name``, ``protein_id``);
 * a Reactome interactions table, which lists Ensembl protein (ENSP) and gene (ENSG) ids of the
-  same interactor on one line (the only ENSP -> ENSG source among the shared data).
+  same interactor on one line (the only ENSP -> ENSG source among the shared data);
+* a two-column ``alias<TAB>gene_id`` table.
 
-Where one alias maps to several genes the lexicographically smallest gene id is used (stable,
-documented); unmapped names are counted per loader and reported, never dropped silently.
+Rules (the same for every loader):
+
+* a name listed with several Ensembl gene ids (gene info ``A|B``, a Reactome interactor, a UniProt
+  entry) maps to the first of them that is a Gene already in the store; else to the first that a
+  gene-info table names as a gene's primary id; else to the **first listed**
+  (:meth:`GeneMapper.pick`). NCBI gene info lists the primary-assembly gene first and the
+  alternate-haplotype/patch copies after it (ACACA: ``ENSG00000278540|ENSG00000275176``, the first
+  is the chr17 gene), so a gene-info row resolves to its first id unless the store already holds
+  another; other sources do not order their lists (Reactome gives NEDD8 as
+  ``ENSG00000285246|...|ENSG00000129559``), so pass gene info in ``id_map`` or load genes first;
+* where one name maps to several genes across rows or files the lexicographically smallest gene id
+  is used (stable); the store's symbols (the loaded annotation) take precedence over tables;
+* symbols are matched exactly, then case-insensitively;
+* unmapped names are counted per loader and reported (:func:`record_unmapped`), never dropped
+  silently.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pyarrow as pa
 
 from varkg.errors import InputError
-from varkg.loaders._io import iter_lines, option, open_text
-from varkg.loaders.base import Frame, LoadContext
-from varkg.typing import normalise_chrom
+from varkg.loaders._support.context import option, store_nodes
+from varkg.loaders._support.text import Table, iter_lines
+from varkg.loaders.base import LoadContext
 
-BATCH_ROWS = 50_000
-_ENSG = re.compile(r"ENS[A-Z]*G\d{6,}")
+ID_MAP_OPTION = "id_map"
+"""The loader option naming id-mapping tables (comma-separated paths)."""
+
+_VERSION = re.compile(r"^([A-Za-z]+[_A-Za-z]*\d+)\.\d+(?=$|_PAR)")
+_ENSG = re.compile(r"ENS[A-Z]*G\d{6,}(?:_PAR_Y)?")
 _ENSP = re.compile(r"ENS[A-Z]*P\d{6,}")
 _TAXON = re.compile(r"^\d+\.")  # STRING's "9606." prefix
 
 
-def batches(table: pa.Table, size: int = BATCH_ROWS) -> Iterator[pa.Table]:
-    """Slices of at most ``size`` rows (none for an empty table)."""
-    for off in range(0, table.num_rows, size):
-        yield table.slice(off, size)
+def strip_version(identifier: str) -> str:
+    """Drop a trailing ``.N`` version (kept: ``_PAR_Y`` suffixes); other ids unchanged.
+
+    >>> strip_version("ENSG00000101349.17"), strip_version("ENSG00000197976.12_PAR_Y"), strip_version("TP53")
+    ('ENSG00000101349', 'ENSG00000197976_PAR_Y', 'TP53')
+    """
+    return _VERSION.sub(r"\1", identifier)
 
 
-def node_frames(node_type: str, table: pa.Table) -> Iterator[Frame]:
-    for t in batches(table):
-        yield Frame.nodes(node_type, t)
+def ensembl_gene_id(name: str) -> str | None:
+    """``name`` as an Ensembl gene id without version, or None when it is not one.
+
+    >>> ensembl_gene_id("ENSG00000197976.12_PAR_Y"), ensembl_gene_id("ENSSSCG00000000002"), ensembl_gene_id("TP53")
+    ('ENSG00000197976_PAR_Y', 'ENSSSCG00000000002', None)
+    """
+    gid = strip_version(name.strip())
+    return gid if _ENSG.fullmatch(gid) else None
 
 
-def edge_frames(
-    rel: str, table: pa.Table, *, src_type: str, dst_type: str, missing: Literal["error", "skip"] = "error"
-) -> Iterator[Frame]:
-    for t in batches(table):
-        yield Frame.edges(rel, t, src_type=src_type, dst_type=dst_type, missing=missing)
+@dataclass(frozen=True)
+class GeneInfoRow:
+    """What a gene-info table says about one symbol (empty strings where it has no column/value)."""
+
+    gene_id: str
+    entrez_id: str
+    name: str
+    chromosome: str
 
 
-def strip_version(gene_id: str) -> str:
-    """``ENSG00000141510.17`` -> ``ENSG00000141510``; other ids unchanged."""
-    if gene_id.startswith("ENS") and "." in gene_id:
-        return gene_id.split(".", 1)[0]
-    return gene_id
-
-
-def store_nodes(context: LoadContext, node_type: str, properties: Sequence[str]) -> pa.Table | None:
-    """The loaded nodes of ``node_type`` with ``properties`` (None without a store or nodes)."""
-    store = context.store
-    if store is None:
-        return None
-    t = store.export_nodes(node_type, properties=list(properties))
-    return t if t.num_rows else None
-
-
-# ----------------------------------------------------------------------------------- genes
 @dataclass
 class GeneMapper:
     """Maps gene names and ids of several namespaces to Ensembl gene ids.
 
     Build it with :meth:`from_context`; ``loaded`` holds the gene ids already in the store.
+    ``info_rows`` holds, per symbol, the facts of its gene-info row (the first row of that
+    symbol): the gene id it maps to, the Entrez id, the full name and the chromosome column as
+    written there (e.g. ``X|Y``). Several symbols may share one Ensembl id (MEF2B and the
+    BORCS8-MEF2B readthrough), so these facts are kept per symbol, not per gene.
     """
 
     by_symbol: dict[str, str] = field(default_factory=dict)
@@ -88,29 +107,38 @@ class GeneMapper:
     by_alias: dict[str, str] = field(default_factory=dict)
     symbol_of: dict[str, str] = field(default_factory=dict)
     entrez_of: dict[str, str] = field(default_factory=dict)
+    info_rows: dict[str, GeneInfoRow] = field(default_factory=dict)
+    primary: set[str] = field(default_factory=set)
     loaded: set[str] = field(default_factory=set)
     unmapped: Counter = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_context(cls, context: LoadContext, *, require: bool = True) -> GeneMapper:
-        """Genes from the store plus the tables named by option ``id_map`` (comma-separated).
+    def from_context(cls, context: LoadContext, *, require: bool = True, use_store: bool = True) -> GeneMapper:
+        """Genes from the store (unless ``use_store=False``) plus the tables named by option
+        ``id_map`` (comma-separated).
 
         Raises:
-            InputError: ``require`` and neither loaded genes nor a mapping table are available.
+            InputError: ``require`` and neither loaded genes nor a mapping table are available;
+                or the option is given under its old name ``gene_info``.
         """
+        if context.options.get("gene_info") is not None:
+            raise InputError(
+                f"option gene_info={context.options['gene_info']!r} is now called id_map: pass --option id_map=PATH",
+                field="gene_info",
+            )
         m = cls()
-        genes = store_nodes(context, "Gene", ["symbol", "entrez_id"])
+        genes = store_nodes(context, "Gene", ["symbol", "entrez_id"]) if use_store else None
         if genes is not None:
             m._add_store_genes(genes)
-        spec = option(context.options, "id_map", "")
+        spec = option(context.options, ID_MAP_OPTION, "")
         for p in [s for s in str(spec).split(",") if s.strip()]:
             m.add_table(Path(p.strip()))
         if require and not m.by_symbol and not m.by_alias and not m.by_entrez:
             raise InputError(
                 "no gene id mapping available: load a gene annotation first, or pass "
                 "--option id_map=PATH (e.g. annotation/orgHsEgDb_gene_info.tsv.gz or a STRING aliases file)",
-                field="id_map",
+                field=ID_MAP_OPTION,
             )
         return m
 
@@ -147,8 +175,8 @@ class GeneMapper:
             self._add_uniprot_dat(path)
         elif name.endswith((".gtf", ".gtf.gz", ".gff3", ".gff3.gz")):
             self._add_gtf(path)
-        elif {"entrez_id", "symbol", "ensembl_gene"} <= set(low):
-            self._add_gene_info(path, lines, low)
+        elif "symbol" in low and ("ensembl_gene" in low or "ensembl" in low):
+            self._add_gene_info(path)
         elif "string_protein_id" in low or (len(low) == 3 and low[1] == "alias"):
             self._add_string_aliases(path, lines, low)
         elif any("interactor 1" in c for c in low) or header.startswith("==>"):
@@ -163,23 +191,44 @@ class GeneMapper:
             )
         self.sources.append(str(path))
 
+    def pick(self, ids: Iterable[str], *, use_primary: bool = True) -> str | None:
+        """The gene of a multi-valued id list (``A|B``): the first id already loaded, else (with
+        ``use_primary``) the first a gene-info table chose as a gene's id, else the first listed.
+
+        >>> GeneMapper(loaded={"ENSG2"}).pick(["ENSG1", "ENSG2"]), GeneMapper().pick(["ENSG1", "ENSG2"])
+        ('ENSG2', 'ENSG1')
+        """
+        ids = list(ids)
+        for tier in (self.loaded, self.primary if use_primary else set()):
+            hit = next((g for g in ids if g in tier), None)
+            if hit is not None:
+                return hit
+        return ids[0] if ids else None
+
     def _set(self, table: dict[str, str], key: str, gid: str) -> None:
         old = table.get(key)
         if old is None or gid < old:
             table[key] = gid
 
-    def _add_gene_info(self, path: Path, lines: Iterator[tuple[int, str]], low: list[str]) -> None:
-        ie, isym, iens = low.index("entrez_id"), low.index("symbol"), low.index("ensembl_gene")
-        iuni = low.index("uniprot") if "uniprot" in low else None
-        for lineno, line in lines:
-            f = line.split("\t")
-            if len(f) < len(low):
-                raise InputError(f"has {len(f)} fields, expected {len(low)}", path=path, line=lineno)
-            ens = sorted(x for x in f[iens].split("|") if x)
-            if not ens:
+    def _add_gene_info(self, path: Path) -> None:
+        t = Table(path, comment=None)
+        sym = t.find("symbol", required=True, what="gene symbol")
+        ens = t.find("ensembl_gene", "ensembl", required=True, what="Ensembl gene id")
+        idx = t.index
+        isym, iens = idx[sym], idx[ens]
+        ie, iuni, iname, ichr = (
+            idx.get(c) if c else None
+            for c in (t.find("entrez_id", "GeneID"), t.find("uniprot"), t.find("gene_name", "description", "name"),
+                      t.find("chromosome", "chrom"))
+        )
+        for _, f in t.rows():
+            ens_ids = [strip_version(x) for x in f[iens].split("|") if x]
+            gid = self.pick(ens_ids, use_primary=False)  # order-independent: only the store overrides the row
+            if gid is None:
                 continue
-            gid = ens[0]
-            sym, ent = f[isym], f[ie]
+            self.primary.add(gid)
+            sym = f[isym]
+            ent = f[ie] if ie is not None else ""
             if sym:
                 # the store's symbols (the loaded annotation) take precedence
                 if sym not in self.by_symbol:
@@ -190,7 +239,12 @@ class GeneMapper:
             if ent:
                 self._set(self.by_entrez, ent, gid)
                 self.entrez_of.setdefault(gid, ent)
-            for g in ens:
+            if sym:
+                self.info_rows.setdefault(sym, GeneInfoRow(
+                    gene_id=gid, entrez_id=ent, name=f[iname] if iname is not None else "",
+                    chromosome=f[ichr] if ichr is not None else "",
+                ))
+            for g in ens_ids:
                 self.by_alias.setdefault(g, g)
             if iuni is not None:
                 for u in f[iuni].split("|"):
@@ -227,11 +281,11 @@ class GeneMapper:
                 if not col:
                     continue
                 ids = [x.split(":", 1)[-1] for x in col[0].split("|")]
-                genes = sorted(x for x in ids if _ENSG.fullmatch(x))
-                if genes:
+                gene = self.pick(g for g in map(ensembl_gene_id, ids) if g)
+                if gene:
                     for p in ids:
                         if _ENSP.fullmatch(p):
-                            self._set(self.by_alias, p, genes[0])
+                            self._set(self.by_alias, p, gene)
 
     def _add_uniprot_dat(self, path: Path) -> None:
         # UniProt flat file: AC lines and "DR   Ensembl; ENST..; ENSP..; ENSG.." cross-references
@@ -241,13 +295,13 @@ class GeneMapper:
                 accs.extend(a.strip() for a in line[5:].split(";") if a.strip())
             elif line.startswith("DR   Ensembl;"):
                 ids = [x.strip().rstrip(".").split(" ")[0] for x in line[5:].split(";")[1:]]
-                genes = [strip_version(x) for x in ids if _ENSG.fullmatch(strip_version(x))]
-                if genes:
+                gene = self.pick(g for g in map(ensembl_gene_id, ids) if g)
+                if gene:
                     for x in ids:
                         if _ENSP.fullmatch(strip_version(x)):
-                            self._set(self.by_alias, strip_version(x), genes[0])
+                            self._set(self.by_alias, strip_version(x), gene)
                     for a in accs:
-                        self._set(self.by_alias, a, genes[0])
+                        self._set(self.by_alias, a, gene)
             elif line.startswith("//"):
                 accs = []
 
@@ -290,9 +344,7 @@ class GeneMapper:
             gid = self.by_entrez.get(n.removeprefix("NCBIGene:").removeprefix("EntrezGene:"))
         if gid is None and kind == "any":
             bare = _TAXON.sub("", n.split(":", 1)[-1] if n.startswith(("uniprotkb:", "ENSEMBL:", "Ensembl:")) else n)
-            gid = self.by_alias.get(n) or self.by_alias.get(bare) or self.by_alias.get(strip_version(bare))
-            if gid is None and _ENSG.fullmatch(strip_version(bare)):
-                gid = strip_version(bare)
+            gid = self.by_alias.get(n) or self.by_alias.get(bare) or self.by_alias.get(strip_version(bare)) or ensembl_gene_id(bare)
         if gid is None:
             self.unmapped[n] += 1
         return gid
@@ -329,130 +381,9 @@ def gene_policy(context: LoadContext) -> Literal["create", "existing"]:
 
 def record_unmapped(context: LoadContext, mapper: GeneMapper, what: str) -> None:
     """Write the mapper's unmapped report as a JSON side table (listed on the Dataset)."""
-    import json
-
     rep = mapper.report()
     if context.artifacts_dir is not None and rep["unmapped_total"]:
         context.artifacts_dir.mkdir(parents=True, exist_ok=True)
         out = context.artifacts_dir / f"{what}.unmapped.json"
         out.write_text(json.dumps({"what": what, **rep, "all": dict(mapper.unmapped)}, indent=1))
         context.artifacts.append(str(out))
-
-
-# ----------------------------------------------------------------------------------- BED
-@dataclass
-class BedRecords:
-    """Parsed BED-like records (0-based half-open), one array per column plus file line numbers."""
-
-    chrom: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    line: np.ndarray
-    extra: list[list[str]]
-
-    def __len__(self) -> int:
-        return len(self.start)
-
-
-def read_bed(path: Path, *, min_fields: int = 3) -> BedRecords:
-    """Read BED (BED3+, narrowPeak, broadPeak): ``track``/``browser``/``#`` lines are skipped.
-
-    Raises:
-        InputError: fewer than ``min_fields`` fields, non-integer start/end, negative start or
-            ``end < start`` (with path, line and field).
-    """
-    chroms: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    lines: list[int] = []
-    extra: list[list[str]] = []
-    for lineno, line in iter_lines(path):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        f = line.split("\t")
-        if len(f) < min_fields:
-            f = line.split()
-        if len(f) < min_fields:
-            raise InputError(f"has {len(f)} fields, expected at least {min_fields} (chrom, start, end)", path=path, line=lineno)
-        try:
-            s = int(f[1])
-        except ValueError:
-            raise InputError(f"non-integer start {f[1]!r}; expected a 0-based integer", path=path, line=lineno, field="start") from None
-        try:
-            e = int(f[2])
-        except ValueError:
-            raise InputError(f"non-integer end {f[2]!r}; expected an integer", path=path, line=lineno, field="end") from None
-        if s < 0:
-            raise InputError(f"negative start {s}; expected >= 0", path=path, line=lineno, field="start")
-        if e < s:
-            raise InputError(f"end {e} < start {s}; expected end >= start (0-based half-open)", path=path, line=lineno, field="end")
-        chroms.append(normalise_chrom(f[0]))
-        starts.append(s)
-        ends.append(e)
-        lines.append(lineno)
-        extra.append(f[3:])
-    return BedRecords(
-        np.array(chroms, dtype=object), np.array(starts, np.int64), np.array(ends, np.int64), np.array(lines, np.int64), extra
-    )
-
-
-def float_field(value: str, *, path: Path, line: int, field: str) -> float | None:
-    """A float, None for ``.``/``NA``/``-1`` style missing markers only where they are ``.``/NA."""
-    v = value.strip()
-    if v in {"", ".", "NA", "nan", "NaN"}:
-        return None
-    try:
-        return float(v)
-    except ValueError:
-        raise InputError(f"non-numeric value {value!r}; expected a number", path=path, line=line, field=field) from None
-
-
-# ------------------------------------------------------------------------------ reference
-def reference_of(context: LoadContext) -> Any | None:
-    """The reference genome: ``context.reference`` or option ``reference=PATH`` (FASTA)."""
-    if context.reference is not None:
-        return context.reference
-    path = option(context.options, "reference", "")
-    if not path:
-        return None
-    from varkg.loaders.reference import ReferenceGenome
-
-    return ReferenceGenome(Path(path), assembly=context.assembly)
-
-
-def interval_key(assembly: str, chrom: str, start: int, end: int) -> str:
-    return f"{assembly}:{chrom}:{start}-{end}"
-
-
-def interval_keys(assembly: str, chrom: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
-    return [f"{assembly}:{c}:{s}-{e}" for c, s, e in zip(chrom.tolist(), start.tolist(), end.tolist())]
-
-
-def read_table_rows(path: Path, *, delimiter: str = "\t", skip_prefix: tuple[str, ...] = ("#",)) -> Iterator[tuple[int, list[str]]]:
-    """``(line, fields)`` of a delimited file, skipping blank and commented lines."""
-    for lineno, line in iter_lines(path):
-        if not line.strip() or line.startswith(skip_prefix):
-            continue
-        yield lineno, line.split(delimiter)
-
-
-__all__ = [
-    "BATCH_ROWS",
-    "BedRecords",
-    "GeneMapper",
-    "batches",
-    "edge_frames",
-    "float_field",
-    "gene_policy",
-    "interval_key",
-    "interval_keys",
-    "node_frames",
-    "open_text",
-    "read_bed",
-    "read_table_rows",
-    "record_unmapped",
-    "reference_of",
-    "store_nodes",
-    "strip_version",
-]
-

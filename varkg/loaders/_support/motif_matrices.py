@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from varkg.errors import InputError
-from varkg.loaders._io import iter_lines
+from varkg.loaders._support.text import iter_lines, parse_float
 from varkg.motifscan import Motif, MotifScanner, encode
 
 MatrixFormat = Literal["jaspar", "meme", "transfac"]
@@ -112,13 +112,8 @@ def read_matrices(path: Path, *, fmt: MatrixFormat | None = None) -> list[Motif]
 
 
 def _nums(tokens: Sequence[str], *, path: Path, line: int, field: str) -> list[float]:
-    out = []
-    for t in tokens:
-        try:
-            out.append(float(t))
-        except ValueError:
-            raise InputError(f"non-numeric matrix value {t!r}; expected a number", path=path, line=line, field=field) from None
-    return out
+    # a matrix has no missing cells: NA markers are errors too
+    return [parse_float(t, path=path, line=line, field=field, allow_na=False) for t in tokens]  # type: ignore[misc]
 
 
 def _finish(mid: str, name: str, rows: list[list[float]], *, path: Path, line: int, by: Literal["row", "col"], meta: dict) -> Motif:
