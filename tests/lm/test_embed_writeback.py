@@ -4,8 +4,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from varkg.dna import reverse_complement
 from varkg.errors import ModelError
-from varkg.lm.data import FastaReader, revcomp
+from varkg.lm.data import FastaReader
 from varkg.lm.embed import embed_sequences, embed_variants, embeddings_table, promoter_window
 from varkg.lm.score import Variant, score_variants
 from varkg.lm.tokenizer import single_nucleotide_tokenizer
@@ -28,7 +29,7 @@ def test_promoter_window_strands(tmp_path, fasta_file, dna):
     fa = FastaReader(fasta_file(tmp_path / "r.fa", {"chr1": seq}))
     assert promoter_window(fa, chrom="1", tss=1500, strand="+", upstream=100, downstream=20) == seq[1400:1520]
     minus = promoter_window(fa, chrom="1", tss=1500, strand="-", upstream=100, downstream=20)
-    assert minus == revcomp(seq[1481:1601]) and minus[100] == revcomp(seq[1500])
+    assert minus == reverse_complement(seq[1481:1601]) and minus[100] == reverse_complement(seq[1500])
 
 
 def test_write_back_scores_and_embeddings(tmp_path, fasta_file, dna, mlm, ladybug_store):

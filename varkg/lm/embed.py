@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from varkg.dna import reverse_complement
 from varkg.errors import InputError, ModelError
-from varkg.lm.data import FastaReader, revcomp
+from varkg.lm.data import FastaReader
 from varkg.lm.score import Variant, variant_window
 
 Pooling = Literal["mean", "cls"]
@@ -115,7 +116,7 @@ def promoter_window(
     if strand == "+":
         return fasta.fetch(chrom, tss - upstream, tss + downstream)
     if strand == "-":
-        return revcomp(fasta.fetch(chrom, tss - downstream + 1, tss + upstream + 1))
+        return reverse_complement(fasta.fetch(chrom, tss - downstream + 1, tss + upstream + 1))
     raise InputError(f"gene strand {strand!r} at {chrom}:{tss} is not '+' or '-'")
 
 
