@@ -378,7 +378,7 @@ def release() -> None:
 
     Example: varkg release
     """
-    from varkg.loaders.run import cut_release
+    from varkg.provenance import cut_release
 
     def go() -> None:
         store = open_cli_store()
