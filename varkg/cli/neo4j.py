@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from varkg.cli.main import console, open_cli_store, run_cli
+from varkg.cli._common import cli_store, console, run_cli
 from varkg.errors import VarkgError
 
 app = typer.Typer(
@@ -100,10 +100,8 @@ def apply_schema() -> None:
     """
 
     def go() -> None:
-        store = open_cli_store()
-        store.init_schema()
-        console.print(f"[green]schema applied[/] to {store.location}")
-        store.close()
+        with cli_store(init=True) as store:
+            console.print(f"[green]schema applied[/] to {store.location}")
 
     run_cli(go)
 
@@ -120,21 +118,20 @@ def bulk_export(
     from varkg.store.neo4j import write_bulk_import
 
     def go() -> None:
-        store = open_cli_store(read_only=True)
-        tables = []
-        for name in store.schema.nodes:
-            t = store.export_nodes(name)
-            if t.num_rows:
-                tables.append((name, t, None, None))
-        for e in store.schema.edges.values():
-            for s, d in e.endpoints:
-                t = store.export_edges(e.name, src_type=s, dst_type=d)
+        with cli_store(read_only=True) as store:
+            tables = []
+            for name in store.schema.nodes:
+                t = store.export_nodes(name)
                 if t.num_rows:
-                    tables.append((e.name, t, s, d))
-        cmd = write_bulk_import(store.schema, tables, out)
+                    tables.append((name, t, None, None))
+            for e in store.schema.edges.values():
+                for s, d in e.endpoints:
+                    t = store.export_edges(e.name, src_type=s, dst_type=d)
+                    if t.num_rows:
+                        tables.append((e.name, t, s, d))
+            cmd = write_bulk_import(store.schema, tables, out)
         console.print(f"wrote {len(tables)} table(s) to {out}")
         print(cmd)
-        store.close()
 
     run_cli(go)
 
