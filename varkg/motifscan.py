@@ -32,37 +32,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from varkg.dna import BASES, encode
 from varkg.errors import InputError
 
-__all__ = ["Hits", "Motif", "MotifScanner", "background_of", "encode", "reverse_complement"]
+# encode is re-exported: scanners take the codes of varkg.dna.encode (A=0 .. T=3, other 4).
+__all__ = ["Hits", "Motif", "MotifScanner", "background_of", "encode"]
 
-BASES = "ACGT"
 _NEG = np.float32(-1e6)
 _INVALID = -1e5  # any score below this comes from a placement over an N
-_CODE = np.full(256, 4, dtype=np.uint8)
-for _i, _b in enumerate(BASES):
-    _CODE[ord(_b)] = _i
-    _CODE[ord(_b.lower())] = _i
-_COMP = str.maketrans("ACGTNacgtn", "TGCANtgcan")
-
-
-def encode(seq: str | bytes) -> np.ndarray:
-    """Sequence as ``uint8`` codes A=0, C=1, G=2, T=3, anything else 4 (soft-masking ignored).
-
-    >>> encode("ACgtN").tolist()
-    [0, 1, 2, 3, 4]
-    """
-    raw = seq.encode("ascii", "replace") if isinstance(seq, str) else bytes(seq)
-    return _CODE[np.frombuffer(raw, dtype=np.uint8)]
-
-
-def reverse_complement(seq: str) -> str:
-    """Reverse complement (case kept).
-
-    >>> reverse_complement("AACGn")
-    'nCGTT'
-    """
-    return seq.translate(_COMP)[::-1]
 
 
 def background_of(codes: np.ndarray) -> np.ndarray:

@@ -50,7 +50,17 @@ class GenomicRange(NamedTuple):
         >>> GenomicRange("GRCh38", "20", 100, 250).key()
         'GRCh38:20:100-250'
         """
-        return f"{self.assembly}:{self.chrom}:{self.start}-{self.end}"
+        return interval_key(self.assembly, self.chrom, self.start, self.end)
+
+
+def interval_key(assembly: Assembly, chrom: Chrom, start: int, end: int) -> NodeKey:
+    """The interval key ``{assembly}:{chrom}:{start}-{end}`` of RegulatoryElement (without a cCRE
+    accession) and ChromatinRegion nodes; ``start``/``end`` 0-based half-open.
+
+    >>> interval_key("GRCh38", "20", 100, 250)
+    'GRCh38:20:100-250'
+    """
+    return f"{assembly}:{chrom}:{start}-{end}"
 
 
 def variant_key(assembly: Assembly, chrom: Chrom, pos: Pos1, ref: str, alt: str) -> NodeKey:

@@ -4,8 +4,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from varkg.dna import reverse_complement
 from varkg.errors import ModelError
-from varkg.lm.data import FastaReader, revcomp
+from varkg.lm.data import FastaReader
 from varkg.lm.embed import embed_sequences, embed_variants, embeddings_table, promoter_window
 from varkg.lm.score import Variant, score_variants
 from varkg.lm.tokenizer import single_nucleotide_tokenizer
@@ -28,7 +29,7 @@ def test_promoter_window_strands(tmp_path, fasta_file, dna):
     fa = FastaReader(fasta_file(tmp_path / "r.fa", {"chr1": seq}))
     assert promoter_window(fa, chrom="1", tss=1500, strand="+", upstream=100, downstream=20) == seq[1400:1520]
     minus = promoter_window(fa, chrom="1", tss=1500, strand="-", upstream=100, downstream=20)
-    assert minus == revcomp(seq[1481:1601]) and minus[100] == revcomp(seq[1500])
+    assert minus == reverse_complement(seq[1481:1601]) and minus[100] == reverse_complement(seq[1500])
 
 
 def test_write_back_scores_and_embeddings(tmp_path, fasta_file, dna, mlm, ladybug_store):
@@ -63,3 +64,28 @@ def test_write_back_scores_and_embeddings(tmp_path, fasta_file, dna, mlm, ladybu
 def test_embedding_width_must_match_schema():
     with pytest.raises(ModelError, match=r"needs vectors of width 256 \(schema\), got shape \(2, 32\)"):
         embeddings_table("Gene", ["a", "b"], np.zeros((2, 32)), model_id="m")
+
+
+def test_embed_nodes_uses_each_types_window(tmp_path, fasta_file, dna, mlm):
+    from varkg.errors import InputError
+    from varkg.lm.embed import element_window, embed_nodes, node_rows
+
+    seq = dna(3000, seed=6)
+    fa = FastaReader(fasta_file(tmp_path / "r.fa", {"chr1": seq}))
+    model, tok = mlm(seed=1), single_nucleotide_tokenizer()
+    genes = node_rows("Gene", pa.table({"id": ["g1", "g2", "g3"], "chrom": ["1", "1", "1"], "tss": [1500, 1200, None],
+                                        "strand": ["+", "-", "+"]}))
+    assert [r["id"] for r in genes] == ["g1", "g2"]  # rows with a null in a needed column are left out
+    ids, vec = embed_nodes(model, tok, fa, "Gene", genes, assembly="GRCh38", upstream=100, downstream=20)
+    want = embed_sequences(model, tok, [promoter_window(fa, chrom="1", tss=1500, strand="+", upstream=100, downstream=20),
+                                        promoter_window(fa, chrom="1", tss=1200, strand="-", upstream=100, downstream=20)])
+    assert ids == ["g1", "g2"]
+    np.testing.assert_allclose(vec, want.mean, atol=1e-5)
+    els = [{"id": "e1", "chrom": "1", "start": 100, "stop": 180}]
+    ids, vec = embed_nodes(model, tok, fa, "RegulatoryElement", els, assembly="GRCh38", pooling="cls")
+    np.testing.assert_allclose(vec, embed_sequences(model, tok, [element_window(fa, chrom="1", start=100, stop=180)]).cls, atol=1e-5)
+    v = [{"chrom": "1", "pos": 1000, "ref": seq[999], "alt": "A" if seq[999] != "A" else "C", "id": None}]
+    ids, vec = embed_nodes(model, tok, fa, "Variant", v, assembly="GRCh38", flank=16)
+    assert ids == [f"GRCh38:1:1000:{v[0]['ref']}:{v[0]['alt']}"] and vec.shape == (1, model.config.hidden_size)
+    with pytest.raises(InputError, match=r"Gene nodes lack \['tss', 'strand'\]"):
+        node_rows("Gene", pa.table({"id": ["g"], "chrom": ["1"]}))

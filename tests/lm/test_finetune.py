@@ -73,17 +73,17 @@ def test_max_pooling_heads_learn_motif_presence(tmp_path, base, pooling):
 def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_complement(base):
     from transformers import AutoModelForSequenceClassification
 
-    from varkg.lm.data import revcomp
+    from varkg.dna import reverse_complement
     from varkg.lm.finetune import predict_proba
 
     path, tok = base
     model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=2, classifier_pooling="max")
     seqs = ["ACGTTGACCATG", "TTTTGGGACA", "GATTACA"]
     one = predict_proba(model, tok, seqs)
-    other = predict_proba(model, tok, [revcomp(s) for s in seqs])
+    other = predict_proba(model, tok, [reverse_complement(s) for s in seqs])
     assert not np.allclose(one, other, atol=1e-4)  # the model itself is not strand-symmetric
     avg, avg_rc = predict_proba(model, tok, seqs, rc_average=True), predict_proba(
-        model, tok, [revcomp(s) for s in seqs], rc_average=True
+        model, tok, [reverse_complement(s) for s in seqs], rc_average=True
     )
     np.testing.assert_allclose(avg, avg_rc, atol=1e-5)
     np.testing.assert_allclose(avg, (one + other) / 2, atol=1e-5)

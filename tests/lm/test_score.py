@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from varkg.dna import reverse_complement
 from varkg.errors import InputError
-from varkg.lm.data import FastaReader, revcomp
+from varkg.lm.data import FastaReader
 from varkg.lm.score import Variant, build_jobs, score_variants, score_windows, variant_window
 from varkg.lm.tokenizer import single_nucleotide_tokenizer, train_bpe_tokenizer
 
@@ -23,7 +24,7 @@ def test_llr_equals_hand_computed_log_softmax_difference(mlm):
     fwd_ids = tok(window)["input_ids"]
     fwd_ids[1 + off] = tok.mask_token_id
     lp = _logsoftmax_at(model, fwd_ids, 1 + off)
-    rc = revcomp(window)
+    rc = reverse_complement(window)
     rc_ids = tok(rc)["input_ids"]
     rpos = 1 + len(window) - 1 - off
     assert rc[rpos - 1] == "C"  # complement of the G ref, at the mirrored index
@@ -44,7 +45,7 @@ def test_reverse_complement_index_palindromic_context(mlm, dna):
     and a variant scored on the reverse-complemented window swaps its strand scores."""
     model, tok = mlm(seed=5), single_nucleotide_tokenizer()
     left = dna(20, seed=11)
-    window = left + "A" + revcomp(left)
+    window = left + "A" + reverse_complement(left)
     (s,) = score_windows(model, tok, [window], [20], ["A"], ["T"])
     ids = tok(window)["input_ids"]
     ids[21] = tok.mask_token_id
@@ -60,7 +61,7 @@ def test_reverse_complement_index_palindromic_context(mlm, dna):
     off = 7
     alt = "A" if w[off] != "A" else "C"
     (a,) = score_windows(model, tok, [w], [off], [w[off]], [alt])
-    (b,) = score_windows(model, tok, [revcomp(w)], [len(w) - 1 - off], [revcomp(w[off])], [revcomp(alt)])
+    (b,) = score_windows(model, tok, [reverse_complement(w)], [len(w) - 1 - off], [reverse_complement(w[off])], [reverse_complement(alt)])
     assert a.llr_forward == pytest.approx(b.llr_reverse, abs=1e-5)
     assert a.llr_reverse == pytest.approx(b.llr_forward, abs=1e-5)
     assert a.llr == pytest.approx(b.llr, abs=1e-5)

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from varkg.dna import reverse_complement
 from varkg.errors import InputError
-from varkg.motifscan import Motif, MotifScanner, background_of, encode, reverse_complement
+from varkg.motifscan import Motif, MotifScanner, background_of, encode
 
 CTCF_SITES = "regulatory/encode_motifs_hg38_ctcf_known1.bed.gz"
 CHR2 = "reference/hg38_chr2_1-2333275.fa.gz"

@@ -10,7 +10,8 @@ import pytest
 
 from varkg.errors import InputError, VarkgError
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
-from varkg.loaders.run import cut_release, load
+from varkg.loaders.run import load
+from varkg.provenance import cut_release
 
 
 @register_loader("test-genes-tsv")

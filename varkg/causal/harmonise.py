@@ -50,25 +50,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from varkg.dna import complement, is_palindromic
 from varkg.errors import AnalysisError
 
 __all__ = ["REQUIRED_COLUMNS", "Harmonised", "as_sumstats", "harmonise", "is_palindromic"]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("snp", "effect_allele", "other_allele", "beta", "se")
-_COMPLEMENT = str.maketrans("ACGTacgt", "TGCAtgca")
-
-
-def _complement(allele: str) -> str:
-    return allele.translate(_COMPLEMENT)
-
-
-def is_palindromic(a1: str, a2: str) -> bool:
-    """True for strand-ambiguous SNPs (A/T, T/A, C/G, G/C).
-
-    >>> is_palindromic("A", "T"), is_palindromic("A", "G"), is_palindromic("AT", "TA")
-    (True, False, False)
-    """
-    return len(a1) == 1 and len(a2) == 1 and _complement(a1.upper()) == a2.upper()
 
 
 def as_sumstats(
@@ -232,9 +219,9 @@ def harmonise(
             action[i] = "keep"
         elif c == b and d == a:
             sign[i], action[i] = -1, "flip"
-        elif _complement(c) == a and _complement(d) == b:
+        elif complement(c) == a and complement(d) == b:
             action[i] = "strand"
-        elif _complement(c) == b and _complement(d) == a:
+        elif complement(c) == b and complement(d) == a:
             sign[i], action[i] = -1, "strand_flip"
         else:
             keep[i] = False

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from varkg.errors import AnalysisError, InputError
+from varkg.typing import variant_key
 
 __all__ = ["ReferencePanel", "load_reference_panel", "sample_genotypes", "simulate_trait", "marginal_sumstats", "pick_low_ld"]
 
@@ -88,7 +89,7 @@ def load_reference_panel(
             continue
         haps.append(h)
         c = rec.CHROM[3:] if rec.CHROM.lower().startswith("chr") else rec.CHROM
-        snp.append(f"{assembly}:{c}:{rec.POS}:{rec.REF}:{rec.ALT[0]}")
+        snp.append(variant_key(assembly, c, rec.POS, rec.REF, rec.ALT[0]))
         chrom.append(c)
         pos.append(rec.POS)
         ref.append(rec.REF)

@@ -5,8 +5,10 @@ graph release it was computed on, the parameters as JSON and the time). Its id i
 content hash of ``method``, ``version``, ``release_id``, ``parameters`` and a ``scope`` naming
 the inputs (e.g. ``"exposure=eqtl_liver;outcome=EFO:0004611"``): running the same analysis
 again yields the same id, and :func:`write_causal_edges` first deletes that run's edges and then
-writes the new ones (in one transaction where the store offers one), so values are replaced and
-never piled up. Give ``run_id`` explicitly to version runs yourself.
+writes the new ones in one transaction (:func:`varkg.provenance.replace_run`), so values are
+replaced and never piled up. Give ``run_id`` explicitly to version runs yourself.
+
+The endpoint pairs ``CAUSAL_FOR`` may connect are read from the schema.
 
 * :func:`write_causal_edges`: ``CAUSAL_FOR`` edges (Variant→Gene, Gene→Phenotype,
   Variant→Phenotype, Gene→Gene) with ``method, run_id, estimate, se, pvalue, n_instruments,
@@ -21,12 +23,7 @@ Tables are converted from MR/SMR/coloc results by :func:`mr_edges`, :func:`smr_e
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
-import hashlib
-import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,11 +31,12 @@ import pandas as pd
 import pyarrow as pa
 
 from varkg.errors import AnalysisError, DanglingEdgeError
+from varkg.provenance import CausalRun, EdgeWrite, NodeWrite, replace_run, varkg_version
+from varkg.provenance import run_id as content_run_id
 
 __all__ = [
     "CausalRun",
     "new_run",
-    "current_release",
     "write_causal_edges",
     "write_finemap",
     "mr_edges",
@@ -50,64 +48,6 @@ __all__ = [
 EDGE_COLUMNS: tuple[str, ...] = (
     "src", "dst", "estimate", "se", "pvalue", "n_instruments", "heterogeneity_q", "heterogeneity_p", "pp_h4",
 )
-_ENDPOINTS = {("Variant", "Gene"), ("Gene", "Phenotype"), ("Variant", "Phenotype"), ("Gene", "Gene")}
-
-
-def _varkg_version() -> str:
-    try:
-        from varkg import __version__
-
-        return str(__version__)
-    except ImportError:  # an editable install that resolves varkg as a namespace package
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("varkg")
-        except PackageNotFoundError:
-            return "unknown"
-
-
-@dataclass(frozen=True)
-class CausalRun:
-    """Lineage of one causal analysis.
-
-    Attributes:
-        id: the run id (content hash by default; see the module docstring).
-        method: ``mr_ivw``, ``smr``, ``coloc_abf``, ``susie``, ``sem`` ...
-        version: ``"{method version} varkg {varkg.__version__}"``.
-        release_id: the graph Release it was computed on (None when the graph has none).
-        parameters: the analysis parameters (JSON-serialisable).
-        created_at: when it ran (UTC).
-    """
-
-    id: str
-    method: str
-    version: str
-    release_id: str | None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    created_at: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
-
-    def parameters_json(self) -> str:
-        """Parameters as canonical JSON (sorted keys)."""
-        return json.dumps(_jsonable(self.parameters), sort_keys=True, separators=(",", ":"))
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return str(obj)
-    return obj
-
-
-def current_release(store: Any) -> str | None:
-    """The id of the newest ``Release`` node of the store, or None if none was cut."""
-    t = store.query("MATCH (r:Release) RETURN r.id AS id, r.created_at AS t ORDER BY t DESC LIMIT 1")
-    return str(t.column("id")[0].as_py()) if t.num_rows else None
 
 
 def new_run(
@@ -126,37 +66,11 @@ def new_run(
     >>> a.id == b.id, a.id.startswith("mr_ivw-")
     (True, True)
     """
-    version = f"{method_version} varkg {_varkg_version()}"
+    version = f"{method_version} varkg {varkg_version()}"
     params = dict(parameters or {})
     if run_id is None:
-        blob = json.dumps(
-            {"method": method, "version": version, "release": release_id, "parameters": _jsonable(params), "scope": scope},
-            sort_keys=True,
-        )
-        run_id = f"{method}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
+        run_id = content_run_id(method, method=method, version=version, release=release_id, parameters=params, scope=scope)
     return CausalRun(run_id, method, version, release_id, params)
-
-
-@contextlib.contextmanager
-def _tx(store: Any) -> Iterator[None]:
-    tx = getattr(store, "transaction", None)
-    if tx is None:
-        yield
-        return
-    with tx():
-        yield
-
-
-def _write_run_node(store: Any, run: CausalRun) -> None:
-    store.upsert_nodes(
-        "CausalRun",
-        pa.table(
-            {
-                "id": [run.id], "method": [run.method], "version": [run.version], "release_id": [run.release_id],
-                "parameters": [run.parameters_json()], "created_at": pa.array([run.created_at], pa.timestamp("us", tz="UTC")),
-            }
-        ),
-    )
 
 
 def write_causal_edges(
@@ -187,8 +101,9 @@ def write_causal_edges(
         AnalysisError: an unsupported endpoint pair or unknown columns.
         DanglingEdgeError: an endpoint is not in the graph (nothing is written).
     """
-    if (src_type, dst_type) not in _ENDPOINTS:
-        raise AnalysisError(f"CAUSAL_FOR {src_type}->{dst_type} is not supported; expected one of {sorted(_ENDPOINTS)}")
+    endpoints = store.schema.edge("CAUSAL_FOR").endpoints
+    if (src_type, dst_type) not in endpoints:
+        raise AnalysisError(f"CAUSAL_FOR {src_type}->{dst_type} is not supported; expected one of {sorted(endpoints)}")
     df = edges.to_pandas() if isinstance(edges, pa.Table) else pd.DataFrame(edges).copy()
     extra = set(df.columns) - set(EDGE_COLUMNS) - {"method"}
     if extra:
@@ -214,13 +129,8 @@ def write_causal_edges(
     cols["version"] = pa.array([run.version] * n)
     cols["release_id"] = pa.array([run.release_id] * n, pa.string())
     cols["parameters"] = pa.array([run.parameters_json()] * n)
-    cols["created_at"] = pa.array([run.created_at] * n, pa.timestamp("us", tz="UTC"))
-    table = pa.table(cols)
-    with _tx(store):
-        store.delete_edges("CAUSAL_FOR", src_type=src_type, dst_type=dst_type, where={"run_id": run.id})
-        if n:
-            store.upsert_edges("CAUSAL_FOR", table, src_type=src_type, dst_type=dst_type, dataset=f"causal:{run.id}")
-        _write_run_node(store, run)
+    cols["created_at"] = pa.array([run.created_at] * n, pa.timestamp("us"))
+    replace_run(store, run, edges=[EdgeWrite("CAUSAL_FOR", src_type, dst_type, pa.table(cols))])
     return n
 
 
@@ -271,13 +181,8 @@ def write_finemap(
             "finemap_run_id": [run.id] * len(keep),
         }
     )
-    with _tx(store):
-        store.unset_node_properties(
-            "Variant", properties=["pip", "credible_set", "finemap_trait", "finemap_run_id"], where={"finemap_run_id": run.id}
-        )
-        if keep:
-            store.upsert_nodes("Variant", table)
-        _write_run_node(store, run)
+    clear = ["pip", "credible_set", "finemap_trait", "finemap_run_id"]
+    replace_run(store, run, nodes=[NodeWrite("Variant", table, clear=clear, run_property="finemap_run_id")])
     return len(keep)
 
 

@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.table import Table
 
-        from varkg.cli.main import console, run_cli, state
+        from varkg.cli._common import console, run_cli, state
         from varkg.demo.pipeline import run_demo
 
         def go() -> None:
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.table import Table
 
-        from varkg.cli.main import console, run_cli
+        from varkg.cli._common import console, run_cli
         from varkg.demo.fetch import default_cache, fetch, sources
 
         def go() -> None:

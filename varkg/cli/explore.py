@@ -19,24 +19,23 @@ def register(app: typer.Typer) -> None:
 
         Example: varkg --store demo.db explore --port 8765
         """
-        from varkg.cli.main import console, open_cli_store, run_cli
+        from varkg.cli._common import cli_store, console, run_cli
         from varkg.explore.server import serve
 
         def go() -> None:
-            store = open_cli_store(read_only=True)
-            srv = serve(store, port=port)
-            url = f"http://127.0.0.1:{srv.server_address[1]}/"
-            console.print(f"varkg explore on [bold]{url}[/] (read-only; Ctrl-C to stop)")
-            if open_browser:
-                import webbrowser
+            with cli_store(read_only=True) as store:
+                srv = serve(store, port=port)
+                url = f"http://127.0.0.1:{srv.server_address[1]}/"
+                console.print(f"varkg explore on [bold]{url}[/] (read-only; Ctrl-C to stop)")
+                if open_browser:
+                    import webbrowser
 
-                webbrowser.open(url)
-            try:
-                srv.serve_forever()
-            except KeyboardInterrupt:
-                pass
-            finally:
-                srv.server_close()
-                store.close()
+                    webbrowser.open(url)
+                try:
+                    srv.serve_forever()
+                except KeyboardInterrupt:
+                    pass
+                finally:
+                    srv.server_close()
 
         run_cli(go)

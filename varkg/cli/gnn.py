@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from varkg.cli._common import cli_errors, cli_store
+
 app = typer.Typer(help="Graph learning: export, train, evaluate, predict (write-back).", no_args_is_help=True)
 
 Store = Annotated[str, typer.Option("--store", help="Ladybug path or Neo4j URI (default $VARKG_STORE or ./varkg.db).")]
@@ -20,15 +22,16 @@ Labels = Annotated[Path, typer.Option("--labels", help="Labelled variants TSV (c
 Checkpoint = Annotated[Path, typer.Option("--checkpoint", help="model.pt (or the folder holding it).", exists=True)]
 
 
-def _open(store: str | None):
-    from varkg.store import open_store
+def _store(store: str | None):
+    """The store of ``--store`` (this group's own option; default ``$VARKG_STORE`` or ./varkg.db),
+    schema initialised, closed when the block ends."""
+    from varkg.store import default_location
 
-    s = open_store(store)
-    s.init_schema()
-    return s
+    return cli_store(init=True, location=store if store is not None else default_location())
 
 
 @app.command("export")
+@cli_errors
 def export_cmd(
     out: Annotated[Path, typer.Option(help="Folder for manifest.json, id_maps/ and graph.pt.")],
     store: Store = None,  # type: ignore[assignment]
@@ -42,14 +45,15 @@ def export_cmd(
 
     from varkg.gnn.export import export_graph
 
-    s = _open(store)
-    ex = export_graph(s, reverse=reverse, out_dir=out)
+    with _store(store) as s:
+        ex = export_graph(s, reverse=reverse, out_dir=out)
     torch.save(ex.data, out / "graph.pt")
     m = ex.manifest()
     typer.echo(json.dumps({"manifest": str(out / "manifest.json"), "num_nodes": m["num_nodes"], "num_edges": m["num_edges"], "release_id": m["release_id"]}))
 
 
 @app.command("train")
+@cli_errors
 def train_cmd(
     labels: Labels,
     out: Annotated[Path, typer.Option(help="Output folder: model.pt, baselines.pkl, metrics.json, reliability.png, export/.")],
@@ -85,10 +89,10 @@ def train_cmd(
         raise typer.BadParameter(f"task {task!r}; expected one of: variant-effect")
     if split not in ("chromosome", "gene", "random"):
         raise typer.BadParameter(f"split {split!r}; expected chromosome, gene or random")
-    s = _open(store)
-    lv = read_labels(labels, assembly=assembly, store=s)
-    loaded = load_into_store(s, lv, dataset=None)
-    ex = export_graph(s, out_dir=out / "export")
+    with _store(store) as s:
+        lv = read_labels(labels, assembly=assembly, store=s)
+        loaded = load_into_store(s, lv, dataset=None)
+        ex = export_graph(s, out_dir=out / "export")
     idx, y = label_index(ex, lv.keys, lv.y)
     cfg = TrainConfig(
         model=ModelConfig(hidden=hidden, layers=layers, memory_units=memory_units, dropout=dropout),
@@ -105,6 +109,7 @@ def train_cmd(
 
 
 @app.command("evaluate")
+@cli_errors
 def evaluate_cmd(
     labels: Labels,
     checkpoint: Checkpoint,
@@ -118,11 +123,13 @@ def evaluate_cmd(
     """
     from varkg.gnn.evaluate import evaluate_labels
 
-    s = _open(store)
-    typer.echo(json.dumps(evaluate_labels(s, labels, checkpoint=checkpoint, assembly=assembly)))
+    with _store(store) as s:
+        result = evaluate_labels(s, labels, checkpoint=checkpoint, assembly=assembly)
+    typer.echo(json.dumps(result))
 
 
 @app.command("predict")
+@cli_errors
 def predict_cmd(
     checkpoint: Checkpoint,
     store: Store = None,  # type: ignore[assignment]
@@ -135,6 +142,7 @@ def predict_cmd(
     """
     from varkg.gnn.evaluate import predict_and_write
 
-    s = _open(store)
-    typer.echo(json.dumps(predict_and_write(s, checkpoint=checkpoint, run_id=run_id or None)))
+    with _store(store) as s:
+        result = predict_and_write(s, checkpoint=checkpoint, run_id=run_id or None)
+    typer.echo(json.dumps(result))
 

@@ -6,13 +6,13 @@ imported inside the commands, so ``varkg --help`` stays fast.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+
+from varkg.cli._common import cli_errors, cli_store
 
 app = typer.Typer(
     help="DNA language model: select-vocab, pretrain, embed, score, finetune.", no_args_is_help=True
@@ -27,28 +27,6 @@ FromStore = Annotated[bool, typer.Option(help="Read the nodes from the graph sto
 WriteStore = Annotated[bool, typer.Option(help="Write results to the graph store chosen by `varkg --store`.")]
 
 
-def _open_store(*, read_only: bool = False):
-    from varkg.cli.main import open_cli_store
-
-    return open_cli_store(read_only=read_only)
-
-
-def _guard(fn: Callable) -> Callable:
-    """Turn varkg errors into a one-line message and exit status 1 (as the other command groups do)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from varkg.errors import VarkgError
-
-        try:
-            return fn(*args, **kwargs)
-        except VarkgError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
 def _threads(n: int) -> None:
     from varkg.lm.runtime import set_threads
 
@@ -56,7 +34,7 @@ def _threads(n: int) -> None:
 
 
 @app.command("select-vocab")
-@_guard
+@cli_errors
 def select_vocab_cmd(
     fasta: Annotated[list[Path], typer.Option(help="Reference FASTA (plain, gzip or bgzip); repeatable.")],
     out: Annotated[Path, typer.Option(help="Output folder: sweep.csv, sweep.png, tokenizer/.")],
@@ -87,7 +65,7 @@ def select_vocab_cmd(
 
 
 @app.command("pretrain")
-@_guard
+@cli_errors
 def pretrain_cmd(
     out: Annotated[Path, typer.Option(help="Output checkpoint folder (resumed when it has a checkpoint).")],
     fasta: Annotated[list[Path] | None, typer.Option(help="Reference FASTA; repeatable.")] = None,
@@ -142,7 +120,7 @@ def pretrain_cmd(
 
 
 @app.command("embed")
-@_guard
+@cli_errors
 def embed_cmd(
     model: Annotated[Path, typer.Option(help="Checkpoint folder (varkg or Hugging Face masked LM).")],
     fasta: Annotated[Path, typer.Option(help="Reference FASTA of the nodes' assembly.")],
@@ -169,35 +147,21 @@ def embed_cmd(
     import numpy as np
 
     from varkg.lm.data import FastaReader
-    from varkg.lm.embed import element_window, embed_sequences, embed_variants, promoter_window
+    from varkg.lm.embed import embed_nodes
     from varkg.lm.runtime import load_masked_lm
     from varkg.lm.writeback import write_embeddings
 
     _threads(threads)
     lm, tok, mid = load_masked_lm(model, device=device)  # type: ignore[arg-type]
-    fa = FastaReader(fasta)
     rows = _node_rows(node_type, from_store=from_store, table=table)
-    if node_type == "Variant":
-        from varkg.lm.score import Variant
-
-        vs = [Variant(str(r["chrom"]), int(r["pos"]), str(r["ref"]), str(r["alt"]), r.get("id")) for r in rows]
-        emb = embed_variants(lm, tok, fa, vs, flank=flank, batch_size=batch_size, quiet=quiet)
-        ids, vec = [v.key(assembly) for v in vs], emb.diff(pooling)
-    else:
-        if node_type == "Gene":
-            seqs = [promoter_window(fa, chrom=str(r["chrom"]), tss=int(r["tss"]), strand=str(r["strand"]),
-                                    upstream=upstream, downstream=downstream) for r in rows]
-        else:
-            seqs = [element_window(fa, chrom=str(r["chrom"]), start=int(r["start"]), stop=int(r["stop"])) for r in rows]
-        ids = [str(r["id"]) for r in rows]
-        vec = embed_sequences(lm, tok, seqs, batch_size=batch_size, quiet=quiet).get(pooling)
+    ids, vec = embed_nodes(lm, tok, FastaReader(fasta), node_type, rows, assembly=assembly, pooling=pooling, upstream=upstream,
+                           downstream=downstream, flank=flank, batch_size=batch_size, quiet=quiet)
     if out is not None:
         np.savez(out, ids=np.array(ids), embeddings=vec, model_id=mid)
     if write_store:
-        st = _open_store()
-        run = write_embeddings(st, node_type, ids, vec, model_id=mid, dataset=dataset,
-                               parameters={"pooling": pooling, "flank": flank, "upstream": upstream, "downstream": downstream})
-        st.close()
+        with cli_store() as st:
+            run = write_embeddings(st, node_type, ids, vec, model_id=mid, dataset=dataset,
+                                   parameters={"pooling": pooling, "flank": flank, "upstream": upstream, "downstream": downstream})
         typer.echo(f"wrote {len(ids)} {node_type}.seq_embedding ({vec.shape[1]}-d) with run {run}")
     else:
         typer.echo(f"embedded {len(ids)} {node_type} nodes ({vec.shape[1]}-d), model {mid}")
@@ -206,25 +170,28 @@ def embed_cmd(
 def _node_rows(node_type: str, *, from_store: bool, table: Path | None) -> list[dict]:
     import pyarrow.csv as pacsv
 
-    need = {"Gene": ["id", "chrom", "tss", "strand"], "RegulatoryElement": ["id", "chrom", "start", "stop"],
-            "Variant": ["chrom", "pos", "ref", "alt"]}[node_type]
+    from varkg.errors import InputError
+    from varkg.lm.embed import NODE_COLUMNS, node_rows
+
     if table is not None:
         delim = "\t" if table.suffix in {".tsv", ".txt"} else ","
         t = pacsv.read_csv(table, parse_options=pacsv.ParseOptions(delimiter=delim))
+        source = str(table)
     elif from_store:
-        st = _open_store(read_only=True)
-        t = st.export_nodes(node_type, properties=need + (["id"] if "id" not in need else []))
-        st.close()
+        need = list(dict.fromkeys(["id", *NODE_COLUMNS[node_type]]))
+        with cli_store(read_only=True) as st:
+            t = st.export_nodes(node_type, properties=need)
+            source = st.location
     else:
         raise typer.BadParameter("give --from-store or --table")
-    missing = [c for c in need if c not in t.column_names]
-    if missing:
-        raise typer.BadParameter(f"{node_type} nodes lack {missing}; have {t.column_names}")
-    return [r for r in t.to_pylist() if all(r.get(c) is not None for c in need)]
+    try:
+        return node_rows(node_type, t, source=source)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command("score")
-@_guard
+@cli_errors
 def score_cmd(
     model: Annotated[Path, typer.Option(help="Checkpoint folder (varkg or Hugging Face masked LM).")],
     fasta: Annotated[Path, typer.Option(help="Reference FASTA of the variants' assembly.")],
@@ -268,17 +235,16 @@ def score_cmd(
             for v, s in zip(variants, scores, strict=True):
                 fh.write(f"{v.key(assembly)}\t{s.llr:.6g}\t{s.llr_forward:.6g}\t{s.llr_reverse:.6g}\t{s.method}\t{mid}\n")
     if write_store:
-        st = _open_store()
-        run = write_variant_scores(st, variants, scores, assembly=assembly, model_id=mid, dataset=dataset,
-                                   parameters={"flank": flank})
-        st.close()
+        with cli_store() as st:
+            run = write_variant_scores(st, variants, scores, assembly=assembly, model_id=mid, dataset=dataset,
+                                       parameters={"flank": flank})
         typer.echo(f"wrote lm_llr for {len(variants)} variants with run {run}")
     else:
         typer.echo(f"scored {len(variants)} variants with {mid}")
 
 
 @app.command("finetune")
-@_guard
+@cli_errors
 def finetune_cmd(
     model: Annotated[Path, typer.Option(help="Pretrained checkpoint folder.")],
     train: Annotated[Path, typer.Option(help="Training CSV (sequence,label).")],

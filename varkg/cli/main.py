@@ -11,16 +11,16 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from varkg.cli._common import cli_errors, cli_store, console, err_console, fail, open_cli_store, run_cli, state
 from varkg.errors import VarkgError
 
-console = Console(emoji=False)  # variant ids like GRCh38:X:... must not become emoji
-err_console = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
+__all__ = ["app", "cli_errors", "cli_store", "console", "err_console", "fail", "main", "open_cli_store", "run_cli", "state"]
+
 
 app = typer.Typer(
     name="varkg",
@@ -32,14 +32,6 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(help="Inspect the graph schema and generate DDL/docs from it.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
-
-
-class _State:
-    store: str | None = None
-    quiet: bool = False
-
-
-state = _State()
 
 
 @app.callback()
@@ -54,26 +46,6 @@ def _main(
     state.quiet = quiet
 
 
-def open_cli_store(*, read_only: bool = False):
-    """Open the store chosen by ``--store`` (used by every command group)."""
-    from varkg.store import open_store
-
-    return open_store(state.store, read_only=read_only)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-def run_cli(fn):
-    """Decorator-free helper: run ``fn`` turning varkg errors into one-line messages and exit 1."""
-    try:
-        return fn()
-    except VarkgError as exc:
-        raise fail(str(exc)) from None
-
-
 # ---------------------------------------------------------------------------- init / stats
 @app.command()
 def init() -> None:
@@ -83,14 +55,12 @@ def init() -> None:
     """
 
     def go() -> None:
-        store = open_cli_store()
-        store.init_schema()
-        info = store.schema_info() if hasattr(store, "schema_info") else None
-        console.print(f"[green]initialised[/] {store.location} with schema {store.schema.version} ({store.schema.hash[:12]})")
+        with cli_store(init=True) as store:
+            info = store.schema_info() if hasattr(store, "schema_info") else None
+            console.print(f"[green]initialised[/] {store.location} with schema {store.schema.version} ({store.schema.hash[:12]})")
         if info:
             console.print(f"recorded schema hash {info['hash'][:12]}")
         console.print("next: [bold]varkg load --list[/] to see loaders, then [bold]varkg load NAME FILES...[/]")
-        store.close()
 
     run_cli(go)
 
@@ -106,16 +76,17 @@ def stats(
     """
 
     def go() -> None:
-        store = open_cli_store(read_only=True)
-        counts = store.counts()
-        ds = store.query(
-            "MATCH (d:Dataset) RETURN d.id AS id, d.loader AS loader, d.loaded_at AS loaded_at, d.row_counts AS rows ORDER BY id"
-        )
-        rel = store.query("MATCH (r:Release) RETURN r.id AS id, r.created_at AS created_at ORDER BY created_at DESC LIMIT 1")
+        with cli_store(read_only=True) as store:
+            location = store.location
+            counts = store.counts()
+            ds = store.query(
+                "MATCH (d:Dataset) RETURN d.id AS id, d.loader AS loader, d.loaded_at AS loaded_at, d.row_counts AS rows ORDER BY id"
+            )
+            rel = store.query("MATCH (r:Release) RETURN r.id AS id, r.created_at AS created_at ORDER BY created_at DESC LIMIT 1")
         if fmt == "json":
             print(json.dumps({"counts": counts, "datasets": ds.to_pylist(), "release": rel.to_pylist()}, default=str))
             return
-        t = Table(title=f"graph {store.location}")
+        t = Table(title=f"graph {location}")
         t.add_column("type")
         t.add_column("count", justify="right")
         for k, v in counts.items():
@@ -131,7 +102,6 @@ def stats(
             console.print(d)
         if rel.num_rows:
             console.print(f"release: {rel.column('id')[0].as_py()}")
-        store.close()
 
     run_cli(go)
 
@@ -283,10 +253,9 @@ def query(
             q = library.get(cypher)
             text = q.cypher
             params = q.bind(params)
-        store = open_cli_store(read_only=not write)
-        table = store.execute(text, params) if write else store.query(text, params)
+        with cli_store(read_only=not write) as store:
+            table = store.execute(text, params) if write else store.query(text, params)
         print_table(table, fmt)
-        store.close()
 
     run_cli(go)
 
@@ -344,20 +313,19 @@ def load(
         if reference is not None:
             mod = importlib.import_module("varkg.loaders.reference")
             ref = mod.open_reference(reference, assembly=assembly)
-        store = open_cli_store()
-        store.init_schema()
-        rep = run_load(
-            store,
-            name,
-            paths or [],
-            assembly=assembly,
-            options=parse_params(option),
-            dataset_name=dataset,
-            reference=ref,
-            progress=not state.quiet,
-            atomic=atomic,  # type: ignore[arg-type]
-            commit_rows=commit_rows,
-        )
+        with cli_store(init=True) as store:
+            rep = run_load(
+                store,
+                name,
+                paths or [],
+                assembly=assembly,
+                options=parse_params(option),
+                dataset_name=dataset,
+                reference=ref,
+                progress=not state.quiet,
+                atomic=atomic,  # type: ignore[arg-type]
+                commit_rows=commit_rows,
+            )
         t = Table(title=f"loaded {rep.dataset_id} in {rep.seconds:.1f} s")
         for c in ("type", "inserted", "updated", "unchanged", "skipped"):
             t.add_column(c, justify="right" if c != "type" else "left")
@@ -367,7 +335,6 @@ def load(
         if any(v["skipped"] for v in rep.results.values()):
             console.print("[yellow]some edges were skipped because their endpoints are not in the graph[/]")
         console.print("next: [bold]varkg stats[/] or [bold]varkg query --list[/]")
-        store.close()
 
     run_cli(go)
 
@@ -378,13 +345,12 @@ def release() -> None:
 
     Example: varkg release
     """
-    from varkg.loaders.run import cut_release
+    from varkg.provenance import cut_release
 
     def go() -> None:
-        store = open_cli_store()
-        r = cut_release(store)
+        with cli_store() as store:
+            r = cut_release(store)
         console.print(f"release [bold]{r['id']}[/] with {len(r['datasets'])} dataset(s)")
-        store.close()
 
     run_cli(go)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from varkg.cli.main import console, open_cli_store, run_cli
+from varkg.cli._common import cli_store, console, run_cli
 from varkg.errors import VarkgError
 
 app = typer.Typer(
@@ -100,10 +100,8 @@ def apply_schema() -> None:
     """
 
     def go() -> None:
-        store = open_cli_store()
-        store.init_schema()
-        console.print(f"[green]schema applied[/] to {store.location}")
-        store.close()
+        with cli_store(init=True) as store:
+            console.print(f"[green]schema applied[/] to {store.location}")
 
     run_cli(go)
 
@@ -120,11 +118,8 @@ def bulk_export(
     from varkg.store.neo4j import bulk_export as export
 
     def go() -> None:
-        store = open_cli_store(read_only=True)
-        try:
+        with cli_store(read_only=True) as store:
             cmd, n = export(store, out)
-        finally:
-            store.close()
         console.print(f"wrote {n} table(s) to {out}; import them with: varkg neo4j import {out} --data DIR (server stopped)")
         print(cmd)
 

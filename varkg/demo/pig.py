@@ -81,8 +81,9 @@ def run_pig_step(store: Any, data: Path, *, result: Any, trait: str = "ph_24h") 
     import pyarrow as pa
 
     from varkg.causal.susie import METHOD_VERSION, susie
-    from varkg.causal.writeback import current_release, new_run, write_causal_edges, write_finemap
+    from varkg.causal.writeback import new_run, write_causal_edges, write_finemap
     from varkg.loaders.base import file_checksum
+    from varkg.provenance import latest_release
 
     d = data / "pig"
     files = [d / "pig_MSUPRP_geno.tsv.gz", d / "pig_MSUPRP_map.tsv", d / "pig_MSUPRP_pheno.tsv"]
@@ -111,7 +112,7 @@ def run_pig_step(store: Any, data: Path, *, result: Any, trait: str = "ph_24h") 
               "n_animals": int(inp.X.shape[0]), "n_markers": n, "dataset": ds}
     fit = susie(inp.X, inp.y, L=10)
     run = new_run("susie", method_version=METHOD_VERSION, parameters=params,
-                  scope=f"{ds};{trait};chr{inp.chrom}", release_id=current_release(store))
+                  scope=f"{ds};{trait};chr{inp.chrom}", release_id=latest_release(store))
     cs = fit.cs_membership()
     write_finemap(store, run, variant_ids=ids, pip=fit.pip, credible_set=cs, trait=phen)
     members = [i for i, c in enumerate(cs) if c is not None or fit.pip[i] >= PIP_EDGE]

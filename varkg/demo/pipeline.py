@@ -168,7 +168,7 @@ def run_demo(
         log: receives one line per step; None for silence.
         work_dir: derived inputs and model outputs (default :func:`default_work_dir`).
     """
-    from varkg.loaders.run import cut_release
+    from varkg.provenance import cut_release
     from varkg.store import open_store
 
     t0 = time.perf_counter()

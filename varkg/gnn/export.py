@@ -181,7 +181,7 @@ def graph_release(store: GraphStore) -> str:
     """The id of the store's newest ``Release`` node, else a content id of the schema hash and the
     biological node/edge counts (provenance nodes such as PredictionRun are left out, so writing
     predictions back does not change the release they were computed on)."""
-    from varkg.loaders.run import latest_release
+    from varkg.provenance import latest_release
 
     rid = latest_release(store)
     if rid:

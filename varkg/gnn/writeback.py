@@ -6,10 +6,11 @@ run's predictions) and ``prediction_run_id``, and one ``PredictionRun`` node wit
 checkpoint SHA-256, graph release, metrics, parameters and time.
 
 Idempotence: the run id is derived from the checkpoint hash, the graph release and the task
-(or given explicitly). Before writing, the properties of every node that carries this run id are
-cleared, so re-running the same run replaces its values (also on variants it no longer scores)
-and the ``PredictionRun`` node is upserted by id, never duplicated. A node holds one
-prediction: a different run writing the same variant takes it over.
+(or given explicitly). In one transaction (:func:`varkg.provenance.replace_run`) the properties
+of every node that carries this run id are cleared and the new ones written, so re-running the
+same run replaces its values (also on variants it no longer scores), a failed write leaves the
+previous ones, and the ``PredictionRun`` node is upserted by id, never duplicated. A node holds
+one prediction: a different run writing the same variant takes it over.
 
 Then, on either store::
 
@@ -19,9 +20,6 @@ Then, on either store::
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import ModelError
+from varkg.provenance import NodeWrite, PredictionRun, replace_run
+from varkg.provenance import run_id as content_run_id
 
 if TYPE_CHECKING:
     from varkg.store.base import GraphStore
@@ -40,11 +40,10 @@ MODEL_NAME = "varkg.gnn.EAHGT"
 def run_id_for(*, checkpoint_hash: str, release_id: str, task: str = "variant-effect") -> str:
     """The deterministic id of a prediction run: same checkpoint on the same release = same run.
 
-    >>> run_id_for(checkpoint_hash="ab", release_id="r1")[:14]
-    'gnn-variant-ef'
+    >>> run_id_for(checkpoint_hash="ab", release_id="r1")[:19]
+    'gnn-variant-effect-'
     """
-    digest = hashlib.sha256(f"{checkpoint_hash}|{release_id}|{task}".encode()).hexdigest()[:16]
-    return f"gnn-{task}-{digest}"
+    return content_run_id(f"gnn-{task}", checkpoint_hash=checkpoint_hash, release_id=release_id, task=task)
 
 
 def write_predictions(
@@ -71,7 +70,6 @@ def write_predictions(
     for name in ("logit", "probability", "rank"):
         if len(predictions[name]) != n:
             raise ModelError(f"predictions[{name!r}] has {len(predictions[name])} values for {n} keys")
-    cleared = store.unset_node_properties(node_type, properties=list(EFFECT_PROPERTIES), where={"prediction_run_id": run_id})
     table = pa.table(
         {
             "id": pa.array(keys, pa.string()),
@@ -81,18 +79,8 @@ def write_predictions(
             "prediction_run_id": pa.array([run_id] * n, pa.string()),
         }
     )
-    res = store.upsert_nodes(node_type, table) if n else None
-    run = pa.table(
-        {
-            "id": [run_id],
-            "task": [task],
-            "model": [model],
-            "checkpoint_hash": [checkpoint_hash],
-            "release_id": [release_id],
-            "metrics": [json.dumps(dict(metrics or {}), sort_keys=True, default=str)],
-            "parameters": [json.dumps(dict(parameters or {}), sort_keys=True, default=str)],
-            "created_at": pa.array([dt.datetime.now(dt.UTC).replace(tzinfo=None)], pa.timestamp("us")),
-        }
-    )
-    store.upsert_nodes("PredictionRun", run)
-    return {"cleared": int(cleared), "written": int(res.written + res.unchanged) if res else 0}
+    run = PredictionRun(run_id, task, model, checkpoint_hash, release_id, parameters=dict(parameters or {}),
+                        metrics=dict(metrics or {}))
+    write = NodeWrite(node_type, table, clear=EFFECT_PROPERTIES, run_property="prediction_run_id")
+    r = replace_run(store, run, nodes=[write])
+    return {"cleared": r.cleared, "written": r.written}

@@ -2,7 +2,7 @@
 
 Modules, one concept each:
 
-- :mod:`varkg.lm.data`: FASTA windows, labelled sequence CSVs, base checks, reverse complement.
+- :mod:`varkg.lm.data`: FASTA windows, labelled sequence CSVs, base checks (reverse complements: :mod:`varkg.dna`).
 - :mod:`varkg.lm.tokenizer`: BPE and single-nucleotide tokenizers.
 - :mod:`varkg.lm.modeling`: ``VarkgDnaConfig`` and the ALiBi encoder models (registered with Auto classes).
 - :mod:`varkg.lm.pretrain`: masked-LM pretraining.

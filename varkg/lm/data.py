@@ -9,9 +9,9 @@ reads plain or bgzipped FASTA through pysam when an index (``.fai``, plus
 ``.gzi`` for bgzip) exists or can be written, and otherwise parses the file into
 memory (small references in read-only folders).
 
+Reverse complements come from :mod:`varkg.dna`.
+
 Example:
-    >>> revcomp("AACGTN")
-    'NACGTT'
     >>> check_dna("acgtn", source="example")
     'ACGTN'
 """
@@ -33,17 +33,7 @@ from varkg.typing import normalise_chrom
 DNA_ALPHABET = "ACGTN"
 """Bases the model accepts (after upper-casing); N is any/unknown base."""
 
-_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 _BAD_BASE = re.compile(r"[^ACGTN]")
-
-
-def revcomp(seq: str) -> str:
-    """Reverse complement of a DNA string (case kept; N stays N).
-
-    >>> revcomp("ACCGT")
-    'ACGGT'
-    """
-    return seq.translate(_COMPLEMENT)[::-1]
 
 
 def check_dna(

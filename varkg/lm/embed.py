@@ -14,20 +14,24 @@ Windows (all 0-based half-open on the FASTA's coordinates):
 - variant: ``flank`` bp each side of REF (see :func:`varkg.lm.score.variant_window`); the
   node's ``seq_embedding`` is ``mean(alt window) - mean(ref window)``.
 
+:func:`embed_nodes` embeds rows of graph nodes of one type (:func:`node_rows` picks them from a
+node table) with the window of their type.
+
 Write-back goes through ``store.upsert_nodes(label, table, dataset=...)`` with the
 schema's ``seq_embedding`` (a float32 vector of the schema's ``dim``) and ``lm_model_id``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from varkg.dna import reverse_complement
 from varkg.errors import InputError, ModelError
-from varkg.lm.data import FastaReader, revcomp
+from varkg.lm.data import FastaReader
 from varkg.lm.score import Variant, variant_window
 
 Pooling = Literal["mean", "cls"]
@@ -115,7 +119,7 @@ def promoter_window(
     if strand == "+":
         return fasta.fetch(chrom, tss - upstream, tss + downstream)
     if strand == "-":
-        return revcomp(fasta.fetch(chrom, tss - downstream + 1, tss + upstream + 1))
+        return reverse_complement(fasta.fetch(chrom, tss - downstream + 1, tss + upstream + 1))
     raise InputError(f"gene strand {strand!r} at {chrom}:{tss} is not '+' or '-'")
 
 
@@ -204,3 +208,63 @@ def embeddings_table(label: str, ids: Sequence[str], vectors: np.ndarray, *, mod
             "lm_model_id": pa.array([model_id] * len(ids), pa.string()),
         }
     )
+
+
+NODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Gene": ("id", "chrom", "tss", "strand"),
+    "RegulatoryElement": ("id", "chrom", "start", "stop"),
+    "Variant": ("chrom", "pos", "ref", "alt"),
+}
+"""The columns :func:`embed_nodes` needs per node type (Variant ``id`` is optional)."""
+
+
+def node_rows(node_type: str, table: Any, *, source: str = "nodes") -> list[dict]:
+    """The rows of ``table`` (a ``pyarrow.Table`` of nodes) that have every column
+    :data:`NODE_COLUMNS` lists for ``node_type``; rows with a null in one of them are left out.
+
+    Raises:
+        InputError: ``node_type`` is not embeddable or ``table`` lacks a needed column.
+    """
+    need = NODE_COLUMNS.get(node_type)
+    if need is None:
+        raise InputError(f"{source}: cannot embed {node_type!r} nodes; expected one of {sorted(NODE_COLUMNS)}")
+    missing = [c for c in need if c not in table.column_names]
+    if missing:
+        raise InputError(f"{source}: {node_type} nodes lack {missing}; have {table.column_names}")
+    return [r for r in table.to_pylist() if all(r.get(c) is not None for c in need)]
+
+
+def embed_nodes(
+    model: Any,
+    tokenizer: Any,
+    fasta: FastaReader,
+    node_type: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    assembly: str,
+    pooling: Pooling = "mean",
+    upstream: int = 1000,
+    downstream: int = 200,
+    flank: int = 64,
+    batch_size: int = 64,
+    quiet: bool = True,
+) -> tuple[list[str], np.ndarray]:
+    """Embed nodes of one type from their rows (:func:`node_rows`): gene promoters (``id, chrom,
+    tss, strand``; ``tss`` 0-based), regulatory elements (``id, chrom, start, stop``, 0-based
+    half-open) or variants (``chrom, pos, ref, alt``, ``pos`` 1-based; alt − ref embeddings).
+
+    Returns:
+        The node keys (Variant keys built with ``assembly``) and ``float32[n, hidden]`` vectors.
+    """
+    if node_type == "Variant":
+        vs = [Variant(str(r["chrom"]), int(r["pos"]), str(r["ref"]), str(r["alt"]), r.get("id")) for r in rows]
+        emb = embed_variants(model, tokenizer, fasta, vs, flank=flank, batch_size=batch_size, quiet=quiet)
+        return [v.key(assembly) for v in vs], emb.diff(pooling)
+    if node_type == "Gene":
+        seqs = [promoter_window(fasta, chrom=str(r["chrom"]), tss=int(r["tss"]), strand=str(r["strand"]),
+                                upstream=upstream, downstream=downstream) for r in rows]
+    elif node_type == "RegulatoryElement":
+        seqs = [element_window(fasta, chrom=str(r["chrom"]), start=int(r["start"]), stop=int(r["stop"])) for r in rows]
+    else:
+        raise InputError(f"cannot embed {node_type!r} nodes; expected one of {sorted(NODE_COLUMNS)}")
+    return [str(r["id"]) for r in rows], embed_sequences(model, tokenizer, seqs, batch_size=batch_size, quiet=quiet).get(pooling)

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from varkg.dna import reverse_complement
 from varkg.errors import ModelError
-from varkg.lm.data import LabelledSequences, revcomp
+from varkg.lm.data import LabelledSequences
 from varkg.lm.runtime import flushes_denormals
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def predict_proba(
 
     if rc_average:
         fwd = predict_proba(model, tokenizer, seqs, batch_size=batch_size, max_tokens=max_tokens)
-        rev = predict_proba(model, tokenizer, [revcomp(s) for s in seqs], batch_size=batch_size, max_tokens=max_tokens)
+        rev = predict_proba(model, tokenizer, [reverse_complement(s) for s in seqs], batch_size=batch_size, max_tokens=max_tokens)
         return (fwd + rev) / 2
 
     rows = _tokenise(tokenizer, seqs, max_tokens)
@@ -255,7 +256,7 @@ def finetune(
     n_params = sum(p.numel() for p in model.parameters())
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
     rows = _tokenise(tokenizer, train.sequences, cfg.max_tokens)
-    rc_rows = _tokenise(tokenizer, [revcomp(s) for s in train.sequences], cfg.max_tokens) if cfg.rc_augment else None
+    rc_rows = _tokenise(tokenizer, [reverse_complement(s) for s in train.sequences], cfg.max_tokens) if cfg.rc_augment else None
     y = torch.as_tensor(train.labels)
     steps_per_epoch = math.ceil(len(rows) / cfg.batch_size)
     total = max(1, int(round(cfg.epochs * steps_per_epoch)))

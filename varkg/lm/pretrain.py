@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from varkg.dna import reverse_complement
 from varkg.errors import InputError, ModelError
-from varkg.lm.data import FastaReader, check_dna, random_windows, read_sequence_csv, revcomp
+from varkg.lm.data import FastaReader, check_dna, random_windows, read_sequence_csv
 from varkg.lm.runtime import flushes_denormals
 
 
@@ -141,7 +142,7 @@ class SequenceSampler:
                         )
                     )
         flips = rng.random(len(out)) < rc_prob
-        return [revcomp(s) if f else s for s, f in zip(out, flips, strict=True)]
+        return [reverse_complement(s) if f else s for s, f in zip(out, flips, strict=True)]
 
 
 def mask_tokens(

@@ -38,8 +38,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from varkg.dna import reverse_complement
 from varkg.errors import InputError, ModelError
-from varkg.lm.data import FastaReader, check_dna, revcomp
+from varkg.lm.data import FastaReader, check_dna
 from varkg.typing import Assembly, Chrom, Pos1, normalise_chrom, variant_key
 
 Method = Literal["exact-snv", "token-span", "pll"]
@@ -187,8 +188,8 @@ def build_jobs(
             if strand == 0:
                 seq, a, b, a_al, seq_alt = w, o, o + len(ref), alt, alt_w
             else:
-                seq, a, b = revcomp(w), L - (o + len(ref)), L - o
-                a_al, seq_alt = revcomp(alt), revcomp(alt_w)
+                seq, a, b = reverse_complement(w), L - (o + len(ref)), L - o
+                a_al, seq_alt = reverse_complement(alt), reverse_complement(alt_w)
             if len(ref) == len(alt):
                 jobs.extend(_same_length_jobs(tokenizer, seq, a, b, a_al, variant=vi, strand=strand))
             else:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from varkg.dna import BASE_INDEX
 from varkg.errors import InputError
 from varkg.lm.data import FastaReader
 
@@ -75,9 +76,6 @@ class VocabSweepResult:
     tokenizer_dir: Path
 
 
-_KMER_INDEX = {b: i for i, b in enumerate("ACGT")}
-
-
 def kmer_class(kmer: str) -> int:
     """Index of an ACGT k-mer in ``0 .. 4**k - 1`` (lexicographic, A < C < G < T).
 
@@ -86,7 +84,7 @@ def kmer_class(kmer: str) -> int:
     """
     v = 0
     for b in kmer:
-        v = v * 4 + _KMER_INDEX[b]
+        v = v * 4 + BASE_INDEX[b]
     return v
 
 

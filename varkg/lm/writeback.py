@@ -1,16 +1,16 @@
 """Write LM scores and embeddings back to graph nodes, with lineage.
 
-Every write-back also upserts one ``PredictionRun`` node (``task`` = ``lm-score`` or
+Every write-back goes through :func:`varkg.provenance.replace_run`: in one transaction it sets
+the node properties and upserts one ``PredictionRun`` node (``task`` = ``lm-score`` or
 ``lm-embed``) whose id is derived from the task, the model id and the node type, so re-running
 the same model replaces the same run's values instead of piling up new ones. Node properties
 written: ``lm_llr`` and ``lm_model_id`` (Variant scores); ``seq_embedding`` and ``lm_model_id``
-(embeddings; Variant embeddings are alt − ref).
+(embeddings; Variant embeddings are alt − ref). The nodes carry the model id, not the run id,
+so values are overwritten, never cleared: a re-run on fewer nodes leaves the others' values.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,22 +18,15 @@ import numpy as np
 
 from varkg.lm.embed import embeddings_table
 from varkg.lm.score import Variant, VariantScore
+from varkg.provenance import NodeWrite, PredictionRun, replace_run, run_id
 from varkg.typing import Assembly
 
 
-def _run_table(*, run_id: str, task: str, model_id: str, parameters: Mapping[str, Any], metrics: Mapping[str, Any]) -> Any:
-    import pyarrow as pa
-
-    return pa.table(
-        {
-            "id": [run_id],
-            "task": [task],
-            "model": [model_id.split("@")[0]],
-            "checkpoint_hash": [model_id.split("@")[-1]],
-            "parameters": [json.dumps(dict(parameters), sort_keys=True, default=str)],
-            "metrics": [json.dumps(dict(metrics), sort_keys=True, default=str)],
-            "created_at": pa.array([dt.datetime.now(dt.timezone.utc)], pa.timestamp("us", tz="UTC")),
-        }
+def _run(task: str, node_type: str, model_id: str, parameters: Mapping[str, Any], metrics: Mapping[str, Any]) -> PredictionRun:
+    """The run of ``task`` by ``model_id`` (``name@checkpoint hash``) on ``node_type`` nodes."""
+    return PredictionRun(
+        run_id(task, node_type=node_type, model_id=model_id), task, model_id.split("@")[0], model_id.split("@")[-1],
+        parameters=dict(parameters), metrics=dict(metrics),
     )
 
 
@@ -57,16 +50,9 @@ def write_variant_scores(
             "lm_model_id": [model_id] * len(variants),
         }
     )
-    store.upsert_nodes("Variant", table, dataset=dataset)
     methods = sorted({s.method for s in scores})
-    run_id = f"lm-score:Variant:{model_id}"
-    store.upsert_nodes(
-        "PredictionRun",
-        _run_table(run_id=run_id, task="lm-score", model_id=model_id,
-                   parameters=dict(parameters or {}) | {"methods": methods}, metrics={"n": len(variants)}),
-        dataset=dataset,
-    )
-    return run_id
+    run = _run("lm-score", "Variant", model_id, dict(parameters or {}) | {"methods": methods}, {"n": len(variants)})
+    return replace_run(store, run, nodes=[NodeWrite("Variant", table)], dataset=dataset).run_id
 
 
 def write_embeddings(
@@ -80,12 +66,6 @@ def write_embeddings(
     parameters: Mapping[str, Any] | None = None,
 ) -> str:
     """Set ``seq_embedding`` and ``lm_model_id`` on ``label`` nodes and record the run; returns the run id."""
-    store.upsert_nodes(label, embeddings_table(label, ids, vectors, model_id=model_id), dataset=dataset)
-    run_id = f"lm-embed:{label}:{model_id}"
-    store.upsert_nodes(
-        "PredictionRun",
-        _run_table(run_id=run_id, task="lm-embed", model_id=model_id, parameters=dict(parameters or {}),
-                   metrics={"n": len(ids)}),
-        dataset=dataset,
-    )
-    return run_id
+    table = embeddings_table(label, ids, vectors, model_id=model_id)
+    run = _run("lm-embed", label, model_id, dict(parameters or {}), {"n": len(ids)})
+    return replace_run(store, run, nodes=[NodeWrite(label, table)], dataset=dataset).run_id

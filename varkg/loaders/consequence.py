@@ -42,6 +42,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from varkg.dna import reverse_complement
+
 FEATURES_SCHEMA = pa.schema(
     [
         ("chrom", pa.string()),
@@ -88,14 +90,6 @@ SEVERITY: dict[str, int] = {term: i for i, term in enumerate(IMPACT)}
 _BASES = "TCAG"
 _AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
 CODON_TABLE: dict[str, str] = {a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)}
-_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
-
-
-def revcomp(seq: str) -> str:
-    """Reverse complement (case kept)."""
-    return seq.translate(_COMPLEMENT)[::-1]
-
-
 def translate(codon: str) -> str:
     """One amino acid (``*`` stop, ``X`` unknown) for a 3-base codon (standard genetic code)."""
     return CODON_TABLE.get(codon.upper(), "X")
@@ -397,7 +391,7 @@ class Annotation:
             p = s + k
             if _inside(tx.coding, p):
                 off = self._cds_offset(tx, p, plus)
-                changes[off] = a[k] if plus else revcomp(a[k])
+                changes[off] = a[k] if plus else reverse_complement(a[k])
         terms, aas, cods = [], [], []
         for codon_idx in sorted({(off - tx.first_phase) // 3 for off in changes if off >= tx.first_phase}):
             first = tx.first_phase + 3 * codon_idx
@@ -407,7 +401,7 @@ class Annotation:
                 continue
             bases = [reference.fetch(tx.chrom, g, g + 1).upper() for g in gpos]
             if not plus:
-                bases = [revcomp(b) for b in bases]
+                bases = [reverse_complement(b) for b in bases]
             ref_codon = "".join(bases)
             alt_bases = [changes.get(first + j, bases[j]) for j in range(3)]
             alt_codon = "".join(alt_bases)

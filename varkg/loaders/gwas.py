@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from varkg.dna import complement, is_palindromic
 from varkg.errors import InputError
 from varkg.loaders._support.context import option, require_assembly
 from varkg.loaders._support.text import Table, check_gzip, iter_lines, parse_float, parse_int
@@ -48,7 +49,6 @@ ROW_SCHEMA = pa.schema([
     ("neg_log10_p", pa.float64()), ("odds_ratio", pa.float64()), ("eaf", pa.float64()), ("n", pa.int64()),
     ("flipped", pa.bool_()), ("study", pa.string()), ("trait", pa.string()), ("line", pa.int64()),
 ])
-_COMP = str.maketrans("ACGT", "TGCA")
 _BATCH = 50_000
 
 _ALIASES = {
@@ -65,10 +65,6 @@ _ALIASES = {
     "n": ("n", "sample_size", "n_total", "neff"),
     "eaf": ("effect_allele_frequency", "eaf", "af", "freq", "frq", "freq1"),
 }
-
-
-def _is_palindromic(a: str, b: str) -> bool:
-    return len(a) == 1 and len(b) == 1 and a.translate(_COMP) == b
 
 
 class Harmoniser:
@@ -96,7 +92,7 @@ class Harmoniser:
         if chrom is None or pos is None:
             self._drop("no_position")
             return None
-        if other is not None and not oriented and _is_palindromic(effect, other):
+        if other is not None and not oriented and is_palindromic(effect, other):
             if self.palindromic == "drop" or (self.palindromic == "drop_ambiguous" and (eaf is None or 0.4 <= eaf <= 0.6)):
                 self._drop("palindromic_ambiguous")
                 return None
@@ -104,7 +100,7 @@ class Harmoniser:
         if rsid in self.alleles and self.alleles[rsid][:2] == (chrom, pos):
             cands.append(self.alleles[rsid][2:])
         for ref, alt in cands:
-            for e, o in ((effect, other), (effect.translate(_COMP), other.translate(_COMP) if other else None)):
+            for e, o in ((effect, other), (complement(effect), complement(other) if other else None)):
                 if e == alt and (o is None or o == ref):
                     return chrom, pos, ref, alt, False
                 if e == ref and (o is None or o == alt):
@@ -115,7 +111,7 @@ class Harmoniser:
             if self.reference.covers(chrom, pos - 1, pos - 1 + n):
                 ref_seq = self.reference.fetch(chrom, pos - 1, pos - 1 + max(n, len(effect)))
         if ref_seq is not None:
-            for e, o in ((effect, other), (effect.translate(_COMP), other.translate(_COMP) if other else None)):
+            for e, o in ((effect, other), (complement(effect), complement(other) if other else None)):
                 if o is not None and ref_seq.startswith(o) and len(o) <= len(ref_seq):
                     return chrom, pos, o, e, False
                 if ref_seq.startswith(e):

@@ -12,12 +12,14 @@ it was, and side tables the loader wrote are removed.
 Memory: one transaction keeps all its rows in Ladybug's memory until the commit, so
 ``atomic="load"`` peaks grow with the load; ``atomic="batch"`` (spool, then commit every
 ``commit_rows`` rows and let the store free its caches) stays flat. Figures: docs/loaders.md.
+
+The Dataset node is written by :func:`varkg.provenance.record_dataset`; Release nodes are cut by
+:func:`varkg.provenance.cut_release`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -25,7 +27,6 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ import pyarrow.ipc as ipc
 
 from varkg.errors import InputError, VarkgError
 from varkg.loaders.base import Frame, LoadContext, file_checksum, get_loader
+from varkg.provenance import record_dataset
 from varkg.store.base import GraphStore, UpsertResult
 
 log = logging.getLogger(__name__)
@@ -223,7 +225,11 @@ def load(
                 if spool is not None:
                     _write_spooled(store, spool, write, commit_rows=commit_rows)
                 report.artifacts = list(ctx.artifacts)
-                _record_dataset(store, report, name=name, loader=loader_name, files=files, checksum=checksum, ctx=ctx)
+                record_dataset(
+                    store, dataset_id=dataset_id, name=name, loader=loader_name, version=ctx.version, paths=files,
+                    checksum=checksum, assembly=ctx.assembly, row_counts=report.row_counts(), parameters=ctx.options,
+                    artifacts=ctx.artifacts,
+                )
     except (VarkgError, OSError, ValueError) as exc:
         for a in ctx.artifacts:
             with contextlib.suppress(OSError):
@@ -259,63 +265,3 @@ def _write_spooled(store: GraphStore, spool: _Spool, write: Any, *, commit_rows:
                 rows = 0
                 if release is not None:
                     release()
-
-
-def _record_dataset(
-    store: GraphStore, report: LoadReport, *, name: str, loader: str, files: list[Path], checksum: str, ctx: LoadContext
-) -> None:
-    existing = store.query("MATCH (d:Dataset) WHERE d.id = $id RETURN d.loaded_at AS t", {"id": report.dataset_id})
-    loaded_at = (
-        existing.column("t")[0].as_py()
-        if existing.num_rows
-        else datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    )
-    row = {
-        "id": [report.dataset_id],
-        "name": [name],
-        "loader": [loader],
-        "version": [ctx.version],
-        "paths": [[str(p.resolve()) for p in files]],
-        "checksum": [checksum],
-        "assembly": [ctx.assembly],
-        "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
-        "row_counts": [json.dumps(report.row_counts(), sort_keys=True)],
-        "parameters": [json.dumps(dict(ctx.options), sort_keys=True, default=str)],
-        "artifacts": [[str(a) for a in ctx.artifacts]],
-    }
-    store.upsert_nodes("Dataset", pa.table(row))
-
-
-def cut_release(store: GraphStore) -> dict[str, Any]:
-    """Record a :class:`Release` node summarising the graph (schema hash, datasets, counts).
-
-    The id is a hash of those, so cutting a release of an unchanged graph changes nothing.
-    """
-    import hashlib
-
-    counts = {k: v for k, v in store.counts().items() if k not in {"Release"}}
-    ds = sorted(store.query("MATCH (d:Dataset) RETURN d.id AS id").column("id").to_pylist())
-    payload = json.dumps({"schema": store.schema.hash, "datasets": ds, "counts": counts}, sort_keys=True)
-    rid = "release-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
-    have = store.query("MATCH (r:Release) WHERE r.id = $id RETURN r.id AS id", {"id": rid})
-    if have.num_rows == 0:
-        store.upsert_nodes(
-            "Release",
-            pa.table(
-                {
-                    "id": [rid],
-                    "schema_version": [store.schema.version],
-                    "schema_hash": [store.schema.hash],
-                    "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)], pa.timestamp("us")),
-                    "dataset_ids": [ds],
-                    "counts": [json.dumps(counts, sort_keys=True)],
-                }
-            ),
-        )
-    return {"id": rid, "datasets": ds, "counts": counts}
-
-
-def latest_release(store: GraphStore) -> str | None:
-    """Id of the most recent Release, or None."""
-    t = store.query("MATCH (r:Release) RETURN r.id AS id, r.created_at AS t ORDER BY t DESC LIMIT 1")
-    return t.column("id")[0].as_py() if t.num_rows else None
