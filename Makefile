@@ -54,8 +54,9 @@ $(NEO4J_LIB): tools/neo4j/pom.xml
 neo4j: venv neo4j-lib
 	$(VENV)/bin/varkg neo4j serve --data $(NEO4J_DATA)
 
+# STORE may be a Neo4j URI: make demo STORE=bolt://127.0.0.1:7687 (NEO4J_PASSWORD in the environment)
 demo: venv
-	mkdir -p $(dir $(STORE))
+	case "$(STORE)" in *://*) ;; *) mkdir -p $(dir $(STORE)) ;; esac
 	VARKG_DATA=$(DATA) $(VENV)/bin/varkg --store $(STORE) demo --data $(DATA)
 
 # The Neo4j leg: tests/conftest.py starts the server from tools/neo4j/lib on free loopback ports
