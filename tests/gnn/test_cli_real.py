@@ -1,10 +1,19 @@
-"""`varkg gnn train` then `varkg gnn evaluate` on the real ClinVar dev sample (slow: builds genes)."""
+"""`varkg gnn train`, `evaluate` and `predict` on real data: the ClinVar dev sample on all genes (slow), and a
+sparse real graph with variants, node types and edge types that have no edges (fast)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from _graphs import (
+    GENE_CHROMS,
+    GENELESS_CHROMS,
+    SPARSE_SPLIT,
+    clinvar_rows,
+    sparse_real_store,
+    write_tsv,
+)
 from typer.testing import CliRunner
 
 
@@ -44,7 +53,6 @@ def test_cli_train_evaluate_predict_on_a_sparse_real_graph(shared_data, tmp_path
     """`varkg --store G gnn train|evaluate|predict` on the real sparse graph (variants without any
     edge, a node type without edges, schema edge types with zero rows), tiny epochs, one seed per
     mini-batch for part of it. The global --store is the graph used (no ./varkg.db appears)."""
-    from _graphs import GENE_CHROMS, GENELESS_CHROMS, SPARSE_SPLIT, clinvar_rows, sparse_real_store, write_tsv
     from varkg.cli.main import app
     from varkg.store import open_store
 
@@ -81,7 +89,6 @@ def test_cli_train_evaluate_predict_on_a_sparse_real_graph(shared_data, tmp_path
 
 def test_cli_train_on_a_store_without_genes_warns_and_trains(shared_data, tmp_path):
     """The setting of the crash in issue 16 (labels into a store without genes: no edge type)."""
-    from _graphs import GENE_CHROMS, GENELESS_CHROMS, SPARSE_SPLIT, clinvar_rows, write_tsv
     from varkg.cli.main import app
 
     labels = write_tsv(tmp_path / "labels.tsv", *clinvar_rows(shared_data, GENE_CHROMS + GENELESS_CHROMS))

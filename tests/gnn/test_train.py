@@ -7,14 +7,27 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
+from _graphs import (
+    GENE_CHROMS,
+    GENELESS_CHROMS,
+    SPARSE_SPLIT,
+    clinvar_rows,
+    planted_store,
+    sparse_real_store,
+    write_tsv,
+)
 
-from _graphs import planted_store
 from varkg.errors import AnalysisError
 from varkg.gnn.export import export_graph
 from varkg.gnn.features import FeatureEncoder
 from varkg.gnn.model import ModelConfig
 from varkg.gnn.splits import remove_label_edges, split_nodes
-from varkg.gnn.train import TrainConfig, load_checkpoint, predict_variants, train_variant_effect
+from varkg.gnn.train import (
+    TrainConfig,
+    load_checkpoint,
+    predict_variants,
+    train_variant_effect,
+)
 
 TINY = ModelConfig(hidden=16, layers=2, heads=2, ea_heads=2, memory_units=8, dropout=0.1)
 
@@ -106,7 +119,6 @@ def test_splits_keep_groups_together_and_are_seeded():
 
 
 # ------------------------------------------------------------------ sparse graphs from real data
-from _graphs import GENE_CHROMS, GENELESS_CHROMS, SPARSE_SPLIT, clinvar_rows, sparse_real_store, write_tsv  # noqa: E402
 
 
 @pytest.fixture(scope="module")
