@@ -9,8 +9,13 @@ Graph (Ladybug store, built with the project's registered loaders from ``../shar
 * complexes: ``interactions`` loader on ``networks/ebi_complex_portal_sample.tsv``;
 * HPO gene -> disease: ``networks/hpo_genes_to_disease.txt`` read here (no loader for it yet) and
   upserted as Phenotype nodes + Gene ASSOCIATED_WITH Phenotype (source HPO);
-* variants: ``clinvar/clinvar_snv_sample_dev.tsv`` through :func:`varkg.gnn.labels.read_labels`
+* variants: ``clinvar/clinvar_snv_sample_dev.tsv`` through :func:`varkg.gnn.labels.labelled_graph`
   (the ``variant-labels`` loader; AFFECTS edges from the loaded genes; labels kept out of the graph).
+
+Training is ``varkg gnn train``'s own path: :func:`~varkg.gnn.labels.labelled_graph` then
+:func:`~varkg.gnn.train.train_variant_effect` (the same store gives the same graph; only the
+hyperparameters below differ from the CLI defaults, and ``varkg --store G gnn train --hidden 32
+--memory-units 16 --epochs 40 --seed S`` reproduces one split).
 
 Then a chromosome split (seeded; chromosomes assigned whole), training, and one JSON line per
 figure: AUROC/AUPRC of the model, logistic regression and gradient boosting on the same variant
@@ -86,10 +91,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(a.threads)
-    from varkg.gnn.export import export_graph
-    from varkg.gnn.labels import load_into_store, read_labels
+    from varkg.gnn.labels import labelled_graph
     from varkg.gnn.model import ModelConfig
-    from varkg.gnn.train import TrainConfig, label_index, train_variant_effect
+    from varkg.gnn.train import TrainConfig, train_variant_effect
     from varkg.store import open_store
 
     data = Path(a.data)
@@ -99,21 +103,15 @@ def main() -> None:
     if store.counts().get("Gene", 0) == 0:
         times = build(store, data)
         emit("build_graph_s", round(sum(times.values()), 1), "s", **{k: round(v, 1) for k, v in times.items()})
-    labelled = read_labels(data / "clinvar/clinvar_snv_sample_dev.tsv", store=store)
-    loaded = load_into_store(store, labelled)
     t0 = time.perf_counter()
-    ex = export_graph(store)
-    d = ex.data
-    emit("export_s", round(time.perf_counter() - t0, 2), "s", store=str(path),
-         nodes={t: int(d[t].num_nodes) for t in d.node_types}, edges=int(sum(d[e].edge_index.shape[1] for e in d.edge_types)),
-         variants_on_genes=loaded["edges"])
-    idx, y = label_index(ex, labelled.keys, labelled.y)
+    lg = labelled_graph(store, data / "clinvar/clinvar_snv_sample_dev.tsv")
+    emit("export_s", round(time.perf_counter() - t0, 2), "s", store=str(path), **lg.describe(), variants_on_genes=lg.loaded["edges"])
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
         cfg = TrainConfig(model=ModelConfig(hidden=32, layers=2, heads=2, ea_heads=4, memory_units=16, dropout=0.2),
                           epochs=a.epochs, patience=10, batch_size=64, seed=seed, device="auto", split="chromosome")
         t0 = time.perf_counter()
-        res = train_variant_effect(ex, idx, y, config=cfg, out_dir=path.parent / f"run_seed{seed}")
+        res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=path.parent / f"run_seed{seed}")
         m = res.metrics
         row = {k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in m.items() if isinstance(v, dict) and "auroc" in v and k != "val_model"}
         emit("split", seed, "seed", test_chroms=m["split"]["groups"]["test"], sizes=m["split"]["sizes"], train_s=round(time.perf_counter() - t0, 1),

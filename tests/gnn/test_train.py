@@ -7,14 +7,27 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
+from _graphs import (
+    GENE_CHROMS,
+    GENELESS_CHROMS,
+    SPARSE_SPLIT,
+    clinvar_rows,
+    planted_store,
+    sparse_real_store,
+    write_tsv,
+)
 
-from _graphs import planted_store
 from varkg.errors import AnalysisError
 from varkg.gnn.export import export_graph
 from varkg.gnn.features import FeatureEncoder
 from varkg.gnn.model import ModelConfig
 from varkg.gnn.splits import remove_label_edges, split_nodes
-from varkg.gnn.train import TrainConfig, load_checkpoint, predict_variants, train_variant_effect
+from varkg.gnn.train import (
+    TrainConfig,
+    load_checkpoint,
+    predict_variants,
+    train_variant_effect,
+)
 
 TINY = ModelConfig(hidden=16, layers=2, heads=2, ea_heads=2, memory_units=8, dropout=0.1)
 
@@ -103,3 +116,126 @@ def test_splits_keep_groups_together_and_are_seeded():
     assert r.test.size == 75 and r.val.size == 75
     with pytest.raises(AnalysisError, match="unknown split mode 'tissue'"):
         split_nodes(idx, mode="tissue")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ sparse graphs from real data
+
+
+@pytest.fixture(scope="module")
+def sparse(shared_data, tmp_path_factory):
+    """The real sparse graph (``_graphs.sparse_real_store``) with the ClinVar variants of seven
+    chromosomes loaded through :func:`labelled_graph`, and a model trained on it one seed per
+    mini-batch (``batch_size=1``: every variant without edges is an edgeless mini-batch)."""
+    from varkg.gnn.labels import labelled_graph
+    from varkg.store import open_store
+
+    work = tmp_path_factory.mktemp("sparse")
+    store = open_store(work / "graph.db")
+    store.init_schema()
+    sparse_real_store(store, shared_data, work)
+    labels = write_tsv(work / "labels.tsv", *clinvar_rows(shared_data, GENE_CHROMS + GENELESS_CHROMS))
+    lg = labelled_graph(store, labels)
+    res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg(epochs=1, batch_size=1, fanouts=[2, 2], **SPARSE_SPLIT),
+                               out_dir=work / "run")
+    yield store, lg, res, work
+    store.close()
+
+
+def variant_degree(data) -> np.ndarray:
+    deg = np.zeros(int(data["Variant"].num_nodes), dtype=np.int64)
+    for s, r, d in data.edge_types:
+        for side, t in ((0, s), (1, d)):
+            if t == "Variant":
+                deg += np.bincount(data[s, r, d].edge_index[side].numpy(), minlength=deg.size)
+    return deg
+
+
+def test_sparse_real_graph_has_what_the_tests_need(sparse):
+    store, lg, _, _ = sparse
+    d = lg.export.data
+    deg = variant_degree(d)
+    chrom = np.asarray(lg.export.node_tables["Variant"].column("chrom").to_pylist(), dtype=object)
+    geneless = np.isin(chrom[lg.index], GENELESS_CHROMS)
+    assert (deg[lg.index][geneless] == 0).all() and (deg[lg.index][~geneless] > 0).all()
+    assert lg.describe()["labelled_without_edges"] == int(geneless.sum()) > 0
+    # a node type with nodes and no edges; schema edge types with zero rows between exported types
+    assert d["RegulatoryElement"].num_nodes > 0 and not any("RegulatoryElement" in (s, t) for s, _, t in d.edge_types)
+    counts = store.counts()
+    for et in (("RegulatoryElement", "REGULATES", "Gene"), ("Variant", "IN_ELEMENT", "RegulatoryElement")):
+        assert counts.get("{}-{}->{}".format(*et), 0) == 0 and et not in d.edge_types
+    assert ("Gene", "IN_PATHWAY", "Pathway") in d.edge_types
+
+
+def test_training_on_edgeless_batches_gives_finite_scores_for_every_variant(sparse):
+    _, lg, res, work = sparse
+    m = res.metrics
+    assert all(0.0 <= m[k]["auroc"] <= 1.0 for k in ("model", "logistic_regression", "gradient_boosting", "phylop")), m
+    assert np.isfinite(res.history[0]["train_loss"])
+    ck = load_checkpoint(work / "run")
+    p = predict_variants(ck, lg.export)
+    assert p["key"].size == lg.export.data["Variant"].num_nodes and np.isfinite(p["logit"]).all()
+    assert sorted(p["rank"].tolist()) == list(range(1, p["key"].size + 1))
+
+
+def test_isolated_variants_score_the_same_alone_as_in_the_whole_graph(sparse):
+    """An edgeless mini-batch (one isolated seed, batch_size=1) and the full-graph pass agree."""
+    from varkg.gnn.train import infer_logits
+
+    _, lg, res, _ = sparse
+    iso = lg.index[variant_degree(lg.export.data)[lg.index] == 0][:10]
+    assert iso.size
+    full = infer_logits(res.model, lg.export.data, iso)
+    alone = infer_logits(res.model, lg.export.data, iso, batch_size=1)
+    np.testing.assert_allclose(alone, full, atol=1e-5)
+
+
+def test_absent_edge_types_count_as_empty(sparse):
+    """Predicting on a graph that lacks edge types the model was trained with (or lacks every
+    edge type) is the same as on one that declares them with zero rows."""
+    import torch
+    from torch_geometric.data import HeteroData
+
+    from varkg.gnn.train import infer_logits
+
+    _, lg, res, _ = sparse
+    full = lg.export.data
+    declared, absent = HeteroData(), HeteroData()
+    for t in full.node_types:
+        declared[t].x = absent[t].x = full[t].x
+        declared[t].num_nodes = absent[t].num_nodes = full[t].num_nodes
+    for et in full.edge_types:
+        declared[et].edge_index = torch.zeros(2, 0, dtype=torch.long)
+    idx = lg.index[:40]
+    a = infer_logits(res.model, declared, idx)
+    np.testing.assert_allclose(infer_logits(res.model, absent, idx), a, atol=1e-6)
+    np.testing.assert_allclose(infer_logits(res.model, absent, idx, batch_size=7), a, atol=1e-5)
+
+
+def test_an_edge_type_with_zero_rows_trains(sparse):
+    """A schema edge type exported with zero rows (INTERACTS between the loaded genes) is part of
+    the model's metadata and training and prediction run with it."""
+    from varkg.gnn.export import build_hetero
+
+    _, lg, _, _ = sparse
+    ex = lg.export
+    edges = {et: ex.data[et].edge_index.numpy() for et in ex.data.edge_types if not et[1].startswith("rev_")}
+    edges[("Gene", "INTERACTS", "Gene")] = np.zeros((2, 0), dtype=np.int64)
+    ex2 = build_hetero(ex.node_tables, edges, encoder=ex.encoder)
+    assert ex2.data["Gene", "INTERACTS", "Gene"].edge_index.shape == (2, 0)
+    res = train_variant_effect(ex2, lg.index, lg.y, config=cfg(epochs=1, **SPARSE_SPLIT))
+    assert ("Gene", "INTERACTS", "Gene") in res.model.metadata[1]
+    assert res.metrics["model"]["auroc"] is not None
+
+
+def test_a_graph_without_any_edge_type_trains_and_predicts(shared_data, ladybug_store, tmp_path):
+    """The crash of issue 16: a store without genes gives a Variant-only graph (no edge type at
+    all), where ``HeteroData.edge_index_dict`` raises KeyError; training and prediction now run."""
+    from varkg.gnn.labels import labelled_graph
+
+    labels = write_tsv(tmp_path / "labels.tsv", *clinvar_rows(shared_data, GENE_CHROMS + GENELESS_CHROMS))
+    lg = labelled_graph(ladybug_store, labels)
+    assert lg.export.data.edge_types == [] and lg.describe()["labelled_without_edges"] == lg.index.size
+    res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg(epochs=2, **SPARSE_SPLIT), out_dir=tmp_path / "run")
+    assert res.model.metadata[1] == [] and res.metrics["model"]["auroc"] is not None
+    p = predict_variants(load_checkpoint(tmp_path / "run"), lg.export)
+    assert np.isfinite(p["logit"]).all()

@@ -16,18 +16,19 @@ from varkg.cli._common import cli_errors, cli_store
 
 app = typer.Typer(help="Graph learning: export, train, evaluate, predict (write-back).", no_args_is_help=True)
 
-Store = Annotated[str, typer.Option("--store", help="Ladybug path or Neo4j URI (default $VARKG_STORE or ./varkg.db).")]
+Store = Annotated[str, typer.Option("--store", help="Ladybug path or Neo4j URI (default: `varkg --store`, else $VARKG_STORE or ./varkg.db).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Labels = Annotated[Path, typer.Option("--labels", help="Labelled variants TSV (chrom, pos, ref, alt, label_pathogenic, ...).", exists=True, dir_okay=False)]
 Checkpoint = Annotated[Path, typer.Option("--checkpoint", help="model.pt (or the folder holding it).", exists=True)]
 
 
 def _store(store: str | None):
-    """The store of ``--store`` (this group's own option; default ``$VARKG_STORE`` or ./varkg.db),
-    schema initialised, closed when the block ends."""
-    from varkg.store import default_location
+    """The store of this command's ``--store``, else of ``varkg --store`` (else ``$VARKG_STORE``
+    or ./varkg.db), schema initialised, closed when the block ends.
 
-    return cli_store(init=True, location=store if store is not None else default_location())
+    The global option must count: ``varkg --store G gnn train`` once trained on an empty
+    ./varkg.db (a graph without edges) instead of ``G``."""
+    return cli_store(init=True, location=store)
 
 
 @app.command("export")
@@ -80,30 +81,30 @@ def train_cmd(
 
     Example: varkg gnn train --task variant-effect --labels clinvar_snv_sample_dev.tsv --store graph.db --out runs/gnn
     """
-    from varkg.gnn.export import export_graph
-    from varkg.gnn.labels import load_into_store, read_labels
+    from varkg.gnn.labels import labelled_graph
     from varkg.gnn.model import ModelConfig
-    from varkg.gnn.train import TrainConfig, label_index, train_variant_effect
+    from varkg.gnn.train import TrainConfig, train_variant_effect
 
     if task != "variant-effect":
         raise typer.BadParameter(f"task {task!r}; expected one of: variant-effect")
     if split not in ("chromosome", "gene", "random"):
         raise typer.BadParameter(f"split {split!r}; expected chromosome, gene or random")
-    with _store(store) as s:
-        lv = read_labels(labels, assembly=assembly, store=s)
-        loaded = load_into_store(s, lv, dataset=None)
-        ex = export_graph(s, out_dir=out / "export")
-    idx, y = label_index(ex, lv.keys, lv.y)
     cfg = TrainConfig(
         model=ModelConfig(hidden=hidden, layers=layers, memory_units=memory_units, dropout=dropout),
         lr=lr, epochs=epochs, patience=patience, batch_size=batch_size, fanouts=[int(x) for x in fanouts.split(",")],
         seed=seed, device=device, split=split,  # type: ignore[arg-type]
         test_chroms=[c for c in test_chroms.split(",") if c] or None, val_chroms=[c for c in val_chroms.split(",") if c] or None,
     )
-    res = train_variant_effect(ex, idx, y, config=cfg, out_dir=out, quiet=quiet)
+    with _store(store) as s:
+        location = s.location
+        lg = labelled_graph(s, labels, assembly=assembly, out_dir=out / "export")
+    graph = lg.describe()
+    if graph["edges"] == 0:
+        typer.echo(f"warning: the graph in {location} has no edges: the model sees only the variants' own features", err=True)
+    res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=out, quiet=quiet)
     m = res.metrics
     typer.echo(json.dumps({
-        "checkpoint": str(res.checkpoint), "loaded": loaded, "split": m["split"]["sizes"],
+        "checkpoint": str(res.checkpoint), "store": str(location), "graph": graph, "loaded": lg.loaded, "split": m["split"]["sizes"],
         **{k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in m.items() if isinstance(v, dict) and "auroc" in v},
     }))
 

@@ -61,10 +61,9 @@ def _pig_step(store: Any, data: Path, *, result: DemoResult) -> tuple[str, str]:
 def _gnn_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoResult) -> tuple[str, str]:
     try:
         from varkg.gnn.evaluate import predict_and_write
-        from varkg.gnn.export import export_graph
-        from varkg.gnn.labels import load_into_store, read_labels
+        from varkg.gnn.labels import labelled_graph
         from varkg.gnn.model import ModelConfig
-        from varkg.gnn.train import TrainConfig, label_index, train_variant_effect
+        from varkg.gnn.train import TrainConfig, train_variant_effect
     except ImportError as exc:
         return "skipped", f"gnn modules not available ({exc})"
     runs = store.query("MATCH (r:PredictionRun) WHERE r.task = 'variant-effect' RETURN r.id AS id, r.metrics AS m")
@@ -74,14 +73,12 @@ def _gnn_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoRe
     labels = data / "clinvar" / "clinvar_snv_sample_dev.tsv"
     if not labels.exists():
         return "skipped", f"missing {labels}"
-    lv = read_labels(labels, assembly="GRCh38", store=store)
-    load_into_store(store, lv, dataset=None)
     out = work / "gnn"
-    ex = export_graph(store, out_dir=out / "export")
-    idx, y = label_index(ex, lv.keys, lv.y)
+    lg = labelled_graph(store, labels, assembly="GRCh38", out_dir=out / "export")
+    y = lg.y
     cfg = TrainConfig(model=ModelConfig(hidden=32 if quick else 64, layers=2), epochs=8 if quick else 40,
                       patience=5 if quick else 10, seed=0, device="cpu", split="chromosome")
-    res = train_variant_effect(ex, idx, y, config=cfg, out_dir=out, quiet=True)
+    res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=out, quiet=True)
     pw = predict_and_write(store, checkpoint=res.checkpoint)
     m = {k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in res.metrics.items() if isinstance(v, dict) and "auroc" in v}
     result.metrics["gnn"] = m

@@ -23,15 +23,12 @@ if TYPE_CHECKING:
 
 def evaluate_labels(store: GraphStore, labels: str | Path, *, checkpoint: str | Path, assembly: str = "GRCh38") -> dict[str, Any]:
     """AUROC/AUPRC of the model and each baseline on the labelled variants of ``labels``."""
-    from varkg.gnn.export import export_graph
-    from varkg.gnn.labels import load_into_store, read_labels
-    from varkg.gnn.train import label_index, load_checkpoint, predict_variants
+    from varkg.gnn.labels import labelled_graph
+    from varkg.gnn.train import load_checkpoint, predict_variants
 
     ckpt = load_checkpoint(checkpoint)
-    lv = read_labels(labels, assembly=assembly, store=store)
-    loaded = load_into_store(store, lv)
-    ex = export_graph(store, encoder=ckpt.encoder)
-    idx, y = label_index(ex, lv.keys, lv.y)
+    lg = labelled_graph(store, labels, assembly=assembly, encoder=ckpt.encoder)
+    ex, idx, y, loaded = lg.export, lg.index, lg.y, lg.loaded
     pred = predict_variants(ckpt, ex, idx)
     out: dict[str, Any] = {"n": int(y.size), "n_pos": int(y.sum()), "checkpoint_sha256": ckpt.sha256, "release_id": ex.release_id,
                            "variants_loaded": loaded["variants"]}

@@ -10,6 +10,10 @@ What this module adds: the labels are taken out of the node table (``label``,
 ``label_pathogenic``, ``review_stars`` are never written by these helpers and never features) and
 returned as an array aligned with the keys, and :func:`load_into_store` upserts the unlabelled
 variants with their AFFECTS edges (consequences from the gene annotation already in the store).
+
+:func:`labelled_graph` is the one way from a labels file and a store to a graph to train or
+evaluate on (read, load, export, index): ``varkg gnn train``, ``varkg gnn evaluate``, the demo and
+``benchmarks/bench_gnn.py`` all go through it and then :func:`varkg.gnn.train.train_variant_effect`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from varkg.gnn.features import LABEL_PROPERTIES
 from varkg.typing import Assembly
 
 if TYPE_CHECKING:
+    from varkg.gnn.export import GraphExport
+    from varkg.gnn.features import FeatureEncoder
     from varkg.loaders.base import Frame
     from varkg.store.base import GraphStore
 
@@ -98,3 +104,64 @@ def load_into_store(store: GraphStore, labelled: LabelledVariants, *, dataset: s
         written += r.written
         n_edges += f.table.num_rows
     return {"variants": labelled.nodes.num_rows, "variants_written": res.written, "edges": n_edges, "edges_written": written}
+
+
+@dataclass
+class LabelledGraph:
+    """The exported graph with the labelled variants in it.
+
+    Attributes:
+        export: the graph (every non-empty node and edge type of the store).
+        index: global ``Variant`` indices of the labelled variants, in file order.
+        y: their labels (1 pathogenic, 0 benign), aligned with ``index``.
+        labelled: what was read from the file.
+        loaded: what :func:`load_into_store` wrote (``variants``, ``edges``, ...).
+    """
+
+    export: GraphExport
+    index: np.ndarray
+    y: np.ndarray
+    labelled: LabelledVariants
+    loaded: dict[str, int]
+
+    def describe(self) -> dict[str, object]:
+        """Node and edge counts of the graph, and how many labelled variants have no edge."""
+        d = self.export.data
+        deg = np.zeros(int(d["Variant"].num_nodes), dtype=np.int64)
+        for et in d.edge_types:
+            for side, t in ((0, et[0]), (1, et[2])):
+                if t == "Variant":
+                    deg += np.bincount(d[et].edge_index[side].numpy(), minlength=deg.size)
+        return {
+            "nodes": {t: int(d[t].num_nodes) for t in d.node_types},
+            "edges": int(sum(d[et].edge_index.shape[1] for et in d.edge_types)),
+            "labelled": int(self.index.size), "labelled_without_edges": int((deg[self.index] == 0).sum()),
+        }
+
+
+def labelled_graph(
+    store: GraphStore,
+    labels: str | Path,
+    *,
+    assembly: Assembly = "GRCh38",
+    encoder: FeatureEncoder | None = None,
+    out_dir: str | Path | None = None,
+) -> LabelledGraph:
+    """Load the labelled variants of ``labels`` into ``store`` (features and AFFECTS edges, never
+    the labels), export the graph and index the labelled variants in it.
+
+    Args:
+        store: the graph; its genes place the variants (none loaded: variants without edges).
+        labels: labelled-variant TSV (:func:`read_labels`).
+        assembly: assembly of the label positions.
+        encoder: feature encoding to reuse (a checkpoint's); fitted on the graph when ``None``.
+        out_dir: where the export manifest and id maps go (nothing written when ``None``).
+    """
+    from varkg.gnn.export import export_graph
+    from varkg.gnn.train import label_index
+
+    lv = read_labels(labels, assembly=assembly, store=store)
+    loaded = load_into_store(store, lv)
+    ex = export_graph(store, encoder=encoder, out_dir=out_dir)
+    idx, y = label_index(ex, lv.keys, lv.y)
+    return LabelledGraph(export=ex, index=idx, y=y, labelled=lv, loaded=loaded)

@@ -86,7 +86,9 @@ class _Layer(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, h: dict[NodeType, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[NodeType, Tensor]:
-        m = self.conv(h, edge_index)
+        # HGTConv concatenates the sources of its edge types and fails on none at all: a model
+        # without edge types has no messages to pass (EAHGT.forward gives every known type).
+        m = self.conv(h, edge_index) if edge_index else {}
         out = {}
         for t, x in h.items():
             msg = m.get(t)
@@ -133,12 +135,24 @@ class EAHGT(nn.Module):
         self.expression_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
 
     def forward(self, x: dict[NodeType, Tensor], edge_index: dict[EdgeType, Tensor]) -> dict[NodeType, Tensor]:
-        """Node embeddings ``[num_nodes, hidden]`` per node type."""
-        h = {t: self.encoders[t](x[t]) for t in self.metadata[0] if t in x}
-        ei = {et: e for et, e in edge_index.items() if et in self.metadata[1]}
+        """Node embeddings ``[num_nodes, hidden]`` for every node type of the model.
+
+        Any graph is valid input: node types with zero nodes, edge types with zero edges, node or
+        edge types left out (they count as present and empty, so a node's output is the same
+        whether a graph declares an empty type or omits it), and types the model does not know
+        (ignored). A model without edge types sends no messages.
+        """
+        ref = self.link_relation
+        h = {t: self.encoders[t](x[t]) if t in x else ref.new_zeros(0, self.config.hidden) for t in self.metadata[0]}
+        ei = {et: edge_index[et] if et in edge_index else torch.zeros(2, 0, dtype=torch.long, device=ref.device) for et in self.metadata[1]}
         for layer in self.layers:
             h = layer(h, ei)
         return h
+
+    def embed(self, data: Any) -> dict[NodeType, Tensor]:
+        """:meth:`forward` on a ``HeteroData`` (a full graph or a mini-batch), also one without
+        any edge type (PyG's ``data.edge_index_dict`` raises ``KeyError`` on such a graph)."""
+        return self(data.collect("x", allow_empty=True), edge_index_dict(data))
 
     def effect_logits(self, h: dict[NodeType, Tensor]) -> Tensor:
         """Variant-effect logits ``[num_target_nodes]``."""
@@ -154,6 +168,11 @@ class EAHGT(nn.Module):
     def expression(self, h: dict[NodeType, Tensor]) -> Tensor:
         """Predicted expression per gene ``[num_genes]`` (the scale of the training target)."""
         return self.expression_head(h[self.config.expression]).squeeze(-1)
+
+
+def edge_index_dict(data: Any) -> dict[EdgeType, Tensor]:
+    """``{edge type: edge_index}`` of a ``HeteroData``; empty (not ``KeyError``) when it has no edges."""
+    return data.collect("edge_index", allow_empty=True)
 
 
 def conform(data: Any, in_dims: dict[NodeType, int], metadata: tuple[list[NodeType], list[EdgeType]]) -> Any:

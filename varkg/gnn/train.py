@@ -151,13 +151,13 @@ def infer_embeddings(
     with torch.no_grad():
         if batch_size <= 0:
             d = data if device.type == "cpu" else data.clone().to(device)
-            h = model(d.x_dict, d.edge_index_dict)[node_type]
+            h = model.embed(d)[node_type]
             return h[torch.as_tensor(index, device=device)].cpu()
         sampler = NeighborSampler(data, fanouts=[-1] * model.config.layers)
         outs = []
         for b in sampler.batches(node_type, index, batch_size=batch_size):
             b = b.to(device)
-            h = model(b.x_dict, b.edge_index_dict)[node_type]
+            h = model.embed(b)[node_type]
             outs.append(h[: b[node_type].batch_size].cpu())
         return torch.cat(outs) if outs else torch.zeros(0, model.config.hidden)
 
@@ -248,7 +248,7 @@ def train_variant_effect(
         for batch in sampler.batches(target, split.train, batch_size=cfg.batch_size, shuffle=True):
             batch = batch.to(device)
             n = batch[target].batch_size
-            h = model(batch.x_dict, batch.edge_index_dict)
+            h = model.embed(batch)
             logits = model.effect_logits(h)[:n]
             yy = batch[target].y[:n]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yy, pos_weight=pos_weight)
