@@ -1,6 +1,6 @@
 """Faults on a live Neo4j server: wrong credentials, the server killed (SIGKILL) in the middle of a
 batched load, then restarted and the load repeated: nothing half-written, nothing duplicated, the graph
-equal to a clean load. Each kill test runs its own server (the session's one must survive)."""
+equal to a clean load. The kill tests share a server of their own (the session's one must survive)."""
 
 from __future__ import annotations
 
@@ -41,13 +41,13 @@ def _tables() -> tuple[pa.Table, pa.Table]:
     return genes, edges
 
 
-@pytest.fixture
-def own_server(tmp_path, neo4j_server):
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory, neo4j_server):
     from varkg.store.neo4j_server import Neo4jServer, NeoServerConfig, free_port, lib_ready
 
     if not lib_ready():
         pytest.skip("the Neo4j jars are not in tools/neo4j/lib (run `make neo4j-lib`)")
-    server = Neo4jServer(NeoServerConfig(data=tmp_path / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None,
+    server = Neo4jServer(NeoServerConfig(data=tmp_path_factory.mktemp("neo4j-faults"), bolt=f"127.0.0.1:{free_port()}", http=None,
                                          heap="768m", pagecache="256m"), password=os.environ["NEO4J_PASSWORD"])
     server.start()
     yield server
@@ -87,6 +87,8 @@ def _kill_during(server, fn, *, after: float) -> BaseException | None:
 def test_server_killed_mid_load_then_reload_equals_clean_load(own_server, one_transaction):
     genes, edges = _tables()
     store = open_store(own_server.uri)
+    while store.execute("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n").column("n")[0].as_py():
+        pass
     store.init_schema()
     # while the edges are being written (per-upsert: the genes are committed first)
     delay = 1.0 if one_transaction else None
