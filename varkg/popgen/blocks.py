@@ -138,7 +138,7 @@ def classify_pairs(counts: np.ndarray, params: BlockParams = BlockParams()) -> n
         hi = (cum[:, 100] - cum[:, hs]) > t
         rec = (cum[:, 100] - cum[:, rh]) <= t
         typ = np.where(below(lo + 11), HI_STRONG081, np.where(below(lo + 1), HI_STRONG,
-                       np.where(below(lo), HI_EQ070, np.where(below(50), HI_LOW070, HI_LOW051))))
+                       np.where(below(lo), HI_EQ070, np.where(below(51), HI_LOW070, HI_LOW051))))
         typ = np.where(hi, typ, np.where(rec, RECOMB, NONINF))
         out[a:a + 16384] = np.where(ok, typ, NONINF)
     return out

@@ -19,7 +19,7 @@ Example:
     >>> g = GenotypeMatrix.from_arrays(d, chrom=["1"] * 3, pos=[10, 20, 30], samples=list("abcd"))
     >>> t = ld_pairs(g, r2_min=0.0)
     >>> [round(x, 4) for x in t["r2"]]
-    [0.8182, 1.0, 0.8182]
+    [0.7273, 1.0, 0.7273]
 """
 
 from __future__ import annotations
