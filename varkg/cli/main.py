@@ -361,6 +361,7 @@ _GROUPS = {
     "gnn": "Graph learning: export, sampling, training, prediction write-back.",
     "causal": "Causal inference: MR, SMR/HEIDI, coloc, fine-mapping, do-queries.",
     "neo4j": "Neo4j: apply constraints, bulk-import CSVs.",
+    "popgen": "Population genetics: LD (r², D′ and its interval) and LD blocks.",
     "demo": "",
     "explore": "",
     "fetch": "",

@@ -1,0 +1,159 @@
+"""LD results into the graph, with lineage: ``LD_WITH`` edges and ``LDBlock`` nodes with their
+``IN_BLOCK`` members.
+
+One computation is one ``Dataset`` node (:func:`varkg.provenance.record_dataset`, loader
+``popgen.ld`` or ``popgen.blocks``) whose id is a content hash of the input, the samples, the
+population and the parameters (:func:`varkg.provenance.run_id`): every node and edge written
+carries that id in ``datasets`` (and edges in ``run_id``), and running the same thing again first
+deletes that run's edges, so values are replaced, never piled up. All of it happens in one
+``store.transaction()``: a failure leaves the graph as it was.
+
+Edges to variants that are not Variant nodes of the graph (e.g. pig array markers without
+alleles) are skipped and counted; blocks keep their members' ids in ``variant_ids``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from varkg.errors import AnalysisError
+from varkg.popgen.blocks import BlockParams, LdBlockResult
+from varkg.popgen.genotypes import GenotypeMatrix
+from varkg.provenance import record_dataset, run_id, varkg_version
+from varkg.typing import interval_key
+
+__all__ = ["WriteReport", "block_id", "computation_id", "write_blocks", "write_ld_edges"]
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What a write did: the Dataset id, nodes and edges written, edges skipped (absent variants)."""
+
+    dataset_id: str
+    nodes: int = 0
+    edges: int = 0
+    skipped_edges: int = 0
+
+
+def block_id(assembly: str, chrom: str, start: int, stop: int, population: str) -> str:
+    """``{assembly}:{chrom}:{start}-{stop}@{population}`` (0-based half-open).
+
+    >>> block_id("GRCh37", "20", 1002041, 1007601, "EUR")
+    'GRCh37:20:1002041-1007601@EUR'
+    """
+    return f"{interval_key(assembly, chrom, start, stop)}@{population}"
+
+
+def computation_id(prefix: str, geno: GenotypeMatrix, *, population: str, parameters: dict[str, Any]) -> str:
+    """Content id of one computation: source, variant ids, samples, population and parameters."""
+    h = hashlib.sha256()
+    for part in (geno.variants["id"].astype(str), geno.samples["sample"].astype(str)):
+        h.update("\n".join(part).encode())
+        h.update(b"\0")
+    return run_id(prefix, source=geno.source, content=h.hexdigest(), population=population, parameters=parameters)
+
+
+def _population(geno: GenotypeMatrix, population: str | None) -> str:
+    if population:
+        return population
+    pops = sorted({str(p) for p in geno.samples["population"].dropna()})
+    if len(pops) == 1:
+        return pops[0]
+    raise AnalysisError(f"name the population of these samples (they carry {pops or 'none'})")
+
+
+def _assembly(geno: GenotypeMatrix, assembly: str | None) -> str:
+    a = assembly or geno.assembly
+    if not a:
+        raise AnalysisError("the genotype matrix has no assembly: pass assembly= (e.g. GRCh37, Sscrofa11.1)")
+    return a
+
+
+def write_blocks(
+    store: Any,
+    geno: GenotypeMatrix,
+    blocks: list[LdBlockResult],
+    *,
+    params: BlockParams = BlockParams(),
+    population: str | None = None,
+    assembly: str | None = None,
+    name: str | None = None,
+) -> WriteReport:
+    """Upsert ``blocks`` as LDBlock nodes, IN_BLOCK edges from their member Variants, and the
+    Dataset node of the computation, in one transaction (a re-run replaces its IN_BLOCK edges)."""
+    pop = _population(geno, population)
+    asm = _assembly(geno, assembly)
+    parameters = {"method": "gabriel", **params.as_dict()}
+    did = computation_id("popgen-blocks", geno, population=pop, parameters=parameters)
+    nodes = pa.table({
+        "id": [block_id(asm, b.chrom, b.start, b.stop, pop) for b in blocks],
+        "assembly": [asm] * len(blocks), "chrom": [b.chrom for b in blocks],
+        "start": pa.array([b.start for b in blocks], pa.int64()), "stop": pa.array([b.stop for b in blocks], pa.int64()),
+        "n_variants": pa.array([b.n_variants for b in blocks], pa.int64()), "population": [pop] * len(blocks),
+        "method": ["gabriel"] * len(blocks), "variant_ids": pa.array([b.ids for b in blocks], pa.list_(pa.string())),
+        "run_id": [did] * len(blocks),
+    })
+    src, dst, rank = [], [], []
+    for b, bid in zip(blocks, nodes.column("id").to_pylist()):
+        src += b.ids
+        dst += [bid] * b.n_variants
+        rank += list(range(1, b.n_variants + 1))
+    edges = pa.table({"src": src, "dst": dst, "rank": pa.array(rank, pa.int64()), "run_id": [did] * len(src)})
+    with store.transaction():
+        store.delete_edges("IN_BLOCK", src_type="Variant", dst_type="LDBlock", where={"run_id": did})
+        n = store.upsert_nodes("LDBlock", nodes, dataset=did) if len(blocks) else None
+        e = store.upsert_edges("IN_BLOCK", edges, src_type="Variant", dst_type="LDBlock", dataset=did, missing="skip") \
+            if len(src) else None
+        written_nodes = (n.inserted + n.updated + n.unchanged) if n else 0
+        written_edges = (e.inserted + e.updated + e.unchanged) if e else 0
+        skipped = e.skipped if e else 0
+        record_dataset(store, dataset_id=did, name=name or f"LD blocks {pop}", loader="popgen.blocks", version=varkg_version(),
+                       paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
+                       checksum=did.rsplit("-", 1)[-1], assembly=asm,
+                       row_counts={"LDBlock": written_nodes, "Variant-IN_BLOCK->LDBlock": written_edges},
+                       parameters={**parameters, "population": pop, "n_samples": geno.n_samples})
+    return WriteReport(did, written_nodes, written_edges, skipped)
+
+
+def write_ld_edges(
+    store: Any,
+    geno: GenotypeMatrix,
+    pairs: pd.DataFrame,
+    *,
+    r2_min: float,
+    window_kb: float,
+    population: str | None = None,
+    name: str | None = None,
+) -> WriteReport:
+    """Upsert LD_WITH edges (``id_a -> id_b``) for the ``pairs`` of :func:`varkg.popgen.ld.ld_pairs`
+    with r² >= ``r2_min``, and the Dataset node of the computation, in one transaction."""
+    pop = _population(geno, population)
+    parameters = {"r2_min": r2_min, "window_kb": window_kb}
+    did = computation_id("popgen-ld", geno, population=pop, parameters=parameters)
+    p = pairs[pairs["r2"] >= r2_min]
+    cols: dict[str, Any] = {
+        "src": p["id_a"].astype(str).tolist(), "dst": p["id_b"].astype(str).tolist(), "population": [pop] * len(p),
+        "r2": p["r2"].astype(float).tolist(),
+        "distance": pa.array((p["pos_b"] - p["pos_a"]).astype(np.int64).tolist(), pa.int64()), "run_id": [did] * len(p),
+    }
+    for c in ("dprime", "dprime_low", "dprime_high"):
+        if c in p:
+            cols[c] = pa.array([None if not np.isfinite(x) else float(x) for x in p[c]], pa.float64())
+    table = pa.table(cols)
+    with store.transaction():
+        store.delete_edges("LD_WITH", src_type="Variant", dst_type="Variant", where={"run_id": did})
+        e = store.upsert_edges("LD_WITH", table, src_type="Variant", dst_type="Variant", dataset=did, missing="skip") \
+            if len(p) else None
+        written = (e.inserted + e.updated + e.unchanged) if e else 0
+        record_dataset(store, dataset_id=did, name=name or f"LD {pop}", loader="popgen.ld", version=varkg_version(),
+                       paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
+                       checksum=did.rsplit("-", 1)[-1], assembly=geno.assembly,
+                       row_counts={"Variant-LD_WITH->Variant": written},
+                       parameters={**parameters, "population": pop, "n_samples": geno.n_samples})
+    return WriteReport(did, 0, written, e.skipped if e else 0)
