@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 
 KGP = "variants/kgp_chr20_1-4Mb_reference.vcf.gz"
+
+
+@pytest.fixture(scope="session")
+def kgp_vcf(shared_data) -> Path:
+    """The real 1000 Genomes chr20 VCF the popgen tests read."""
+    return shared_data / KGP
 PANEL = "variants/1000G_phase3_integrated_call_samples.panel"
 
 

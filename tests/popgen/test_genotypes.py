@@ -9,14 +9,13 @@ import pytest
 from varkg.errors import AnalysisError, InputError
 from varkg.popgen.genotypes import GenotypeMatrix, read_msuprp, read_plink
 
-from conftest import KGP  # noqa: E402  (tests/popgen/conftest.py)
 
 
-def test_vcf_artifacts_match_cyvcf2_and_panel(kgp, shared_data):
+def test_vcf_artifacts_match_cyvcf2_and_panel(kgp, kgp_vcf):
     assert kgp.shape == (300, 24990) and kgp.assembly == "GRCh37"
     assert kgp.variants["id"].iloc[0] == "GRCh37:20:1000226:A:T"
     assert kgp.samples["population"].value_counts().to_dict() == {"IBS": 107, "FIN": 99, "GBR": 91, "CEU": 3}
-    rec = next(iter(cyvcf2.VCF(str(shared_data / KGP), gts012=True)))
+    rec = next(iter(cyvcf2.VCF(str(kgp_vcf), gts012=True)))
     assert np.array_equal(kgp.dosages(0, 1)[:, 0], rec.gt_types)
     blocks = list(kgp.blocks(size=10_000))
     assert [b.stop - b.start for b in blocks] == [10_000, 10_000, 4_990]
