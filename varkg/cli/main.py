@@ -56,7 +56,7 @@ def init() -> None:
 
     def go() -> None:
         with cli_store(init=True) as store:
-            info = store.schema_info() if hasattr(store, "schema_info") else None
+            info = store.schema_info()
             console.print(f"[green]initialised[/] {store.location} with schema {store.schema.version} ({store.schema.hash[:12]})")
         if info:
             console.print(f"recorded schema hash {info['hash'][:12]}")

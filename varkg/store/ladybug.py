@@ -41,12 +41,12 @@ from varkg.schema.types import arrow_type, ladybug_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store._diff import changed_rows as _changed_rows
 from varkg.store._diff import match_existing, repeat_list
-from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
+from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 
 
-class LadybugStore:
+class LadybugStore(GraphStore):
     """A :class:`~varkg.store.base.GraphStore` on an embedded Ladybug database file.
 
     Args:
@@ -185,12 +185,6 @@ class LadybugStore:
             self._conn.close()
         with contextlib.suppress(Exception):
             self._db.close()
-
-    def __enter__(self) -> LadybugStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ schema
     def _columns(self, table: str) -> list[str]:

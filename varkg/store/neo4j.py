@@ -36,7 +36,7 @@ from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
 from varkg.store._diff import changed_rows, match_existing, repeat_list
-from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
+from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 BATCH = 10_000
@@ -56,7 +56,7 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return rows
 
 
-class Neo4jStore:
+class Neo4jStore(GraphStore):
     """A :class:`~varkg.store.base.GraphStore` on a Neo4j 5 server.
 
     Args:
@@ -92,12 +92,6 @@ class Neo4jStore:
     # ------------------------------------------------------------------ basics
     def close(self) -> None:
         self._driver.close()
-
-    def __enter__(self) -> Neo4jStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         try:
