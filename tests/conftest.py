@@ -45,8 +45,11 @@ def neo4j_server(tmp_path_factory):
         pytest.skip("the Neo4j jars are not in tools/neo4j/lib (run `make neo4j-lib`: Maven resolves them from Maven Central)")
     password = os.environ.get("NEO4J_PASSWORD") or "varkg-test-" + os.urandom(6).hex()
     cfg = NeoServerConfig(
-        data=tmp_path_factory.mktemp("neo4j"), bolt=f"127.0.0.1:{free_port()}", http=f"127.0.0.1:{free_port()}",
-        heap="1g", pagecache="256m",
+        data=tmp_path_factory.mktemp("neo4j"),
+        bolt=f"127.0.0.1:{free_port()}",
+        http=f"127.0.0.1:{free_port()}",
+        heap="1g",
+        pagecache="256m",
     )
     server = Neo4jServer(cfg, password=password)
     old = os.environ.get("NEO4J_PASSWORD")

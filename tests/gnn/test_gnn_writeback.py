@@ -41,7 +41,9 @@ def test_write_back_is_idempotent_and_queryable(trained):
     write_predictions(store, pred, run_id=rid, checkpoint_hash=ck.sha256, release_id=ex.release_id, metrics={"auroc": 0.9})
     first = snapshot(store)
     counts = store.counts()
-    again = write_predictions(store, pred, run_id=rid, checkpoint_hash=ck.sha256, release_id=ex.release_id, metrics={"auroc": 0.9})
+    again = write_predictions(
+        store, pred, run_id=rid, checkpoint_hash=ck.sha256, release_id=ex.release_id, metrics={"auroc": 0.9}
+    )
     assert snapshot(store) == first and store.counts() == counts
     assert again["cleared"] == 120 and counts["PredictionRun"] == 1
     assert sorted(r["r"] for r in first) == list(range(1, 121))
@@ -66,7 +68,9 @@ def test_cypher_khop_gives_the_same_predictions_as_the_full_export(trained):
     got = infer_logits(ck.model, ck.conform(sub.data), np.arange(len(seeds)))
     full = infer_logits(ck.model, ck.conform(ex.data), ex.index_of("Variant", seeds))
     np.testing.assert_allclose(got, full, atol=1e-5)
-    small = khop_subgraph(store, seeds, node_type="Variant", edge_types=ck.model.metadata[1], num_hops=2, encoder=ck.encoder, fanouts=[1, 2])
+    small = khop_subgraph(
+        store, seeds, node_type="Variant", edge_types=ck.model.metadata[1], num_hops=2, encoder=ck.encoder, fanouts=[1, 2]
+    )
     for et in small.data.edge_types:
         ei = small.data[et].edge_index
         if ei.numel():

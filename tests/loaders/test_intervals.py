@@ -20,10 +20,7 @@ def test_overlaps_match_brute_force(a, b, chunk):
     q, i = idx.overlaps([c for c, _, _ in b], [s for _, s, _ in b], [s + n for _, s, n in b], max_candidates=chunk)
     got = sorted(zip(q.tolist(), i.tolist()))
     want = sorted(
-        (qi, ii)
-        for qi, (qc, qs, qn) in enumerate(b)
-        for ii, (c, s, n) in enumerate(a)
-        if qc == c and qs < s + n and s < qs + qn
+        (qi, ii) for qi, (qc, qs, qn) in enumerate(b) for ii, (c, s, n) in enumerate(a) if qc == c and qs < s + n and s < qs + qn
     )
     assert got == want
 

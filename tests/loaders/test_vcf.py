@@ -132,7 +132,9 @@ def test_batch_and_genotype_block_boundaries(tmp_path, monkeypatch):
     rows = [r for f in frames for r in f.table.to_pylist()]
     g = np.load(ctx.artifacts[0])
     monkeypatch.setattr(vcf_mod, "_GT_RECORDS", 2)
-    frames2, ctx2, _ = _variants(DATA / "mini.vcf", tmp_path / "b", assembly="Test1", reference=ref, consequences="none", batch_size=3)
+    frames2, ctx2, _ = _variants(
+        DATA / "mini.vcf", tmp_path / "b", assembly="Test1", reference=ref, consequences="none", batch_size=3
+    )
     assert len(frames2) == -(-len(rows) // 3)
     assert [r for f in frames2 for r in f.table.to_pylist()] == rows
     assert np.array_equal(np.load(ctx2.artifacts[0]), g)

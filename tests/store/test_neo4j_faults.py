@@ -32,12 +32,26 @@ def test_wrong_password_is_one_clear_line(neo4j_server, monkeypatch):
 def _tables() -> tuple[pa.Table, pa.Table]:
     rng = np.random.default_rng(1)
     ids = [f"ENSG{i:011d}" for i in range(N)]
-    genes = pa.table({"id": ids, "symbol": [f"G{i}" for i in range(N)], "chrom": ["20"] * N,
-                      "start": np.arange(N) * 100, "stop": np.arange(N) * 100 + 50})
+    genes = pa.table(
+        {
+            "id": ids,
+            "symbol": [f"G{i}" for i in range(N)],
+            "chrom": ["20"] * N,
+            "start": np.arange(N) * 100,
+            "stop": np.arange(N) * 100 + 50,
+        }
+    )
     pairs = {(int(a), int(b)) for a, b in zip(rng.integers(0, N, N), rng.integers(0, N, N))}
     src, dst = zip(*sorted(pairs))
-    edges = pa.table({"src": [ids[i] for i in src], "dst": [ids[j] for j in dst], "type": ["ppi"] * len(src),
-                      "source": ["fault-test"] * len(src), "score": rng.random(len(src))})
+    edges = pa.table(
+        {
+            "src": [ids[i] for i in src],
+            "dst": [ids[j] for j in dst],
+            "type": ["ppi"] * len(src),
+            "source": ["fault-test"] * len(src),
+            "score": rng.random(len(src)),
+        }
+    )
     return genes, edges
 
 
@@ -47,8 +61,10 @@ def own_server(tmp_path, neo4j_server):
 
     if not lib_ready():
         pytest.skip("the Neo4j jars are not in tools/neo4j/lib (run `make neo4j-lib`)")
-    server = Neo4jServer(NeoServerConfig(data=tmp_path / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None,
-                                         heap="768m", pagecache="256m"), password=os.environ["NEO4J_PASSWORD"])
+    server = Neo4jServer(
+        NeoServerConfig(data=tmp_path / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None, heap="768m", pagecache="256m"),
+        password=os.environ["NEO4J_PASSWORD"],
+    )
     server.start()
     yield server
     server.stop()

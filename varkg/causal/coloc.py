@@ -120,7 +120,9 @@ def log_abf(
         f = np.minimum(f, 1 - f)
         if np.any(~(f > 0)):
             i = int(np.flatnonzero(~(f > 0))[0])
-            raise AnalysisError(f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no information")
+            raise AnalysisError(
+                f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no information"
+            )
         nn = np.broadcast_to(np.asarray(n, dtype=float), f.shape)
         if kind == "quant":
             v = (1.0 if sd_y is None else sd_y) ** 2 / (2 * nn * f * (1 - f))

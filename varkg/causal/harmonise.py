@@ -103,7 +103,9 @@ def as_sumstats(
     dup = df["snp"].duplicated(keep=False)
     if dup.any():
         ex = sorted(set(df.loc[dup, "snp"]))[:5]
-        problems.append(f"snp.is_unique: {int(df['snp'].duplicated().sum())} duplicated id(s), e.g. {ex}; deduplicate (one row per variant) first")
+        problems.append(
+            f"snp.is_unique: {int(df['snp'].duplicated().sum())} duplicated id(s), e.g. {ex}; deduplicate (one row per variant) first"
+        )
     if "eaf" in df.columns:
         eaf = pd.to_numeric(df["eaf"], errors="coerce").to_numpy(dtype=float)
         bad = np.isfinite(eaf) & ((eaf < 0) | (eaf > 1))
@@ -121,7 +123,9 @@ def as_sumstats(
         same = df["effect_allele"] == df["other_allele"]
         if same.any():
             i = int(np.flatnonzero(same.to_numpy())[0])
-            problems.append(f"alleles.differ: snp {df['snp'].iat[i]!r} has effect_allele == other_allele == {df['effect_allele'].iat[i]!r}")
+            problems.append(
+                f"alleles.differ: snp {df['snp'].iat[i]!r} has effect_allele == other_allele == {df['effect_allele'].iat[i]!r}"
+            )
     if problems:
         raise AnalysisError(f"{name}: {len(problems)} problem(s): " + "; ".join(problems))
     df["beta"] = beta
@@ -204,7 +208,11 @@ def harmonise(
                 continue
             fx = m["eaf_exposure"].iat[i] if has_eaf else np.nan
             fy = m["eaf_outcome"].iat[i] if has_eaf else np.nan
-            if not (np.isfinite(fx) and np.isfinite(fy)) or min(fx, 1 - fx) >= palindromic_maf or min(fy, 1 - fy) >= palindromic_maf:
+            if (
+                not (np.isfinite(fx) and np.isfinite(fy))
+                or min(fx, 1 - fx) >= palindromic_maf
+                or min(fy, 1 - fy) >= palindromic_maf
+            ):
                 keep[i] = False
                 dropped.append((m["snp"].iat[i], "palindromic_ambiguous"))
                 continue

@@ -207,8 +207,20 @@ def mr_egger(bx: Any, by: Any, sy: Any) -> MRResult:
     qp = float(stats.chi2.sf(rss, df))
     i2 = float(max(0.0, (rss - df) / rss)) if rss > 0 else 0.0
     return MRResult(
-        "mr_egger", float(coef[1]), float(se[1]), float(coef[1] - t * se[1]), float(coef[1] + t * se[1]), p_slope, k,
-        q=rss, q_df=df, q_p=qp, i2=i2, intercept=float(coef[0]), intercept_se=float(se[0]), intercept_p=p_int,
+        "mr_egger",
+        float(coef[1]),
+        float(se[1]),
+        float(coef[1] - t * se[1]),
+        float(coef[1] + t * se[1]),
+        p_slope,
+        k,
+        q=rss,
+        q_df=df,
+        q_p=qp,
+        i2=i2,
+        intercept=float(coef[0]),
+        intercept_se=float(se[0]),
+        intercept_p=p_int,
     )
 
 
@@ -404,9 +416,18 @@ def ivw_grouped(
     method = np.where(k == 1, "wald_ratio", "mr_ivw" if model == "random" else "mr_ivw_fe")
     return pd.DataFrame(
         {
-            group: names, "method": method, "estimate": est, "se": se, "ci_low": est - z * se,
-            "ci_high": est + z * se, "p": 2 * stats.norm.sf(np.abs(est / se)), "n_instruments": k,
-            "q": np.where(df > 0, q, np.nan), "q_df": df, "q_p": qp, "i2": i2,
+            group: names,
+            "method": method,
+            "estimate": est,
+            "se": se,
+            "ci_low": est - z * se,
+            "ci_high": est + z * se,
+            "p": 2 * stats.norm.sf(np.abs(est / se)),
+            "n_instruments": k,
+            "q": np.where(df > 0, q, np.nan),
+            "q_df": df,
+            "q_p": qp,
+            "i2": i2,
         }
     )
 

@@ -135,9 +135,7 @@ def _log_marginal(V: float, betahat: np.ndarray, shat2: np.ndarray, log_pw: np.n
     return m + math.log(float(np.sum(np.exp(lpo - m))))
 
 
-def _optimise_prior_variance(
-    V_old: float, betahat: np.ndarray, shat2: np.ndarray, log_pw: np.ndarray
-) -> float:
+def _optimise_prior_variance(V_old: float, betahat: np.ndarray, shat2: np.ndarray, log_pw: np.ndarray) -> float:
     """susieR's ``optimize_prior_variance(optimize_V="optim")`` with ``check_null_threshold=0``."""
 
     def neg(lv: float) -> float:
@@ -414,11 +412,22 @@ def susie(
     d = np.einsum("ij,ij->j", Xs, Xs)
     d[d == 0] = 1e-300  # a constant column: betahat 0 / tiny, shat2 huge: it never enters
     alpha, mu, mu2, V, lbf, sigma2, elbo, conv = _ibss(
-        XtX=None, X=Xs, y=yc, Xty=Xs.T @ yc, yty=float(yc @ yc), n=n, d=d, L=L,
-        V0=scaled_prior_variance * var_y, sigma2=var_y, prior_weights=pw,
+        XtX=None,
+        X=Xs,
+        y=yc,
+        Xty=Xs.T @ yc,
+        yty=float(yc @ yc),
+        n=n,
+        d=d,
+        L=L,
+        V0=scaled_prior_variance * var_y,
+        sigma2=var_y,
+        prior_weights=pw,
         estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance, sigma2_lower=var_y / 1e4,
-        max_iter=max_iter, tol=tol,
+        estimate_prior_variance=estimate_prior_variance,
+        sigma2_lower=var_y / 1e4,
+        max_iter=max_iter,
+        tol=tol,
     )
 
     def corr_of(pos: np.ndarray) -> np.ndarray:
@@ -428,10 +437,19 @@ def susie(
     sets = _credible_sets(alpha, V, corr_of, coverage=coverage, min_abs_corr=min_abs_corr, n_purity=n_purity, seed=seed)
     coef = (alpha * mu).sum(axis=0) / csd
     params = dict(
-        L=L, scaled_prior_variance=scaled_prior_variance, coverage=coverage, min_abs_corr=min_abs_corr,
-        tol=tol, max_iter=max_iter, standardize=True, intercept=True,
-        estimate_residual_variance=estimate_residual_variance, estimate_prior_variance=estimate_prior_variance,
-        n=n, p=p, mode="individual",
+        L=L,
+        scaled_prior_variance=scaled_prior_variance,
+        coverage=coverage,
+        min_abs_corr=min_abs_corr,
+        tol=tol,
+        max_iter=max_iter,
+        standardize=True,
+        intercept=True,
+        estimate_residual_variance=estimate_residual_variance,
+        estimate_prior_variance=estimate_prior_variance,
+        n=n,
+        p=p,
+        mode="individual",
     )
     return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, sigma2, elbo, conv, sets, lbf, coef, params)
 
@@ -508,7 +526,9 @@ def susie_rss(
     if not np.allclose(R, R.T, atol=1e-8):
         raise AnalysisError("'R' is not symmetric")
     if not np.allclose(np.diag(R), 1.0, atol=1e-6):
-        raise AnalysisError(f"'R' must be a correlation matrix with unit diagonal (diag range {np.diag(R).min():.3g}..{np.diag(R).max():.3g})")
+        raise AnalysisError(
+            f"'R' must be a correlation matrix with unit diagonal (diag range {np.diag(R).min():.3g}..{np.diag(R).max():.3g})"
+        )
     if n <= 2:
         raise AnalysisError(f"'n' (got {n}) must exceed 2")
     L = _check_common(L, p, coverage, min_abs_corr, scaled_prior_variance)
@@ -541,20 +561,44 @@ def susie_rss(
     Xty = Xty / csd
     d = np.diag(XtX).copy()
     alpha, mu, mu2, V, lbf, sigma2, elbo, conv = _ibss(
-        XtX=XtX, X=None, y=None, Xty=Xty, yty=yty, n=n, d=d, L=L,
-        V0=scaled_prior_variance * vy, sigma2=vy, prior_weights=pw,
+        XtX=XtX,
+        X=None,
+        y=None,
+        Xty=Xty,
+        yty=yty,
+        n=n,
+        d=d,
+        L=L,
+        V0=scaled_prior_variance * vy,
+        sigma2=vy,
+        prior_weights=pw,
         estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance, sigma2_lower=vy / 1e4,
-        max_iter=max_iter, tol=tol,
+        estimate_prior_variance=estimate_prior_variance,
+        sigma2_lower=vy / 1e4,
+        max_iter=max_iter,
+        tol=tol,
     )
     sets = _credible_sets(
-        alpha, V, lambda pos: R[np.ix_(pos, pos)], coverage=coverage, min_abs_corr=min_abs_corr,
-        n_purity=n_purity, seed=seed,
+        alpha,
+        V,
+        lambda pos: R[np.ix_(pos, pos)],
+        coverage=coverage,
+        min_abs_corr=min_abs_corr,
+        n_purity=n_purity,
+        seed=seed,
     )
     coef = (alpha * mu).sum(axis=0) / csd
     params = dict(
-        L=L, scaled_prior_variance=scaled_prior_variance, coverage=coverage, min_abs_corr=min_abs_corr,
-        tol=tol, max_iter=max_iter, n=n, p=p, mode="rss", **{"lambda": lam},
+        L=L,
+        scaled_prior_variance=scaled_prior_variance,
+        coverage=coverage,
+        min_abs_corr=min_abs_corr,
+        tol=tol,
+        max_iter=max_iter,
+        n=n,
+        p=p,
+        mode="rss",
+        **{"lambda": lam},
         estimate_residual_variance=estimate_residual_variance,
     )
     return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, sigma2, elbo, conv, sets, lbf, coef, params)

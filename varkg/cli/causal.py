@@ -55,17 +55,25 @@ def _edges(frames: list[pd.DataFrame]) -> pd.DataFrame:
 @cli_errors
 def finemap(
     out: Annotated[Path, typer.Option(help="Output TSV: variant, pip, credible_set (one row per variant, input order).")],
-    genotypes: Annotated[Optional[Path], typer.Option(help="Genotypes: headerless samples × variants matrix (TSV[.gz]) or .npy.")] = None,
+    genotypes: Annotated[
+        Optional[Path], typer.Option(help="Genotypes: headerless samples × variants matrix (TSV[.gz]) or .npy.")
+    ] = None,
     phenotypes: Annotated[Optional[Path], typer.Option(help="Phenotypes: headerless samples × traits matrix (TSV[.gz]).")] = None,
     column: Annotated[int, typer.Option(help="1-based phenotype column.")] = 1,
-    sumstats: Annotated[Optional[Path], typer.Option(help="SuSiE-RSS: table with beta and se (or z), one row per LD column.")] = None,
+    sumstats: Annotated[
+        Optional[Path], typer.Option(help="SuSiE-RSS: table with beta and se (or z), one row per LD column.")
+    ] = None,
     ld: Annotated[Optional[Path], typer.Option(help="SuSiE-RSS: headerless LD correlation matrix (TSV[.gz] or .npy).")] = None,
     n: Annotated[Optional[int], typer.Option(help="SuSiE-RSS: GWAS sample size.")] = None,
     L: Annotated[int, typer.Option("--L", help="Maximum number of causal effects.")] = 10,
     coverage: Annotated[float, typer.Option(help="Credible-set coverage.")] = 0.95,
     min_abs_corr: Annotated[float, typer.Option(help="Credible-set purity threshold.")] = 0.5,
-    variant_ids: Annotated[Optional[Path], typer.Option(help="Variant keys of the columns, one per line (else 1-based indices).")] = None,
-    write_back: Annotated[bool, typer.Option("--write-back", help="Write pip/credible_set to Variant nodes (needs --variant-ids, --trait).")] = False,
+    variant_ids: Annotated[
+        Optional[Path], typer.Option(help="Variant keys of the columns, one per line (else 1-based indices).")
+    ] = None,
+    write_back: Annotated[
+        bool, typer.Option("--write-back", help="Write pip/credible_set to Variant nodes (needs --variant-ids, --trait).")
+    ] = False,
     trait: Annotated[Optional[str], typer.Option(help="Trait fine-mapped (for write-back).")] = None,
     run_id: RunId = None,
     quiet: Quiet = False,
@@ -94,7 +102,15 @@ def finemap(
         if "z" in ss.columns:
             fit = susie_rss(z=ss["z"].to_numpy(float), R=R, n=n, L=L, coverage=coverage, min_abs_corr=min_abs_corr)
         else:
-            fit = susie_rss(bhat=ss["beta"].to_numpy(float), shat=ss["se"].to_numpy(float), R=R, n=n, L=L, coverage=coverage, min_abs_corr=min_abs_corr)
+            fit = susie_rss(
+                bhat=ss["beta"].to_numpy(float),
+                shat=ss["se"].to_numpy(float),
+                R=R,
+                n=n,
+                L=L,
+                coverage=coverage,
+                min_abs_corr=min_abs_corr,
+            )
     else:
         raise InputError("give --genotypes and --phenotypes, or --sumstats, --ld and --n")
     p = fit.pip.shape[0]
@@ -105,8 +121,17 @@ def finemap(
     res = pd.DataFrame(dict(variant=ids, pip=fit.pip, credible_set=[m or "" for m in member]))
     res.to_csv(out, sep="\t", index=False, float_format="%.6g")
     cs = pd.DataFrame(
-        [dict(credible_set=c.name, size=len(c.variants), coverage=c.coverage, min_abs_corr=c.min_abs_corr,
-              mean_abs_corr=c.mean_abs_corr, variants=",".join(ids[j] for j in c.variants)) for c in fit.credible_sets],
+        [
+            dict(
+                credible_set=c.name,
+                size=len(c.variants),
+                coverage=c.coverage,
+                min_abs_corr=c.min_abs_corr,
+                mean_abs_corr=c.mean_abs_corr,
+                variants=",".join(ids[j] for j in c.variants),
+            )
+            for c in fit.credible_sets
+        ],
         columns=["credible_set", "size", "coverage", "min_abs_corr", "mean_abs_corr", "variants"],
     )
     cs_path = out.with_name(out.name.removesuffix(".tsv") + ".cs.tsv")
@@ -121,8 +146,14 @@ def finemap(
         from varkg.provenance import latest_release
 
         with cli_store() as store:
-            run = new_run("susie", method_version=METHOD_VERSION, parameters=fit.params, scope=f"{trait};{(genotypes or sumstats)}",
-                          release_id=latest_release(store), run_id=run_id)
+            run = new_run(
+                "susie",
+                method_version=METHOD_VERSION,
+                parameters=fit.params,
+                scope=f"{trait};{(genotypes or sumstats)}",
+                release_id=latest_release(store),
+                run_id=run_id,
+            )
             k = write_finemap(store, run, variant_ids=ids, pip=fit.pip, credible_set=member, trait=trait)
         console.print(f"wrote fine-mapping of {k} Variant node(s) (run {run.id})")
 
@@ -135,13 +166,19 @@ def mr(
     outcome: Annotated[Path, typer.Option(help="Outcome GWAS summary statistics.")],
     by: Annotated[Optional[str], typer.Option(help="Exposure column naming exposures (e.g. gene_id): one MR per value.")] = None,
     p_threshold: Annotated[float, typer.Option(help="Instrument p-value threshold on the exposure.")] = 5e-8,
-    genotypes: Annotated[Optional[Path], typer.Option(help="LD reference genotypes (.npy samples × variants) for clumping.")] = None,
+    genotypes: Annotated[
+        Optional[Path], typer.Option(help="LD reference genotypes (.npy samples × variants) for clumping.")
+    ] = None,
     variant_ids: Annotated[Optional[Path], typer.Option(help="snp id of each genotype column (one per line).")] = None,
     clump_r2: Annotated[float, typer.Option(help="Clumping r² threshold.")] = 0.001,
-    drop_mismatched: Annotated[bool, typer.Option("--drop-mismatched", help="Drop variants whose alleles match on neither strand (default: error).")] = False,
+    drop_mismatched: Annotated[
+        bool, typer.Option("--drop-mismatched", help="Drop variants whose alleles match on neither strand (default: error).")
+    ] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Scatter + forest plot PNG (single exposure).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the results table (TSV).")] = None,
-    exposure_id: Annotated[Optional[str], typer.Option(help="Node key of the exposure (Gene id or Phenotype id) for write-back.")] = None,
+    exposure_id: Annotated[
+        Optional[str], typer.Option(help="Node key of the exposure (Gene id or Phenotype id) for write-back.")
+    ] = None,
     outcome_id: Annotated[Optional[str], typer.Option(help="Phenotype key of the outcome for write-back.")] = None,
     exposure_type: Annotated[str, typer.Option(help="Node type of the exposure: Gene or Variant.")] = "Gene",
     rename: Rename = None,
@@ -161,11 +198,39 @@ def mr(
     outc = read_table(outcome, rename)
     G = read_matrix(genotypes) if genotypes is not None else None
     ids = read_variant_ids(variant_ids)[0] if variant_ids is not None else None
-    batch = mr_by_exposure(exp, outc, by=by, name=exposure_id or exposure.stem, progress=not quiet, p_threshold=p_threshold,
-                           genotypes=G, variant_ids=ids, clump_r2=clump_r2, on_mismatch="drop" if drop_mismatched else "raise")
+    batch = mr_by_exposure(
+        exp,
+        outc,
+        by=by,
+        name=exposure_id or exposure.stem,
+        progress=not quiet,
+        p_threshold=p_threshold,
+        genotypes=G,
+        variant_ids=ids,
+        clump_r2=clump_r2,
+        on_mismatch="drop" if drop_mismatched else "raise",
+    )
     table = batch.table
-    cols = [c for c in ["exposure", "method", "estimate", "se", "ci_low", "ci_high", "p", "n_instruments", "q", "q_p", "i2",
-                        "intercept", "intercept_p", "note"] if c in table.columns]
+    cols = [
+        c
+        for c in [
+            "exposure",
+            "method",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p",
+            "n_instruments",
+            "q",
+            "q_p",
+            "i2",
+            "intercept",
+            "intercept_p",
+            "note",
+        ]
+        if c in table.columns
+    ]
     _show(table[cols], f"Mendelian randomisation on {outcome.name}", quiet=quiet)
     if out is not None:
         table.to_csv(out, sep="\t", index=False)
@@ -185,8 +250,14 @@ def mr(
         edges = _edges([mr_edges(res, src=str(name), dst=outcome_id or "") for name, (res, _) in batch.results.items()])
         with cli_store() as store:
             params = dict(p_threshold=p_threshold, clump_r2=clump_r2, clumped=genotypes is not None)
-            run = new_run("mr", method_version=METHOD_VERSION, parameters=params,
-                          scope=f"{exposure.name};{outcome.name};{outcome_id}", release_id=latest_release(store), run_id=run_id)
+            run = new_run(
+                "mr",
+                method_version=METHOD_VERSION,
+                parameters=params,
+                scope=f"{exposure.name};{outcome.name};{outcome_id}",
+                release_id=latest_release(store),
+                run_id=run_id,
+            )
             k = write_causal_edges(store, run, edges, src_type=exposure_type, dst_type="Phenotype")
         console.print(f"wrote {k} CAUSAL_FOR edge(s) (run {run.id})")
 
@@ -198,7 +269,9 @@ def smr(
     eqtl: Annotated[Path, typer.Option(help="cis-eQTL summary statistics (with chrom, pos for the cis window).")],
     gwas: Annotated[Path, typer.Option(help="Trait GWAS summary statistics.")],
     genotypes: Annotated[Optional[Path], typer.Option(help="LD reference genotypes (.npy samples × variants) for HEIDI.")] = None,
-    variant_ids: Annotated[Optional[Path], typer.Option(help="Genotype columns: one snp per line, or a TSV with snp and alt (coded allele).")] = None,
+    variant_ids: Annotated[
+        Optional[Path], typer.Option(help="Genotype columns: one snp per line, or a TSV with snp and alt (coded allele).")
+    ] = None,
     by: Annotated[Optional[str], typer.Option(help="eQTL column naming genes (probes): one test per gene.")] = None,
     probe_pos: Annotated[Optional[int], typer.Option(help="Probe/TSS position (1-based) for the cis window.")] = None,
     probe_chrom: Annotated[Optional[str], typer.Option(help="Probe chromosome.")] = None,
@@ -223,10 +296,26 @@ def smr(
     g = read_table(gwas, rename)
     G = read_matrix(genotypes) if genotypes is not None else None
     ids, coded = read_variant_ids(variant_ids) if variant_ids is not None else (None, None)
-    batch = smr_by_gene(e, g, by=by, name=gene_id or eqtl.stem, genotypes=G, variant_ids=ids, coded_alleles=coded,
-                        probe_chrom=probe_chrom, probe_pos=probe_pos, cis_window_bp=cis_window, p_smr=p_smr, heidi=G is not None)
+    batch = smr_by_gene(
+        e,
+        g,
+        by=by,
+        name=gene_id or eqtl.stem,
+        genotypes=G,
+        variant_ids=ids,
+        coded_alleles=coded,
+        probe_chrom=probe_chrom,
+        probe_pos=probe_pos,
+        cis_window_bp=cis_window,
+        p_smr=p_smr,
+        heidi=G is not None,
+    )
     table = batch.table
-    cols = [c for c in ["gene", "top_snp", "b_xy", "se", "p_smr", "p_eqtl", "p_gwas", "p_heidi", "n_heidi", "note"] if c in table.columns]
+    cols = [
+        c
+        for c in ["gene", "top_snp", "b_xy", "se", "p_smr", "p_eqtl", "p_gwas", "p_heidi", "n_heidi", "note"]
+        if c in table.columns
+    ]
     _show(table[cols], f"SMR/HEIDI on {gwas.name}", quiet=quiet)
     if write_back:
         if trait_id is None:
@@ -236,8 +325,14 @@ def smr(
 
         edges = _edges([smr_edges(r, src=str(name), dst=trait_id or "") for name, r in batch.results.items()])
         with cli_store() as store:
-            run = new_run("smr", method_version=METHOD_VERSION, parameters=dict(p_smr=p_smr, cis_window=cis_window),
-                          scope=f"{eqtl.name};{gwas.name};{trait_id}", release_id=latest_release(store), run_id=run_id)
+            run = new_run(
+                "smr",
+                method_version=METHOD_VERSION,
+                parameters=dict(p_smr=p_smr, cis_window=cis_window),
+                scope=f"{eqtl.name};{gwas.name};{trait_id}",
+                release_id=latest_release(store),
+                run_id=run_id,
+            )
             k = write_causal_edges(store, run, edges, src_type="Gene", dst_type="Phenotype")
         console.print(f"wrote {k} CAUSAL_FOR edge(s) (run {run.id})")
 
@@ -282,8 +377,14 @@ def coloc(
         from varkg.provenance import latest_release
 
         with cli_store() as store:
-            run = new_run("coloc_abf", method_version=METHOD_VERSION, parameters=dict(p1=p1, p2=p2, p12=p12),
-                          scope=f"{trait1.name};{trait2.name};{src_id};{dst_id}", release_id=latest_release(store), run_id=run_id)
+            run = new_run(
+                "coloc_abf",
+                method_version=METHOD_VERSION,
+                parameters=dict(p1=p1, p2=p2, p12=p12),
+                scope=f"{trait1.name};{trait2.name};{src_id};{dst_id}",
+                release_id=latest_release(store),
+                run_id=run_id,
+            )
             edges = coloc_edges(batch.results["locus"], src=src_id, dst=dst_id)
             k = write_causal_edges(store, run, edges, src_type="Gene", dst_type="Phenotype")
         console.print(f"wrote {k} CAUSAL_FOR edge(s) (run {run.id})")
@@ -313,8 +414,13 @@ def do_cmd(
         dag = dag_from_graph(store, phenotypes=[phenotype], eqtl_p=eqtl_p)
         fit = fit_sem(dag, df)
         d = do_effect(fit, treatment=gene, outcome=phenotype)
-        _show(pd.DataFrame([dict(query=f"do({gene}) → {phenotype}", estimate=d.estimate, se=d.se, ci_low=d.ci_low, ci_high=d.ci_high, p=d.p)]),
-              f"linear SEM: {len(fit.nodes)} nodes, {len(fit.dag.edges)} arrows, n={fit.n}", quiet=quiet)
+        _show(
+            pd.DataFrame(
+                [dict(query=f"do({gene}) → {phenotype}", estimate=d.estimate, se=d.se, ci_low=d.ci_low, ci_high=d.ci_high, p=d.p)]
+            ),
+            f"linear SEM: {len(fit.nodes)} nodes, {len(fit.dag.edges)} arrows, n={fit.n}",
+            quiet=quiet,
+        )
         console.print(f"[dim]{d.identification}[/]")
         if variant is not None:
             m = mediation(fit, variant=variant, mediator=gene, outcome=phenotype)
@@ -324,8 +430,14 @@ def do_cmd(
             from varkg.causal.writeback import new_run, write_causal_edges
             from varkg.provenance import latest_release
 
-            run = new_run("sem", method_version=METHOD_VERSION, parameters=dict(eqtl_p=eqtl_p, nodes=fit.nodes),
-                          scope=f"{data.name};{phenotype};{gene}", release_id=latest_release(store), run_id=run_id)
+            run = new_run(
+                "sem",
+                method_version=METHOD_VERSION,
+                parameters=dict(eqtl_p=eqtl_p, nodes=fit.nodes),
+                scope=f"{data.name};{phenotype};{gene}",
+                release_id=latest_release(store),
+                run_id=run_id,
+            )
             edges = pd.DataFrame([dict(src=gene, dst=phenotype, estimate=d.estimate, se=d.se, pvalue=d.p)])
             k = write_causal_edges(store, run, edges, src_type="Gene", dst_type="Phenotype")
             console.print(f"wrote {k} CAUSAL_FOR edge(s) (run {run.id})")

@@ -18,7 +18,12 @@ app = typer.Typer(help="Graph learning: export, train, evaluate, predict (write-
 
 Store = Annotated[str, typer.Option("--store", help="Ladybug path or Neo4j URI (default $VARKG_STORE or ./varkg.db).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-Labels = Annotated[Path, typer.Option("--labels", help="Labelled variants TSV (chrom, pos, ref, alt, label_pathogenic, ...).", exists=True, dir_okay=False)]
+Labels = Annotated[
+    Path,
+    typer.Option(
+        "--labels", help="Labelled variants TSV (chrom, pos, ref, alt, label_pathogenic, ...).", exists=True, dir_okay=False
+    ),
+]
 Checkpoint = Annotated[Path, typer.Option("--checkpoint", help="model.pt (or the folder holding it).", exists=True)]
 
 
@@ -49,7 +54,16 @@ def export_cmd(
         ex = export_graph(s, reverse=reverse, out_dir=out)
     torch.save(ex.data, out / "graph.pt")
     m = ex.manifest()
-    typer.echo(json.dumps({"manifest": str(out / "manifest.json"), "num_nodes": m["num_nodes"], "num_edges": m["num_edges"], "release_id": m["release_id"]}))
+    typer.echo(
+        json.dumps(
+            {
+                "manifest": str(out / "manifest.json"),
+                "num_nodes": m["num_nodes"],
+                "num_edges": m["num_edges"],
+                "release_id": m["release_id"],
+            }
+        )
+    )
 
 
 @app.command("train")
@@ -96,16 +110,33 @@ def train_cmd(
     idx, y = label_index(ex, lv.keys, lv.y)
     cfg = TrainConfig(
         model=ModelConfig(hidden=hidden, layers=layers, memory_units=memory_units, dropout=dropout),
-        lr=lr, epochs=epochs, patience=patience, batch_size=batch_size, fanouts=[int(x) for x in fanouts.split(",")],
-        seed=seed, device=device, split=split,  # type: ignore[arg-type]
-        test_chroms=[c for c in test_chroms.split(",") if c] or None, val_chroms=[c for c in val_chroms.split(",") if c] or None,
+        lr=lr,
+        epochs=epochs,
+        patience=patience,
+        batch_size=batch_size,
+        fanouts=[int(x) for x in fanouts.split(",")],
+        seed=seed,
+        device=device,
+        split=split,  # type: ignore[arg-type]
+        test_chroms=[c for c in test_chroms.split(",") if c] or None,
+        val_chroms=[c for c in val_chroms.split(",") if c] or None,
     )
     res = train_variant_effect(ex, idx, y, config=cfg, out_dir=out, quiet=quiet)
     m = res.metrics
-    typer.echo(json.dumps({
-        "checkpoint": str(res.checkpoint), "loaded": loaded, "split": m["split"]["sizes"],
-        **{k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in m.items() if isinstance(v, dict) and "auroc" in v},
-    }))
+    typer.echo(
+        json.dumps(
+            {
+                "checkpoint": str(res.checkpoint),
+                "loaded": loaded,
+                "split": m["split"]["sizes"],
+                **{
+                    k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}
+                    for k, v in m.items()
+                    if isinstance(v, dict) and "auroc" in v
+                },
+            }
+        )
+    )
 
 
 @app.command("evaluate")
@@ -145,4 +176,3 @@ def predict_cmd(
     with _store(store) as s:
         result = predict_and_write(s, checkpoint=checkpoint, run_id=run_id or None)
     typer.echo(json.dumps(result))
-

@@ -38,7 +38,9 @@ app.add_typer(schema_app, name="schema")
 def _main(
     store: Annotated[
         Optional[str],
-        typer.Option("--store", "-s", envvar="VARKG_STORE", help="Ladybug database file or bolt:// / neo4j:// URI (default ./varkg.db)."),
+        typer.Option(
+            "--store", "-s", envvar="VARKG_STORE", help="Ladybug database file or bolt:// / neo4j:// URI (default ./varkg.db)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -217,7 +219,9 @@ def print_table(table, fmt: str) -> None:
 @app.command()
 def query(
     cypher: Annotated[Optional[str], typer.Argument(help="Cypher text, or the name of a library query (see --list).")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Query parameter KEY=VALUE (JSON values allowed); repeatable.")] = None,
+    param: Annotated[
+        Optional[list[str]], typer.Option("--param", "-p", help="Query parameter KEY=VALUE (JSON values allowed); repeatable.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
     write: Annotated[bool, typer.Option("--write", help="Allow write clauses (CREATE, MERGE, SET, DELETE...).")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the named queries of the Cypher library.")] = False,
@@ -272,13 +276,30 @@ def _query_library():
 def load(
     name: Annotated[Optional[str], typer.Argument(help="Registered loader name (see --list).")] = None,
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Input files.")] = None,
-    assembly: Annotated[Optional[str], typer.Option("--assembly", "-a", help="Assembly of the coordinates (GRCh38, GRCh37, Sscrofa11.1...).")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE; repeatable (see the loader's help).")] = None,
+    assembly: Annotated[
+        Optional[str], typer.Option("--assembly", "-a", help="Assembly of the coordinates (GRCh38, GRCh37, Sscrofa11.1...).")
+    ] = None,
+    option: Annotated[
+        Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE; repeatable (see the loader's help).")
+    ] = None,
     dataset: Annotated[Optional[str], typer.Option("--dataset", help="Dataset name (default: first file name).")] = None,
-    reference: Annotated[Optional[Path], typer.Option("--reference", "-r", help="Reference FASTA for allele checks and sequence.")] = None,
+    reference: Annotated[
+        Optional[Path], typer.Option("--reference", "-r", help="Reference FASTA for allele checks and sequence.")
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List registered loaders.")] = False,
-    atomic: Annotated[str, typer.Option("--atomic", help="load: one transaction for the whole load (default; memory grows ~0.5 KiB per row); batch: check the whole input first (spooled to disk), then commit in groups of --commit-rows (bounded memory for huge files).")] = "load",
-    commit_rows: Annotated[int, typer.Option("--commit-rows", min=1, help="With --atomic batch: rows per transaction (smaller = less memory, slower commits).")] = 100_000,
+    atomic: Annotated[
+        str,
+        typer.Option(
+            "--atomic",
+            help="load: one transaction for the whole load (default; memory grows ~0.5 KiB per row); batch: check the whole input first (spooled to disk), then commit in groups of --commit-rows (bounded memory for huge files).",
+        ),
+    ] = "load",
+    commit_rows: Annotated[
+        int,
+        typer.Option(
+            "--commit-rows", min=1, help="With --atomic batch: rows per transaction (smaller = less memory, slower commits)."
+        ),
+    ] = 100_000,
 ) -> None:
     """Load files with a registered loader, with progress and a Dataset provenance record.
 
@@ -299,7 +320,7 @@ def load(
             t.add_column("description")
             for n in loader_names():
                 cls = type(get_loader(n))
-                doc = (cls.description or (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.description)
+                doc = cls.description or (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.description
                 t.add_row(n, doc or "")
             console.print(t)
             if not list_:

@@ -33,8 +33,13 @@ def evaluate_labels(store: GraphStore, labels: str | Path, *, checkpoint: str | 
     ex = export_graph(store, encoder=ckpt.encoder)
     idx, y = label_index(ex, lv.keys, lv.y)
     pred = predict_variants(ckpt, ex, idx)
-    out: dict[str, Any] = {"n": int(y.size), "n_pos": int(y.sum()), "checkpoint_sha256": ckpt.sha256, "release_id": ex.release_id,
-                           "variants_loaded": loaded["variants"]}
+    out: dict[str, Any] = {
+        "n": int(y.size),
+        "n_pos": int(y.sum()),
+        "checkpoint_sha256": ckpt.sha256,
+        "release_id": ex.release_id,
+        "variants_loaded": loaded["variants"],
+    }
     out["model"] = _auc(y, pred["probability"])
     target = ckpt.config.model.target
     if ckpt.baselines is not None:
@@ -62,7 +67,12 @@ def predict_and_write(store: GraphStore, *, checkpoint: str | Path, run_id: str 
     pred = predict_variants(ckpt, ex)
     rid = run_id or run_id_for(checkpoint_hash=ckpt.sha256, release_id=ex.release_id, task="variant-effect")
     counts = write_predictions(
-        store, pred, run_id=rid, checkpoint_hash=ckpt.sha256, release_id=ex.release_id,
-        metrics=ckpt.metrics.get("model", {}), parameters=ckpt.config.to_dict(),
+        store,
+        pred,
+        run_id=rid,
+        checkpoint_hash=ckpt.sha256,
+        release_id=ex.release_id,
+        metrics=ckpt.metrics.get("model", {}),
+        parameters=ckpt.config.to_dict(),
     )
     return {"run_id": rid, "release_id": ex.release_id, "predicted": int(len(pred["key"])), **counts}

@@ -49,16 +49,28 @@ from varkg.typing import NodeType
 
 CATEGORICAL: frozenset[str] = frozenset(
     {
-        "vtype", "consequence", "impact", "biotype", "kind", "ccre_class", "assay", "strand",
-        "namespace", "ontology", "family", "tf_class", "collection", "tax_group", "ref", "alt",
+        "vtype",
+        "consequence",
+        "impact",
+        "biotype",
+        "kind",
+        "ccre_class",
+        "assay",
+        "strand",
+        "namespace",
+        "ontology",
+        "family",
+        "tf_class",
+        "collection",
+        "tax_group",
+        "ref",
+        "alt",
         "source",
     }
 )
 """String properties that may be one-hot encoded (when they have few levels)."""
 
-LABEL_PROPERTIES: frozenset[str] = frozenset(
-    {"clinical_significance", "label", "label_pathogenic", "review_stars"}
-)
+LABEL_PROPERTIES: frozenset[str] = frozenset({"clinical_significance", "label", "label_pathogenic", "review_stars"})
 """Properties derived from the labels (ClinVar); never features, whatever the task."""
 
 PREDICTION_PROPERTIES: frozenset[str] = frozenset(
@@ -176,17 +188,14 @@ class FeatureEncoder:
             "schema_hash": self.schema_hash,
             "max_levels": self.max_levels,
             "node_types": {
-                t: {"columns": self.columns(t), "properties": [asdict(e) for e in encs]}
-                for t, encs in self.encodings.items()
+                t: {"columns": self.columns(t), "properties": [asdict(e) for e in encs]} for t, encs in self.encodings.items()
             },
         }
 
     @classmethod
     def from_description(cls, desc: Mapping[str, Any]) -> FeatureEncoder:
         """Rebuild an encoder from :meth:`describe` output."""
-        encodings = {
-            t: [PropertyEncoding(**e) for e in d["properties"]] for t, d in desc["node_types"].items()
-        }
+        encodings = {t: [PropertyEncoding(**e) for e in d["properties"]] for t, d in desc["node_types"].items()}
         return cls(encodings=encodings, schema_hash=desc.get("schema_hash", ""), max_levels=desc.get("max_levels", 32))
 
 
@@ -255,7 +264,12 @@ def fit_annotations(table: pa.Table) -> PropertyEncoding | None:
     missing = bool(np.isnan(mat).any())
     cols = [f"annotation:{n}" for n in names] + (["annotation__missing"] if missing else [])
     return PropertyEncoding(
-        "annotation_values", "named_list", cols, names=names, means=list(means), sds=list(sds),
+        "annotation_values",
+        "named_list",
+        cols,
+        names=names,
+        means=list(means),
+        sds=list(sds),
         missing_indicator=missing,
     )
 

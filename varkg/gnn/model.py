@@ -109,7 +109,9 @@ class EAHGT(nn.Module):
         config: hyperparameters.
     """
 
-    def __init__(self, in_dims: dict[NodeType, int], metadata: tuple[list[NodeType], list[EdgeType]], config: ModelConfig) -> None:
+    def __init__(
+        self, in_dims: dict[NodeType, int], metadata: tuple[list[NodeType], list[EdgeType]], config: ModelConfig
+    ) -> None:
         super().__init__()
         for dim_name, heads in (("heads", config.heads), ("ea_heads", config.ea_heads)):
             if config.hidden % heads:
@@ -122,9 +124,14 @@ class EAHGT(nn.Module):
             raise ModelError(f"no input width for node types {missing}")
         d = config.hidden
         self.encoders = nn.ModuleDict(
-            {t: nn.Sequential(nn.Linear(in_dims[t], d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(config.dropout)) for t in self.metadata[0]}
+            {
+                t: nn.Sequential(nn.Linear(in_dims[t], d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(config.dropout))
+                for t in self.metadata[0]
+            }
         )
-        ea = ExternalAttention(d, memory_units=config.memory_units, heads=config.ea_heads, normalization=config.normalization, dropout=config.dropout)
+        ea = ExternalAttention(
+            d, memory_units=config.memory_units, heads=config.ea_heads, normalization=config.normalization, dropout=config.dropout
+        )
         self.external_attention = ea
         self.layers = nn.ModuleList([_Layer(self.metadata, config, ea) for _ in range(config.layers)])
         self.effect_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, 1))
@@ -167,7 +174,9 @@ def conform(data: Any, in_dims: dict[NodeType, int], metadata: tuple[list[NodeTy
         if t in data.node_types:
             x = data[t].x
             if x.size(1) != in_dims[t]:
-                raise ModelError(f"{t} features have {x.size(1)} columns, the model expects {in_dims[t]}: encode with the checkpoint's encoder")
+                raise ModelError(
+                    f"{t} features have {x.size(1)} columns, the model expects {in_dims[t]}: encode with the checkpoint's encoder"
+                )
             for k, v in data[t].items():
                 out[t][k] = v
         else:

@@ -40,7 +40,7 @@ def _stored(et: EdgeType) -> tuple[EdgeType, bool]:
     """The stored relationship of ``et`` and whether ``et`` reads it reversed."""
     s, r, d = et
     if r.startswith(REVERSE_PREFIX):
-        return (d, r[len(REVERSE_PREFIX):], s), True
+        return (d, r[len(REVERSE_PREFIX) :], s), True
     return et, False
 
 
@@ -156,7 +156,9 @@ def _fetch_nodes(store: GraphStore, node_type: NodeType, keys: list[str], encode
         return pa.table({c: pa.array([], arrow_type(spec.properties[c])) for c in [spec.key, *props]})
     parts = []
     for i in range(0, len(keys), _BATCH):
-        parts.append(store.query(f"MATCH (n:{node_type}) WHERE n.{spec.key} IN $keys RETURN {ret}", {"keys": keys[i : i + _BATCH]}))
+        parts.append(
+            store.query(f"MATCH (n:{node_type}) WHERE n.{spec.key} IN $keys RETURN {ret}", {"keys": keys[i : i + _BATCH]})
+        )
     t = pa.concat_tables(parts, promote_options="permissive")
     pos = {k: i for i, k in enumerate(t.column(spec.key).to_pylist())}
     missing = [k for k in keys if k not in pos]

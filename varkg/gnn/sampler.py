@@ -73,9 +73,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nda
     return pos, row
 
 
-def sample_rows(
-    indptr: np.ndarray, rows: np.ndarray, k: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def sample_rows(indptr: np.ndarray, rows: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw at most ``k`` CSR positions per row without replacement (``k < 0``: all).
 
     Returns ``(positions, row_of_position)`` where ``row_of_position`` indexes ``rows``.
@@ -280,6 +278,9 @@ def neighbor_loader(
     nn = fanouts if not isinstance(fanouts, Mapping) else {et: list(f) for et, f in fanouts.items()}
     torch.manual_seed(seed)
     yield from NeighborLoader(
-        data, num_neighbors=nn, input_nodes=(node_type, torch.as_tensor(np.asarray(index))),
-        batch_size=batch_size, shuffle=shuffle,
+        data,
+        num_neighbors=nn,
+        input_nodes=(node_type, torch.as_tensor(np.asarray(index))),
+        batch_size=batch_size,
+        shuffle=shuffle,
     )

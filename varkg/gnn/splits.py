@@ -59,7 +59,9 @@ class Split:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "seed": self.seed, "sizes": [int(self.train.size), int(self.val.size), int(self.test.size)],
+            "mode": self.mode,
+            "seed": self.seed,
+            "sizes": [int(self.train.size), int(self.val.size), int(self.test.size)],
             "groups": self.groups,
         }
 
@@ -106,7 +108,9 @@ def split_nodes(
     elif mode == "gene":
         if genes is None:
             raise AnalysisError("mode='gene' needs a gene per labelled node (got genes=None)")
-        group = np.array([g if g else f"__node{i}" for i, g in enumerate(np.asarray(genes, dtype=object))], dtype=object).astype(str)
+        group = np.array([g if g else f"__node{i}" for i, g in enumerate(np.asarray(genes, dtype=object))], dtype=object).astype(
+            str
+        )
     else:
         raise AnalysisError(f"unknown split mode {mode!r}; expected one of: chromosome, gene, random")
     if len(group) != n:
@@ -134,7 +138,9 @@ def split_nodes(
     return split
 
 
-def first_gene(data: HeteroData, keys: np.ndarray, *, node_type: NodeType = "Variant", edge: EdgeType = ("Variant", "AFFECTS", "Gene")) -> np.ndarray:
+def first_gene(
+    data: HeteroData, keys: np.ndarray, *, node_type: NodeType = "Variant", edge: EdgeType = ("Variant", "AFFECTS", "Gene")
+) -> np.ndarray:
     """The key of the lowest-index gene each node affects (``None`` for nodes without one)."""
     out = np.full(int(data[node_type].num_nodes), None, dtype=object)
     if edge not in data.edge_types:

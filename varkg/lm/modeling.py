@@ -108,8 +108,7 @@ class VarkgDnaConfig(PretrainedConfig):
     ) -> None:
         if hidden_size % num_attention_heads:
             raise ModelError(
-                f"'hidden_size' (got {hidden_size}) must be divisible by the number of heads "
-                f"(got {num_attention_heads})"
+                f"'hidden_size' (got {hidden_size}) must be divisible by the number of heads (got {num_attention_heads})"
             )
         if classifier_pooling not in POOLINGS:
             raise ModelError(f"'classifier_pooling' (got {classifier_pooling!r}) must be one of {list(POOLINGS)}")
@@ -185,9 +184,7 @@ class _Attention(nn.Module):
         self.out = nn.Linear(config.hidden_size, config.hidden_size)
         self.dropout = config.attention_probs_dropout_prob
 
-    def forward(
-        self, x: torch.Tensor, bias: torch.Tensor, prefix: tuple[torch.Tensor, torch.Tensor] | None
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor, prefix: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
         b, t, _ = x.shape
 
         def split(z: torch.Tensor) -> torch.Tensor:
@@ -197,9 +194,7 @@ class _Attention(nn.Module):
         if prefix is not None:
             k = torch.cat([prefix[0].to(k.dtype), k], dim=2)
             v = torch.cat([prefix[1].to(v.dtype), v], dim=2)
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.dropout if self.training else 0.0
-        )
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.dropout if self.training else 0.0)
         return self.out(y.transpose(1, 2).reshape(b, t, -1))
 
 
@@ -472,9 +467,7 @@ def register_auto_classes() -> None:
     AutoConfig.register(MODEL_TYPE, VarkgDnaConfig, exist_ok=True)
     AutoModel.register(VarkgDnaConfig, VarkgDnaModel, exist_ok=True)
     AutoModelForMaskedLM.register(VarkgDnaConfig, VarkgDnaForMaskedLM, exist_ok=True)
-    AutoModelForSequenceClassification.register(
-        VarkgDnaConfig, VarkgDnaForSequenceClassification, exist_ok=True
-    )
+    AutoModelForSequenceClassification.register(VarkgDnaConfig, VarkgDnaForSequenceClassification, exist_ok=True)
     _REGISTERED = True
 
 

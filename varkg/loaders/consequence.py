@@ -89,7 +89,11 @@ SEVERITY: dict[str, int] = {term: i for i, term in enumerate(IMPACT)}
 
 _BASES = "TCAG"
 _AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
-CODON_TABLE: dict[str, str] = {a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)}
+CODON_TABLE: dict[str, str] = {
+    a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)
+}
+
+
 def translate(codon: str) -> str:
     """One amino acid (``*`` stop, ``X`` unknown) for a 3-base codon (standard genetic code)."""
     return CODON_TABLE.get(codon.upper(), "X")
@@ -333,7 +337,15 @@ class Annotation:
         elif in_coding:
             terms.append("coding_sequence_variant")
         term = most_severe(terms)
-        if term not in ("missense_variant", "synonymous_variant", "stop_gained", "stop_lost", "stop_retained_variant", "start_lost", "start_retained_variant"):
+        if term not in (
+            "missense_variant",
+            "synonymous_variant",
+            "stop_gained",
+            "stop_lost",
+            "stop_retained_variant",
+            "start_lost",
+            "start_retained_variant",
+        ):
             amino = codons = None
         return Hit(tx.gene_id, term, IMPACT[term], None, tx.id, amino, codons)
 
@@ -407,7 +419,11 @@ class Annotation:
             alt_codon = "".join(alt_bases)
             ra, aa = translate(ref_codon), translate(alt_codon)
             if ra == aa:
-                term = "stop_retained_variant" if ra == "*" else ("start_retained_variant" if codon_idx == 0 and ra == "M" else "synonymous_variant")
+                term = (
+                    "stop_retained_variant"
+                    if ra == "*"
+                    else ("start_retained_variant" if codon_idx == 0 and ra == "M" else "synonymous_variant")
+                )
             elif codon_idx == 0 and ra == "M":
                 term = "start_lost"
             elif ra == "*":

@@ -77,7 +77,8 @@ class ReferenceGenome:
         off = self.offsets.get(c, 0)
         if start < off or end > self.lengths[c] or start > end:
             raise InputError(
-                f"interval {c}:{start}-{end} (0-based) is outside the reference record {c}:{off}-{self.lengths[c]}", path=self.path
+                f"interval {c}:{start}-{end} (0-based) is outside the reference record {c}:{off}-{self.lengths[c]}",
+                path=self.path,
             )
         seq = self._fa.fetch(self._names[c], start - off, end - off)
         return seq if keep_case else seq.upper()

@@ -202,8 +202,12 @@ def load(
                     r = store.upsert_nodes(frame.type, frame.table, dataset=dataset_id)
                 else:
                     r = store.upsert_edges(
-                        frame.type, frame.table, src_type=frame.src_type or "", dst_type=frame.dst_type or "",
-                        dataset=dataset_id, missing=frame.missing,
+                        frame.type,
+                        frame.table,
+                        src_type=frame.src_type or "",
+                        dst_type=frame.dst_type or "",
+                        dataset=dataset_id,
+                        missing=frame.missing,
                     )
                 report.add(label, r)
                 counts[label] += frame.table.num_rows
@@ -212,7 +216,8 @@ def load(
                     log.warning(
                         "%s: more than %d rows in one transaction (atomic='load'); Ladybug keeps them all in memory "
                         "until the commit (about 0.5 KiB each): use atomic='batch' (--atomic batch) for flat memory",
-                        loader_name, _LARGE_TRANSACTION_ROWS,
+                        loader_name,
+                        _LARGE_TRANSACTION_ROWS,
                     )
                 if bar is not None:
                     bar.update(task, advance=frame.table.num_rows, description=f"{loader_name}: {label}")
@@ -229,8 +234,16 @@ def load(
                     _write_spooled(store, spool, write, commit_rows=commit_rows)
                 report.artifacts = list(ctx.artifacts)
                 record_dataset(
-                    store, dataset_id=dataset_id, name=name, loader=loader_name, version=ctx.version, paths=files,
-                    checksum=checksum, assembly=ctx.assembly, row_counts=report.row_counts(), parameters=ctx.options,
+                    store,
+                    dataset_id=dataset_id,
+                    name=name,
+                    loader=loader_name,
+                    version=ctx.version,
+                    paths=files,
+                    checksum=checksum,
+                    assembly=ctx.assembly,
+                    row_counts=report.row_counts(),
+                    parameters=ctx.options,
                     artifacts=ctx.artifacts,
                 )
     except (VarkgError, OSError, ValueError) as exc:

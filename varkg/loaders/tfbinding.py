@@ -143,7 +143,9 @@ class TfBindingLoader(Loader):
             yield from node_frames("Gene", mapper.gene_nodes(encoded))
         if encoded:
             eb = sorted(encoded)
-            yield from edge_frames("ENCODED_BY", pa.table({"src": eb, "dst": eb}), src_type="TranscriptionFactor", dst_type="Gene")
+            yield from edge_frames(
+                "ENCODED_BY", pa.table({"src": eb, "dst": eb}), src_type="TranscriptionFactor", dst_type="Gene"
+            )
         bk = sorted(binds)
         sig = np.array([binds[k] for k in bk], np.float64)
         yield from edge_frames(

@@ -99,22 +99,16 @@ class GraphStore(Protocol):
     def export_nodes(self, node_type: str, *, properties: Sequence[str] | None = None) -> pa.Table:
         """All nodes of a type, sorted by key; the row order defines node indices for export."""
 
-    def export_edges(
-        self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None
-    ) -> pa.Table:
+    def export_edges(self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None) -> pa.Table:
         """All edges of one endpoint pair: ``src``, ``dst`` keys plus properties."""
 
     def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
         """``int64[2, E]`` indices into :meth:`export_nodes` order of the endpoint types."""
 
-    def delete_edges(
-        self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]
-    ) -> int:
+    def delete_edges(self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]) -> int:
         """Delete edges whose properties equal ``where`` (e.g. one run's causal edges)."""
 
-    def unset_node_properties(
-        self, node_type: str, *, properties: Sequence[str], where: Mapping[str, Any]
-    ) -> int:
+    def unset_node_properties(self, node_type: str, *, properties: Sequence[str], where: Mapping[str, Any]) -> int:
         """Set ``properties`` to null on nodes matching ``where`` (replace a run's write-back)."""
 
     def nearest(self, node_type: str, *, property: str, vector: Sequence[float], k: int = 10) -> pa.Table:

@@ -45,7 +45,6 @@ from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_ed
 from varkg.store.cypher_guard import assert_read_only
 
 
-
 class LadybugStore(GraphStore):
     """A :class:`~varkg.store.base.GraphStore` on an embedded Ladybug database file.
 
@@ -280,12 +279,18 @@ class LadybugStore(GraphStore):
             existing = existing.filter(pc.is_in(existing.column("k"), value_set=t.column(key)))
         else:
             existing = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN {ret}", keys))
-        is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool) if existing.num_rows else np.ones(t.num_rows, dtype=bool)
+        is_new = (
+            ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
+            if existing.num_rows
+            else np.ones(t.num_rows, dtype=bool)
+        )
         new = t.filter(pa.array(is_new))
         check_new_nodes_complete(new, node_type, schema=self.schema)
         if dataset is not None:
             prov = repeat_list(dataset, new.num_rows)
-            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                PROVENANCE_PROPERTY, prov
+            )
         old = t.filter(pa.array(~is_new))
         changed_tbl = None
         unchanged = 0
@@ -369,7 +374,11 @@ class LadybugStore(GraphStore):
         skipped = 0
         ok = np.ones(t.num_rows, dtype=bool)
         same_type = src_type == dst_type
-        found_both = self._existing_keys(src_type, pa.chunked_array(t.column("src").chunks + t.column("dst").chunks)) if same_type else None
+        found_both = (
+            self._existing_keys(src_type, pa.chunked_array(t.column("src").chunks + t.column("dst").chunks))
+            if same_type
+            else None
+        )
         for col, ntype in (("src", src_type), ("dst", dst_type)):
             found = found_both if found_both is not None else self._existing_keys(ntype, t.column(col))
             present = np.asarray(pc.is_in(t.column(col), value_set=found).to_numpy(zero_copy_only=False), dtype=bool)
@@ -407,7 +416,9 @@ class LadybugStore(GraphStore):
         new = t.filter(pa.array(is_new))
         if dataset is not None:
             prov = repeat_list(dataset, new.num_rows)
-            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                PROVENANCE_PROPERTY, prov
+            )
         changed_tbl = None
         unchanged = 0
         if (~is_new).any():
@@ -449,7 +460,9 @@ class LadybugStore(GraphStore):
         self._require_writable()
         spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
         conds = self._where(spec.properties, where, "r")
-        n = self._arrow(self._run(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {conds} RETURN count(r) AS n", dict(where)))
+        n = self._arrow(
+            self._run(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {conds} RETURN count(r) AS n", dict(where))
+        )
         with self._write_tx(edge_type):
             self._run(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {conds} DELETE r", dict(where))
         return int(n.column("n")[0].as_py())
@@ -488,12 +501,12 @@ class LadybugStore(GraphStore):
         ret = ", ".join([f"n.{spec.key} AS {spec.key}"] + [f"n.{p} AS {p}" for p in props if p != spec.key])
         t = self._arrow(self._run(f"MATCH (n:{node_type}) RETURN {ret}"))
         if t.num_rows == 0:
-            return pa.table({c: pa.array([], arrow_type(spec.properties[c])) for c in [spec.key, *[p for p in props if p != spec.key]]})
+            return pa.table(
+                {c: pa.array([], arrow_type(spec.properties[c])) for c in [spec.key, *[p for p in props if p != spec.key]]}
+            )
         return t.sort_by(spec.key)
 
-    def export_edges(
-        self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None
-    ) -> pa.Table:
+    def export_edges(self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None) -> pa.Table:
         """Edges of one endpoint pair: ``src``, ``dst`` keys plus ``properties`` (default all)."""
         spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
         props = list(properties) if properties is not None else list(spec.properties)
@@ -524,8 +537,12 @@ class LadybugStore(GraphStore):
             f"ORDER BY score DESC, {key} LIMIT $k"
         )
         t = self._arrow(self._run(q, {"v": [float(x) for x in vector], "k": int(k)}))
-        return pa.table({key: t.column(key) if t.num_rows else pa.array([], pa.string()),
-                         "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64())})
+        return pa.table(
+            {
+                key: t.column(key) if t.num_rows else pa.array([], pa.string()),
+                "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64()),
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         """Node counts per label and edge counts per ``Src-REL->Dst`` (zero counts included)."""

@@ -119,7 +119,9 @@ class Neo4jStore(GraphStore):
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j write failed and was rolled back: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (the write was not committed): {_one_line(exc)}") from None
+            raise StoreUnavailable(
+                f"lost the connection to Neo4j at {self.location} (the write was not committed): {_one_line(exc)}"
+            ) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -143,7 +145,9 @@ class Neo4jStore(GraphStore):
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j transaction failed and was rolled back: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (nothing was committed): {_one_line(exc)}") from None
+            raise StoreUnavailable(
+                f"lost the connection to Neo4j at {self.location} (nothing was committed): {_one_line(exc)}"
+            ) from None
         finally:
             self._tx = None
             session.close()
@@ -220,7 +224,9 @@ class Neo4jStore(GraphStore):
 
         def work(tx) -> UpsertResult:
             existing = _conform(self._fetch(tx, st, "keys", t.column(key).to_pylist()), types)
-            is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
+            is_new = ~np.asarray(
+                pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool
+            )
             new = t.filter(pa.array(is_new))
             check_new_nodes_complete(new, node_type, schema=self.schema)
             if dataset is not None:
@@ -232,7 +238,9 @@ class Neo4jStore(GraphStore):
             if old.num_rows:
                 ex = existing.take(pc.index_in(old.column(key), value_set=existing.column("k")))
                 changed, unchanged = changed_rows(old, ex, cols, dataset)
-            self._send(tx, [(cy.upsert_nodes(self.schema, node_type, p.column_names), p) for p in (new, changed) if p.num_rows], dataset)
+            self._send(
+                tx, [(cy.upsert_nodes(self.schema, node_type, p.column_names), p) for p in (new, changed) if p.num_rows], dataset
+            )
             return UpsertResult(node_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged)
 
         return self._write(work)
@@ -274,7 +282,10 @@ class Neo4jStore(GraphStore):
         for col, ntype in (("src", src_type), ("dst", dst_type)) if missing == "skip" else ():
             absent = self._absent(pc.unique(t.column(col)).to_pylist(), ntype)
             if absent:
-                ok &= ~np.asarray(pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False), dtype=bool)
+                ok &= ~np.asarray(
+                    pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False),
+                    dtype=bool,
+                )
         skipped = int((~ok).sum())
         t = t.filter(pa.array(ok))
         if t.num_rows == 0:
@@ -311,8 +322,14 @@ class Neo4jStore(GraphStore):
                     keys = pc.unique(new.column(col)).to_pylist()
                     absent = self._fetch(tx, cy.missing_nodes(self.schema, ntype), "keys", keys)
                     if absent.num_rows:
-                        raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype,
-                                                  missing_keys=absent.column("k").to_pylist())
+                        raise dangling_edge_error(
+                            edge_type,
+                            src_type,
+                            dst_type,
+                            column=col,
+                            node_type=ntype,
+                            missing_keys=absent.column("k").to_pylist(),
+                        )
                 raise StoreError(f"{edge_type}: wrote {written[0]} of {new.num_rows} new edges; nothing was committed")
             return UpsertResult(edge_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged, skipped=skipped)
 
@@ -351,8 +368,12 @@ class Neo4jStore(GraphStore):
         key = self.schema.node(node_type).key
         st = cy.vector_nearest(self.schema, node_type, property)
         t = self._read(st.text, {"v": [float(x) for x in vector], "k": int(k)})
-        return pa.table({key: t.column("k") if t.num_rows else pa.array([], pa.string()),
-                         "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64())})
+        return pa.table(
+            {
+                key: t.column("k") if t.num_rows else pa.array([], pa.string()),
+                "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64()),
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         out = {n: int(self._read(cy.count_nodes(n).text).column("n")[0].as_py()) for n in self.schema.nodes}
@@ -425,7 +446,10 @@ def _write_csv(t: pa.Table, path: Path) -> None:
             if n_empty:
                 logging.getLogger(__name__).warning(
                     "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
-                    path.name, n_empty, c)
+                    path.name,
+                    n_empty,
+                    c,
+                )
     body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
     pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
 
@@ -468,7 +492,10 @@ def _write_csv(t: pa.Table, path: Path) -> None:
             if n_empty:
                 logging.getLogger(__name__).warning(
                     "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
-                    path.name, n_empty, c)
+                    path.name,
+                    n_empty,
+                    c,
+                )
     body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
     pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
 
@@ -489,9 +516,7 @@ def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
     return write_bulk_import(store.schema, tables, out_dir), len(tables)
 
 
-def write_bulk_import(
-    schema: Schema, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path
-) -> str:
+def write_bulk_import(schema: Schema, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path) -> str:
     """Write ``neo4j-admin database import`` CSVs (header file + data file per table) and return the command.
 
     Args:
@@ -510,7 +535,9 @@ def write_bulk_import(
         if src is None:
             spec = schema.node(name)
             t, _ = validate_nodes(table, name, schema=schema)
-            header = [f"{c}:ID({name})" if c == spec.key else f"{c}:{_CSV_TYPES[spec.properties[c].kind]}" for c in t.column_names]
+            header = [
+                f"{c}:ID({name})" if c == spec.key else f"{c}:{_CSV_TYPES[spec.properties[c].kind]}" for c in t.column_names
+            ]
             stem = f"nodes_{i:03d}_{name}"
             flag = f"--nodes={name}={out / (stem + '_header.csv')},{out / (stem + '.csv')}"
         else:
@@ -530,9 +557,17 @@ def write_bulk_import(
             csv.writer(fh).writerow(header)
         _write_csv(t, out / f"{stem}.csv")
         args.append(flag)
-    opts = ["--array-delimiter=;", "--multiline-fields=true", "--overwrite-destination=true",
-            f"--report-file={out.resolve() / 'import.report'}", *args]
+    opts = [
+        "--array-delimiter=;",
+        "--multiline-fields=true",
+        "--overwrite-destination=true",
+        f"--report-file={out.resolve() / 'import.report'}",
+        *args,
+    ]
     # one argument per line: `neo4j-admin database import full neo4j @import.args` (picocli argument file)
     (out / "import.args").write_text("\n".join(opts) + "\n")
     # the database name goes first: after the last --relationships=... picocli would read it as one more file
-    return "neo4j-admin database import full neo4j --array-delimiter=';' --multiline-fields=true --overwrite-destination " + " ".join(args)
+    return (
+        "neo4j-admin database import full neo4j --array-delimiter=';' --multiline-fields=true --overwrite-destination "
+        + " ".join(args)
+    )

@@ -48,10 +48,7 @@ def upsert_nodes(schema: Schema, node_type: str, columns: Sequence[str]) -> Stat
         sets.append(f"x.{PROVENANCE_PROPERTY} = row.{PROVENANCE_PROPERTY}")
     else:
         sets.append(f"x.{PROVENANCE_PROPERTY} = {_PROV}")
-    text = (
-        f"UNWIND $rows AS row MERGE (x:{node_type} {{{spec.key}: row.{spec.key}}}) "
-        f"SET {', '.join(sets)} RETURN count(x) AS n"
-    )
+    text = f"UNWIND $rows AS row MERGE (x:{node_type} {{{spec.key}: row.{spec.key}}}) SET {', '.join(sets)} RETURN count(x) AS n"
     return Statement(text, ("rows", "dataset"))
 
 

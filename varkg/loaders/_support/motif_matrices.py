@@ -116,20 +116,26 @@ def _nums(tokens: Sequence[str], *, path: Path, line: int, field: str) -> list[f
     return [parse_float(t, path=path, line=line, field=field, allow_na=False) for t in tokens]  # type: ignore[misc]
 
 
-def _finish(mid: str, name: str, rows: list[list[float]], *, path: Path, line: int, by: Literal["row", "col"], meta: dict) -> Motif:
+def _finish(
+    mid: str, name: str, rows: list[list[float]], *, path: Path, line: int, by: Literal["row", "col"], meta: dict
+) -> Motif:
     if not rows:
         raise InputError(f"matrix {mid!r} has no rows", path=path, line=line)
     lengths = {len(r) for r in rows}
     if len(lengths) != 1:
         raise InputError(
             f"matrix {mid!r} has ragged rows (lengths {sorted(lengths)}); expected rows of equal length",
-            path=path, line=line, field="matrix",
+            path=path,
+            line=line,
+            field="matrix",
         )
     arr = np.array(rows, dtype=np.float64)
     if by == "col":
         arr = arr.T
     if arr.shape[0] != 4:
-        raise InputError(f"matrix {mid!r} has {arr.shape[0]} base rows, expected 4 (A, C, G, T)", path=path, line=line, field="matrix")
+        raise InputError(
+            f"matrix {mid!r} has {arr.shape[0]} base rows, expected 4 (A, C, G, T)", path=path, line=line, field="matrix"
+        )
     try:
         return Motif(mid, name, arr, meta)
     except InputError as exc:
@@ -199,7 +205,9 @@ def _read_meme(path: Path, lines: list[tuple[int, str]]) -> list[Motif]:
                 rows.append(_nums(s.split(), path=path, line=lines[k][0], field="matrix"))
                 k += 1
             if w is not None and len(rows) != int(w.group(1)):
-                raise InputError(f"motif {mid!r} has {len(rows)} rows, expected w={w.group(1)}", path=path, line=lines[j][0], field="w")
+                raise InputError(
+                    f"motif {mid!r} has {len(rows)} rows, expected w={w.group(1)}", path=path, line=lines[j][0], field="w"
+                )
             mot = _finish(mid, name, rows, path=path, line=lines[j][0], by="col", meta={"collection": "MEME file"})
             out.append(Motif(mot.id, mot.name, mot.counts * nsites / mot.counts.sum(axis=0, keepdims=True), mot.meta))
             i = k
@@ -219,7 +227,17 @@ def _read_transfac(path: Path, lines: list[tuple[int, str]]) -> list[Motif]:
         tag = s[:2]
         if s.startswith("//"):
             if rows:
-                out.append(_finish(mid or f"motif{len(out) + 1}", name or mid, rows, path=path, line=start, by="col", meta={"collection": "TRANSFAC file"}))
+                out.append(
+                    _finish(
+                        mid or f"motif{len(out) + 1}",
+                        name or mid,
+                        rows,
+                        path=path,
+                        line=start,
+                        by="col",
+                        meta={"collection": "TRANSFAC file"},
+                    )
+                )
             mid = name = ""
             rows, in_matrix = [], False
             continue

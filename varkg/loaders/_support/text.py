@@ -174,8 +174,9 @@ def parse_float(value: str, *, path: Path | None, line: int | None, field: str, 
         raise InputError(f"non-numeric value {value!r}; expected a number", path=path, line=line, field=field) from None
 
 
-def parse_floats(values: Sequence[str], *, path: Path | None, line: int | None, fields: Sequence[str],
-                 allow_na: bool = True) -> list[float]:
+def parse_floats(
+    values: Sequence[str], *, path: Path | None, line: int | None, fields: Sequence[str], allow_na: bool = True
+) -> list[float]:
     """A row of numbers (a matrix line): missing values become ``nan``; errors name the field.
 
     Same markers and errors as :func:`parse_float`, with a fast path for rows without them.
