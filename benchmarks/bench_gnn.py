@@ -82,7 +82,7 @@ def build(store, data: Path) -> dict[str, float]:
     hpo = pd.read_csv(data / "networks/hpo_genes_to_disease.txt", sep="\t", dtype=str, comment="#")
     hpo.columns = [c.strip() for c in hpo.columns]
     genes = store.export_nodes("Gene", properties=["entrez_id"])
-    by_entrez = {e: g for g, e in zip(genes.column("id").to_pylist(), genes.column("entrez_id").to_pylist()) if e}
+    by_entrez = {e: g for g, e in zip(genes.column("id").to_pylist(), genes.column("entrez_id").to_pylist(), strict=False) if e}
     ncbi = hpo["ncbi_gene_id"].str.replace("NCBIGene:", "", regex=False)
     hpo = hpo.assign(gene=ncbi.map(by_entrez)).dropna(subset=["gene"]).drop_duplicates(["gene", "disease_id"])
     ph = sorted(set(hpo["disease_id"]))

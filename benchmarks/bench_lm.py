@@ -42,7 +42,9 @@ def _variants(fa, n: int, flank: int, seed: int):
 
         t = pq.read_table(snps).to_pandas()
         t = t[(t["_labels"].astype(str) == name) & (t["_starts"] > flank) & (t["_ends"] < length - flank)]
-        for ref, alt, p0 in zip(t["ref"].astype(str).str.upper(), t["alt"].astype(str).str.upper(), t["_starts"].astype(int)):
+        for ref, alt, p0 in zip(
+            t["ref"].astype(str).str.upper(), t["alt"].astype(str).str.upper(), t["_starts"].astype(int), strict=False
+        ):
             p0 = int(p0)
             if len(ref) == 1 and len(alt) == 1 and fa.fetch(name, p0, p0 + 1) == ref:
                 out.append(Variant(name, p0 + 1, ref, alt))

@@ -12,8 +12,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-
 from varkg.loaders._support.motif_matrices import jaspar_motifs
 from varkg.motifscan import MotifScanner
 

@@ -30,7 +30,7 @@ def main() -> None:
 
     with gzip.open(DATA / "text/GO_terms_with_definitions_2022-07-01.tsv.gz", "rt") as fh:
         next(fh)
-        texts = [f"{f[1]}: {f[3]}" for f in (line.rstrip("\n").split("\t") for _, line in zip(range(args.n), fh))]
+        texts = [f"{f[1]}: {f[3]}" for f in (line.rstrip("\n").split("\t") for _, line in zip(range(args.n), fh, strict=False))]
     default_threads = torch.get_num_threads()
     embed(texts[:8])  # model load
     runs: dict[str, list[float]] = {"loader": [], "baseline": []}

@@ -7,7 +7,8 @@ import sys
 def test_import_is_cheap():
     code = (
         "import time, sys; t=time.perf_counter(); import varkg, varkg.typing, varkg.errors; "
-        "dt=time.perf_counter()-t; heavy=[m for m in ('torch','transformers','ladybug','neo4j','torch_geometric') if m in sys.modules]; "
+        "dt=time.perf_counter()-t; heavy=[m for m in ('torch','transformers','ladybug','neo4j','torch_geometric') "
+        "if m in sys.modules]; "
         "print(dt, ','.join(heavy))"
     )
     runs = []

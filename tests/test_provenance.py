@@ -160,7 +160,7 @@ def test_run_ids_one_scheme() -> None:
 def test_timestamps_are_naive_utc_seconds() -> None:
     t = utc_now()
     assert t.tzinfo is None and t.microsecond == 0
-    assert abs((dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - t).total_seconds()) < 5
+    assert abs((dt.datetime.now(dt.UTC).replace(tzinfo=None) - t).total_seconds()) < 5
     assert CausalRun("c", "mr", "v", None).table().schema.field("created_at").type == pa.timestamp("us")
     assert PredictionRun("p", "t", "m", "h").table().schema.field("created_at").type == pa.timestamp("us")
 

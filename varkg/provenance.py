@@ -73,7 +73,7 @@ def varkg_version() -> str:
 
 def utc_now() -> _dt.datetime:
     """Now, in UTC, as a naive datetime with whole seconds (the stored ``timestamp`` form)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _jsonable(obj: Any) -> Any:

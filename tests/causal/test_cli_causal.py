@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
-from varkg.cli.main import app
 from varkg.causal.simulate import marginal_sumstats, pick_low_ld, sample_genotypes, simulate_trait
+from varkg.cli.main import app
 
 runner = CliRunner()
 
@@ -72,8 +71,9 @@ def test_mr_smr_coloc_cli_with_write_back(panel, ld, ref_genotypes, tmp_path: Pa
     np.save(tmp_path / "ref.npy", ref_genotypes)
     pd.DataFrame(dict(snp=panel.snp, alt=panel.alt)).to_csv(tmp_path / "ids.tsv", sep="\t", index=False)
 
-    from varkg.store import open_store
     import pyarrow as pa
+
+    from varkg.store import open_store
 
     db = tmp_path / "kg.db"
     s = open_store(db)

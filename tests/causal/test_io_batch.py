@@ -49,7 +49,7 @@ def test_read_variant_ids_lines_or_table(tmp_path: Path) -> None:
 def _exposure() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
-    for gene, slope in (("G1", 0.5), ("G2", 0.0)):
+    for gene in ("G1", "G2"):  # G1 has a causal slope of 0.5, G2 none (applied below)
         for i in range(4):
             bx = 0.2 + 0.05 * i
             rows.append(dict(gene_id=gene, snp=f"{gene}_{i}", effect_allele="A", other_allele="G", beta=bx, se=0.01, p=1e-20))

@@ -53,7 +53,7 @@ def planted_store(
         dst_type="Gene",
     )
     if clinvar_edges:
-        pk = [k for k, lab in zip(keys, y) if lab == 1]
+        pk = [k for k, lab in zip(keys, y, strict=False) if lab == 1]
         store.upsert_edges(
             "ASSOCIATED_WITH",
             pa.table(

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from _graphs import planted_store
 from typer.testing import CliRunner
 
-from _graphs import planted_store
 from varkg.gnn.export import export_graph
 from varkg.gnn.model import ModelConfig
 from varkg.gnn.query import khop_subgraph
@@ -29,7 +29,8 @@ def trained(ladybug_store, tmp_path):
 
 def snapshot(store):
     return store.query(
-        "MATCH (v:Variant) RETURN v.id AS id, v.effect_score AS s, v.effect_probability AS p, v.effect_rank AS r, v.prediction_run_id AS run ORDER BY id"
+        "MATCH (v:Variant) RETURN v.id AS id, v.effect_score AS s, v.effect_probability AS p, v.effect_rank AS r, "
+        "v.prediction_run_id AS run ORDER BY id"
     ).to_pylist()
 
 
@@ -48,7 +49,7 @@ def test_write_back_is_idempotent_and_queryable(trained):
     assert again["cleared"] == 120 and counts["PredictionRun"] == 1
     assert sorted(r["r"] for r in first) == list(range(1, 121))
     hi = store.query("MATCH (v:Variant) WHERE v.effect_probability > $t RETURN v.id AS id ORDER BY id", {"t": 0.5})
-    assert hi.column("id").to_pylist() == sorted(k for k, p in zip(pred["key"], pred["probability"]) if p > 0.5)
+    assert hi.column("id").to_pylist() == sorted(k for k, p in zip(pred["key"], pred["probability"], strict=False) if p > 0.5)
     run = store.query("MATCH (r:PredictionRun) RETURN r.id AS id, r.checkpoint_hash AS h, r.release_id AS rel").to_pylist()
     assert run == [{"id": rid, "h": ck.sha256, "rel": ex.release_id}]
     # a re-run that scores fewer variants replaces the run's values: no stale predictions remain

@@ -39,7 +39,7 @@ def reference_khop(d: HeteroData, seeds: dict[str, list[int]], k: int) -> tuple[
         for et in d.edge_types:
             s, _, t = et
             ei = d[et].edge_index.tolist()
-            for a, b in zip(*ei):
+            for a, b in zip(*ei, strict=False):
                 if (t, b) in frontier:
                     edges.add((et, a, b))
                     if (s, a) not in dist:
@@ -64,7 +64,7 @@ def test_full_fanout_is_exactly_the_k_hop_neighbourhood(seeds, k):
     got_edges = set()
     for et in b.edge_types:
         s, _, t = et
-        for a, c in zip(*b[et].edge_index.tolist()):
+        for a, c in zip(*b[et].edge_index.tolist(), strict=False):
             got_edges.add((et, int(b[s].n_id[a]), int(b[t].n_id[c])))
     assert got_edges == want_edges
     for t, ids in seeds.items():  # seeds first, in the given order

@@ -38,7 +38,11 @@ def test_gencode_sample_genes_and_pak5(shared_data, tmp_path):
     feats = pq.read_table(ctx.artifacts[0])
     counts = dict(
         zip(
-            *[feats.group_by("feature").aggregate([("start", "count")]).column(c).to_pylist() for c in ("feature", "start_count")]
+            *[
+                feats.group_by("feature").aggregate([("start", "count")]).column(c).to_pylist()
+                for c in ("feature", "start_count")
+            ],
+            strict=False,
         )
     )
     assert counts["transcript"] == 190 and counts["CDS"] == 225 and counts["exon"] == 870

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from varkg.loaders.clinvar import normalise_significance, review_stars
 from varkg.loaders.run import load
 

@@ -48,13 +48,14 @@ def test_regulates_nearest_tss_within_window(shared_data, ladybug_store):
     ladybug_store.upsert_nodes("Gene", genes)
     load(ladybug_store, "elements", [shared_data / CCRE], assembly="GRCh38", progress=False, options={"window": 20_000})
     t = ladybug_store.query(
-        "MATCH (e:RegulatoryElement)-[r:REGULATES]->(g:Gene) RETURN e.start AS s, e.stop AS e, g.id AS g, r.distance AS d, r.evidence AS ev"
+        "MATCH (e:RegulatoryElement)-[r:REGULATES]->(g:Gene) RETURN e.start AS s, e.stop AS e, g.id AS g, r.distance AS d, "
+        "r.evidence AS ev"
     ).to_pylist()
     assert t and {r["g"] for r in t} <= {"G_PLUS", "G_MINUS"}
     for r in t:
         tss = 9_560_000 if r["g"] == "G_PLUS" else 9_550_099
         other = 9_550_099 if r["g"] == "G_PLUS" else 9_560_000
-        gap = lambda x: 0 if r["s"] <= x < r["e"] else min(abs(r["s"] - x), abs(x - r["e"] + 1))  # noqa: E731
+        gap = lambda x, r=r: 0 if r["s"] <= x < r["e"] else min(abs(r["s"] - x), abs(x - r["e"] + 1))  # noqa: E731
         assert gap(tss) <= gap(other) and abs(r["d"]) == gap(tss) <= 20_000
         assert r["ev"] == "nearest_tss"
 

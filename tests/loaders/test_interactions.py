@@ -25,7 +25,7 @@ def test_string_edge_combined_score(shared_data, ladybug_store):
     with gzip.open(shared_data / STRING, "rt") as fh:
         header = next(fh).split()
         row = next(line.split() for line in fh if line.startswith("9606.ENSP00000000233 9606.ENSP00000494750 "))
-    want = dict(zip(header, row))
+    want = dict(zip(header, row, strict=False))
     t = ladybug_store.query(
         "MATCH (a:Gene {id: 'ENSG00000004059'})-[r:INTERACTS {source: 'STRING'}]->(b:Gene {id: 'ENSG00000075624'}) "
         "RETURN r.score AS s, r.type AS t, r.channels AS c"

@@ -36,11 +36,12 @@ def test_labels_counts_and_record(clinvar_store):
     assert n == 244
     # 20 58905443 C T, ClinVar 15932, pathogenic, 2 stars, PhyloP 5.158 (GNAS)
     r = store.query(
-        "MATCH (v:Variant) WHERE v.id = $id RETURN v.label AS l, v.review_stars AS s, v.phylop AS p, v.annotation_names AS n, v.annotation_values AS x",
+        "MATCH (v:Variant) WHERE v.id = $id RETURN v.label AS l, v.review_stars AS s, v.phylop AS p, v.annotation_names AS n, "
+        "v.annotation_values AS x",
         {"id": "GRCh38:20:58905443:C:T"},
     ).to_pylist()[0]
     assert (r["l"], r["s"]) == ("pathogenic", 2) and r["p"] == pytest.approx(5.158, abs=1e-3)
-    vals = dict(zip(r["n"], r["x"]))
+    vals = dict(zip(r["n"], r["x"], strict=False))
     assert "clinvar_variation_id" not in vals and vals["MANE_mRNA_exon"] == 1.0 and vals["ClinVarName_missense"] == 1.0
 
 

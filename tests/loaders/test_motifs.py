@@ -53,7 +53,8 @@ def test_matrix_files(tmp_path):
     )
     tf = tmp_path / "m.transfac"
     tf.write_text(
-        "AC  T1\nXX\nID  TOY\nP0      A      C      G      T\n01      1      2      3      4\n02      4      3      2      1\nXX\n//\n"
+        "AC  T1\nXX\nID  TOY\nP0      A      C      G      T\n01      1      2      3      4\n02      4      3      2      "
+        "1\nXX\n//\n"
     )
     (a,) = read_matrices(j)
     (b,) = read_matrices(meme)

@@ -107,7 +107,8 @@ def test_shared_gene_links(shared_data, ladybug_store):
         options={"id_map": str(shared_data / GENE_INFO), "jaccard": 0.1, "min_shared": 5},
     )
     t = ladybug_store.query(
-        "MATCH (a:Pathway)-[l:PATHWAY_LINK {kind: 'shared_genes'}]->(b:Pathway) RETURN a.id AS a, b.id AS b, l.jaccard AS j, l.shared AS s"
+        "MATCH (a:Pathway)-[l:PATHWAY_LINK {kind: 'shared_genes'}]->(b:Pathway) RETURN a.id AS a, b.id AS b, l.jaccard AS j, "
+        "l.shared AS s"
     ).to_pylist()
     assert t
     for r in t[:5]:

@@ -85,7 +85,8 @@ def test_consequence_edges_end_to_end(ladybug_store, tmp_path):
     r = load(ladybug_store, "vcf", [DATA / "mini.vcf"], assembly="Test1", reference=ref, progress=False)
     assert r.results["Variant"]["inserted"] == 18
     t = ladybug_store.query(
-        "MATCH (v:Variant)-[a:AFFECTS]->(g:Gene) WHERE v.pos = $p RETURN g.symbol AS g, a.consequence AS c, a.codons AS codons, v.impact AS i",
+        "MATCH (v:Variant)-[a:AFFECTS]->(g:Gene) WHERE v.pos = $p RETURN g.symbol AS g, a.consequence AS c, a.codons AS codons, "
+        "v.impact AS i",
         {"p": 116},
     ).to_pylist()
     assert sorted(t, key=lambda r: r["g"]) == [

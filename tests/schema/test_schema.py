@@ -123,7 +123,7 @@ def test_neo4j_ddl_matches_schema():
         assert any(f"FOR (n:{node.name}) REQUIRE n.{node.key} IS UNIQUE" in x for x in stmts)
         for v in node.vectors:
             assert any(
-                f"VECTOR INDEX" in x and f"(n:{node.name}) ON n.{v.name}" in x and f"`vector.dimensions`: {v.dim}" in x
+                "VECTOR INDEX" in x and f"(n:{node.name}) ON n.{v.name}" in x and f"`vector.dimensions`: {v.dim}" in x
                 for x in stmts
             )
     names = [x.split()[2] if not x.startswith("CREATE VECTOR") else x.split()[3] for x in stmts]

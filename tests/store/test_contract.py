@@ -49,7 +49,7 @@ def test_what_goes_in_comes_out(any_store):
     assert np.allclose(np.array(out.column("text_embedding").to_pylist())[:, 0], [0, 1, 2])
     any_store.upsert_edges("INTERACTS", interactions(), src_type="Gene", dst_type="Gene", dataset="ds1")
     e = any_store.export_edges("INTERACTS", src_type="Gene", dst_type="Gene", properties=["score", "type"])
-    got = sorted(zip(e.column("src").to_pylist(), e.column("dst").to_pylist(), e.column("score").to_pylist()))
+    got = sorted(zip(e.column("src").to_pylist(), e.column("dst").to_pylist(), e.column("score").to_pylist(), strict=False))
     assert got == [("ENSG00000000000", "ENSG00000000001", 0.9), ("ENSG00000000001", "ENSG00000000002", 0.4)]
     idx = any_store.export_edge_index("INTERACTS", src_type="Gene", dst_type="Gene")
     assert sorted(map(tuple, idx.T.tolist())) == [(0, 1), (1, 2)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from varkg.errors import ReadOnlyError, StoreUnavailable
 from varkg.store import open_store
@@ -83,9 +85,6 @@ def test_large_upsert_roundtrip(ladybug_store):
     r = ladybug_store.upsert_nodes("Variant", t2, dataset="d")
     assert (r.inserted, r.updated, r.unchanged) == (0, n // 2, n // 2)
 
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 _rows = st.lists(
     st.tuples(

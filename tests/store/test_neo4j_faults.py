@@ -41,8 +41,8 @@ def _tables() -> tuple[pa.Table, pa.Table]:
             "stop": np.arange(N) * 100 + 50,
         }
     )
-    pairs = {(int(a), int(b)) for a, b in zip(rng.integers(0, N, N), rng.integers(0, N, N))}
-    src, dst = zip(*sorted(pairs))
+    pairs = {(int(a), int(b)) for a, b in zip(rng.integers(0, N, N), rng.integers(0, N, N), strict=False)}
+    src, dst = zip(*sorted(pairs), strict=False)
     edges = pa.table(
         {
             "src": [ids[i] for i in src],

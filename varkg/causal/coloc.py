@@ -121,7 +121,8 @@ def log_abf(
         if np.any(~(f > 0)):
             i = int(np.flatnonzero(~(f > 0))[0])
             raise AnalysisError(
-                f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no information"
+                f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no "
+                "information"
             )
         nn = np.broadcast_to(np.asarray(n, dtype=float), f.shape)
         if kind == "quant":

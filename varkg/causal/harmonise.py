@@ -98,13 +98,15 @@ def as_sumstats(
     if bad_se.any():
         i = int(np.flatnonzero(bad_se)[0])
         problems.append(
-            f"se.is_positive: {int(bad_se.sum())} row(s) with se ≤ 0 or missing, e.g. snp {df['snp'].iat[i]!r} se={df['se'].iat[i]} (expected a finite number > 0)"
+            f"se.is_positive: {int(bad_se.sum())} row(s) with se ≤ 0 or missing, e.g. snp {df['snp'].iat[i]!r} "
+            f"se={df['se'].iat[i]} (expected a finite number > 0)"
         )
     dup = df["snp"].duplicated(keep=False)
     if dup.any():
         ex = sorted(set(df.loc[dup, "snp"]))[:5]
         problems.append(
-            f"snp.is_unique: {int(df['snp'].duplicated().sum())} duplicated id(s), e.g. {ex}; deduplicate (one row per variant) first"
+            f"snp.is_unique: {int(df['snp'].duplicated().sum())} duplicated id(s), e.g. {ex}; "
+            "deduplicate (one row per variant) first"
         )
     if "eaf" in df.columns:
         eaf = pd.to_numeric(df["eaf"], errors="coerce").to_numpy(dtype=float)
@@ -190,7 +192,8 @@ def harmonise(
     m = m[m["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
     if m.empty:
         raise AnalysisError(
-            f"exposure and outcome share no variant ids (exposure e.g. {list(exp['snp'][:3])}, outcome e.g. {list(out['snp'][:3])})"
+            f"exposure and outcome share no variant ids (exposure e.g. {list(exp['snp'][:3])}, outcome e.g. "
+            f"{list(out['snp'][:3])})"
         )
     ea_x, oa_x = m["effect_allele_exposure"].to_numpy(), m["other_allele_exposure"].to_numpy()
     ea_y, oa_y = m["effect_allele_outcome"].to_numpy(), m["other_allele_outcome"].to_numpy()

@@ -32,8 +32,9 @@ Example (closed form: IVW is the weighted regression through the origin):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -112,10 +113,10 @@ def _arrays(bx: Any, by: Any, sy: Any, sx: Any = None) -> tuple[np.ndarray, ...]
         raise AnalysisError(f"instrument arrays differ in length: {[a.shape[0] for a in arrs]}")
     if k == 0:
         raise AnalysisError("no instruments (0 variants)")
-    for name, a in zip(("bx", "by", "sy", "sx"), arrs):
+    for name, a in zip(("bx", "by", "sy", "sx"), arrs, strict=False):
         if not np.isfinite(a).all():
             raise AnalysisError(f"'{name}' has non-finite values at indices {np.flatnonzero(~np.isfinite(a))[:5].tolist()}")
-    for name, a in zip(("sy", "sx"), arrs[2:]):
+    for name, a in zip(("sy", "sx"), arrs[2:], strict=False):
         if np.any(a <= 0):
             i = int(np.flatnonzero(a <= 0)[0])
             raise AnalysisError(f"'{name}' must be > 0 (got {float(a[i])} at index {i})")

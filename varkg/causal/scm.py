@@ -68,13 +68,15 @@ DAG_QUERIES: dict[str, tuple[str, str, str]] = {
     "eqtl": (
         "Variant",
         "Gene",
-        "MATCH (v:Variant)-[e:EQTL_OF]->(g:Gene) WHERE e.pvalue IS NULL OR e.pvalue < $eqtl_p RETURN DISTINCT v.id AS src, g.id AS dst",
+        "MATCH (v:Variant)-[e:EQTL_OF]->(g:Gene) WHERE e.pvalue IS NULL OR e.pvalue < $eqtl_p RETURN DISTINCT v.id AS src, g.id "
+        "AS dst",
     ),
     "affects": ("Variant", "Gene", "MATCH (v:Variant)-[:AFFECTS]->(g:Gene) RETURN DISTINCT v.id AS src, g.id AS dst"),
     "regulatory": (
         "Gene",
         "Gene",
-        "MATCH (a:Gene)-[e:INTERACTS]->(b:Gene) WHERE e.type = 'regulatory' AND a.id <> b.id RETURN DISTINCT a.id AS src, b.id AS dst",
+        "MATCH (a:Gene)-[e:INTERACTS]->(b:Gene) WHERE e.type = 'regulatory' AND a.id <> b.id RETURN DISTINCT a.id AS src, b.id "
+        "AS dst",
     ),
     "tf_target": (
         "Gene",
@@ -169,7 +171,8 @@ class CausalDAG:
                     ready.append(c)
         if len(order) != len(self.nodes):
             raise AnalysisError(
-                f"the causal graph has a cycle: {' -> '.join(self._a_cycle(set(self.nodes) - set(order)))}; restrict the genes or drop one direction"
+                f"the causal graph has a cycle: {' -> '.join(self._a_cycle(set(self.nodes) - set(order)))}; restrict the genes "
+                "or drop one direction"
             )
         return order
 
@@ -250,20 +253,21 @@ def dag_from_graph(
     for q in queries:
         st, dt, cypher = DAG_QUERIES[q]
         t = store.query(cypher, {"eqtl_p": eqtl_p} if "$eqtl_p" in cypher else None)
-        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist()):
+        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist(), strict=False):
             if keep_genes is not None and ((st == "Gene" and s not in keep_genes) or (dt == "Gene" and d not in keep_genes)):
                 continue
             dag.add_edge(s, d, src_type=st, dst_type=dt)
     missing = [p for p in phenotypes if p not in dag.nodes]
     if missing:
         raise AnalysisError(
-            f"phenotype(s) {missing} have no causal arrows into them in the graph (need Gene-ASSOCIATED_WITH/CAUSAL_FOR->Phenotype)"
+            f"phenotype(s) {missing} have no causal arrows into them in the graph (need "
+            "Gene-ASSOCIATED_WITH/CAUSAL_FOR->Phenotype)"
         )
     dag = dag.restrict_to_ancestors_of(phenotypes)
     if direct_variant_edges:
         st, dt, cypher = DAG_QUERIES["variant_phenotype"]
         t = store.query(cypher)
-        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist()):
+        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist(), strict=False):
             if s in dag.nodes and d in phenotypes:
                 dag.add_edge(s, d, src_type=st, dst_type=dt)
     dag.topological_order()
@@ -416,7 +420,10 @@ def do_effect(fit: SEMFit, *, treatment: str, outcome: str) -> DoEffect:
             "estimate = sum over directed paths of products of path coefficients"
         )
         if ivs:
-            how += f"; also identified by instrumental variables (Mendelian randomisation) {ivs}, robust to unobserved {treatment}–{outcome} confounding"
+            how += (
+                f"; also identified by instrumental variables (Mendelian randomisation) {ivs}, "
+                f"robust to unobserved {treatment}–{outcome} confounding"
+            )
     return DoEffect(treatment, outcome, est, se, lo, hi, p, how, pa, ivs)
 
 

@@ -26,8 +26,9 @@ effect allele differs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -236,7 +237,8 @@ def smr_heidi(
     row = t.iloc[top]
     if not float(row["p_exposure"]) < p_smr:
         raise AnalysisError(
-            f"the top cis-eQTL {row['snp']} has p = {float(row['p_exposure']):.3g}, not below p_smr = {p_smr:g}: no SMR instrument"
+            f"the top cis-eQTL {row['snp']} has p = {float(row['p_exposure']):.3g}, not below p_smr = {p_smr:g}: no SMR "
+            "instrument"
         )
     b, se, p = smr_test(
         float(row["beta_exposure"]), float(row["se_exposure"]), float(row["beta_outcome"]), float(row["se_outcome"])
@@ -284,7 +286,8 @@ def _ld_for(
         R = np.asarray(ld, dtype=float)
         if R.shape != (len(snps), len(snps)):
             raise AnalysisError(
-                f"an LD array must be {len(snps)}×{len(snps)} in the order of the cis variants (got {R.shape}); pass a DataFrame indexed by snp instead"
+                f"an LD array must be {len(snps)}×{len(snps)} in the order of the cis variants (got {R.shape}); pass a "
+                "DataFrame indexed by snp instead"
             )
         return R
     if genotypes is None or variant_ids is None:

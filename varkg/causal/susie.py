@@ -271,7 +271,7 @@ def _ibss(
 def _credible_sets(
     alpha: np.ndarray,
     V: np.ndarray,
-    corr_of: "callable[[np.ndarray], np.ndarray]",  # type: ignore[valid-type]
+    corr_of: callable[[np.ndarray], np.ndarray],  # type: ignore[valid-type]
     *,
     coverage: float,
     min_abs_corr: float,

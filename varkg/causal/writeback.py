@@ -123,7 +123,8 @@ def write_causal_edges(
     dup = df.duplicated(["src", "dst", "method"])
     if dup.any():
         raise AnalysisError(
-            f"{int(dup.sum())} duplicated (src, dst, method) edge(s), e.g. {df.loc[dup, ['src', 'dst', 'method']].iloc[0].tolist()}"
+            f"{int(dup.sum())} duplicated (src, dst, method) edge(s), e.g. "
+            f"{df.loc[dup, ['src', 'dst', 'method']].iloc[0].tolist()}"
         )
     cols: dict[str, pa.Array] = {
         "src": pa.array(df["src"].astype(str)),
@@ -185,7 +186,8 @@ def write_finemap(
     absent = [v for v in ids if v not in present]
     if absent and missing == "error":
         raise DanglingEdgeError(
-            f"{len(absent)} fine-mapped variant(s) are not Variant nodes in the graph, e.g. {absent[:5]}; load them first or pass missing='skip'"
+            f"{len(absent)} fine-mapped variant(s) are not Variant nodes in the graph, e.g. {absent[:5]}; load them first or "
+            "pass missing='skip'"
         )
     keep = [i for i, v in enumerate(ids) if v in present]
     table = pa.table(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -29,9 +29,9 @@ app = typer.Typer(help="Causal inference: mr, smr, coloc, finemap, do.", no_args
 console = Console(emoji=False)
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print less (no tables).")]
-Rename = Annotated[Optional[list[str]], typer.Option("--rename", help="Rename a column: old=new (repeatable).")]
+Rename = Annotated[list[str] | None, typer.Option("--rename", help="Rename a column: old=new (repeatable).")]
 WriteBack = Annotated[bool, typer.Option("--write-back", help="Write CAUSAL_FOR edges to the store (varkg --store).")]
-RunId = Annotated[Optional[str], typer.Option(help="Run id (default: a hash of method, parameters and inputs; re-runs replace).")]
+RunId = Annotated[str | None, typer.Option(help="Run id (default: a hash of method, parameters and inputs; re-runs replace).")]
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -56,25 +56,25 @@ def _edges(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def finemap(
     out: Annotated[Path, typer.Option(help="Output TSV: variant, pip, credible_set (one row per variant, input order).")],
     genotypes: Annotated[
-        Optional[Path], typer.Option(help="Genotypes: headerless samples × variants matrix (TSV[.gz]) or .npy.")
+        Path | None, typer.Option(help="Genotypes: headerless samples × variants matrix (TSV[.gz]) or .npy.")
     ] = None,
-    phenotypes: Annotated[Optional[Path], typer.Option(help="Phenotypes: headerless samples × traits matrix (TSV[.gz]).")] = None,
+    phenotypes: Annotated[Path | None, typer.Option(help="Phenotypes: headerless samples × traits matrix (TSV[.gz]).")] = None,
     column: Annotated[int, typer.Option(help="1-based phenotype column.")] = 1,
     sumstats: Annotated[
-        Optional[Path], typer.Option(help="SuSiE-RSS: table with beta and se (or z), one row per LD column.")
+        Path | None, typer.Option(help="SuSiE-RSS: table with beta and se (or z), one row per LD column.")
     ] = None,
-    ld: Annotated[Optional[Path], typer.Option(help="SuSiE-RSS: headerless LD correlation matrix (TSV[.gz] or .npy).")] = None,
-    n: Annotated[Optional[int], typer.Option(help="SuSiE-RSS: GWAS sample size.")] = None,
+    ld: Annotated[Path | None, typer.Option(help="SuSiE-RSS: headerless LD correlation matrix (TSV[.gz] or .npy).")] = None,
+    n: Annotated[int | None, typer.Option(help="SuSiE-RSS: GWAS sample size.")] = None,
     L: Annotated[int, typer.Option("--L", help="Maximum number of causal effects.")] = 10,
     coverage: Annotated[float, typer.Option(help="Credible-set coverage.")] = 0.95,
     min_abs_corr: Annotated[float, typer.Option(help="Credible-set purity threshold.")] = 0.5,
     variant_ids: Annotated[
-        Optional[Path], typer.Option(help="Variant keys of the columns, one per line (else 1-based indices).")
+        Path | None, typer.Option(help="Variant keys of the columns, one per line (else 1-based indices).")
     ] = None,
     write_back: Annotated[
         bool, typer.Option("--write-back", help="Write pip/credible_set to Variant nodes (needs --variant-ids, --trait).")
     ] = False,
-    trait: Annotated[Optional[str], typer.Option(help="Trait fine-mapped (for write-back).")] = None,
+    trait: Annotated[str | None, typer.Option(help="Trait fine-mapped (for write-back).")] = None,
     run_id: RunId = None,
     quiet: Quiet = False,
 ) -> None:
@@ -164,22 +164,20 @@ def finemap(
 def mr(
     exposure: Annotated[Path, typer.Option(help="Exposure summary statistics (eQTL table of a gene, or a trait GWAS).")],
     outcome: Annotated[Path, typer.Option(help="Outcome GWAS summary statistics.")],
-    by: Annotated[Optional[str], typer.Option(help="Exposure column naming exposures (e.g. gene_id): one MR per value.")] = None,
+    by: Annotated[str | None, typer.Option(help="Exposure column naming exposures (e.g. gene_id): one MR per value.")] = None,
     p_threshold: Annotated[float, typer.Option(help="Instrument p-value threshold on the exposure.")] = 5e-8,
-    genotypes: Annotated[
-        Optional[Path], typer.Option(help="LD reference genotypes (.npy samples × variants) for clumping.")
-    ] = None,
-    variant_ids: Annotated[Optional[Path], typer.Option(help="snp id of each genotype column (one per line).")] = None,
+    genotypes: Annotated[Path | None, typer.Option(help="LD reference genotypes (.npy samples × variants) for clumping.")] = None,
+    variant_ids: Annotated[Path | None, typer.Option(help="snp id of each genotype column (one per line).")] = None,
     clump_r2: Annotated[float, typer.Option(help="Clumping r² threshold.")] = 0.001,
     drop_mismatched: Annotated[
         bool, typer.Option("--drop-mismatched", help="Drop variants whose alleles match on neither strand (default: error).")
     ] = False,
-    plot: Annotated[Optional[Path], typer.Option(help="Scatter + forest plot PNG (single exposure).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the results table (TSV).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Scatter + forest plot PNG (single exposure).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the results table (TSV).")] = None,
     exposure_id: Annotated[
-        Optional[str], typer.Option(help="Node key of the exposure (Gene id or Phenotype id) for write-back.")
+        str | None, typer.Option(help="Node key of the exposure (Gene id or Phenotype id) for write-back.")
     ] = None,
-    outcome_id: Annotated[Optional[str], typer.Option(help="Phenotype key of the outcome for write-back.")] = None,
+    outcome_id: Annotated[str | None, typer.Option(help="Phenotype key of the outcome for write-back.")] = None,
     exposure_type: Annotated[str, typer.Option(help="Node type of the exposure: Gene or Variant.")] = "Gene",
     rename: Rename = None,
     write_back: WriteBack = False,
@@ -268,17 +266,17 @@ def mr(
 def smr(
     eqtl: Annotated[Path, typer.Option(help="cis-eQTL summary statistics (with chrom, pos for the cis window).")],
     gwas: Annotated[Path, typer.Option(help="Trait GWAS summary statistics.")],
-    genotypes: Annotated[Optional[Path], typer.Option(help="LD reference genotypes (.npy samples × variants) for HEIDI.")] = None,
+    genotypes: Annotated[Path | None, typer.Option(help="LD reference genotypes (.npy samples × variants) for HEIDI.")] = None,
     variant_ids: Annotated[
-        Optional[Path], typer.Option(help="Genotype columns: one snp per line, or a TSV with snp and alt (coded allele).")
+        Path | None, typer.Option(help="Genotype columns: one snp per line, or a TSV with snp and alt (coded allele).")
     ] = None,
-    by: Annotated[Optional[str], typer.Option(help="eQTL column naming genes (probes): one test per gene.")] = None,
-    probe_pos: Annotated[Optional[int], typer.Option(help="Probe/TSS position (1-based) for the cis window.")] = None,
-    probe_chrom: Annotated[Optional[str], typer.Option(help="Probe chromosome.")] = None,
+    by: Annotated[str | None, typer.Option(help="eQTL column naming genes (probes): one test per gene.")] = None,
+    probe_pos: Annotated[int | None, typer.Option(help="Probe/TSS position (1-based) for the cis window.")] = None,
+    probe_chrom: Annotated[str | None, typer.Option(help="Probe chromosome.")] = None,
     cis_window: Annotated[int, typer.Option(help="cis window (bp each side).")] = 2_000_000,
     p_smr: Annotated[float, typer.Option(help="Top eQTL p-value threshold.")] = 5e-8,
-    gene_id: Annotated[Optional[str], typer.Option(help="Gene key for write-back (single gene).")] = None,
-    trait_id: Annotated[Optional[str], typer.Option(help="Phenotype key for write-back.")] = None,
+    gene_id: Annotated[str | None, typer.Option(help="Gene key for write-back (single gene).")] = None,
+    trait_id: Annotated[str | None, typer.Option(help="Phenotype key for write-back.")] = None,
     rename: Rename = None,
     write_back: WriteBack = False,
     run_id: RunId = None,
@@ -343,14 +341,14 @@ def smr(
 def coloc(
     trait1: Annotated[Path, typer.Option(help="Trait 1 table: snp + beta, se (or p, eaf/maf, n).")],
     trait2: Annotated[Path, typer.Option(help="Trait 2 table.")],
-    locus: Annotated[Optional[str], typer.Option(help="Column naming loci (in both tables): one test per locus.")] = None,
+    locus: Annotated[str | None, typer.Option(help="Column naming loci (in both tables): one test per locus.")] = None,
     kind1: Annotated[str, typer.Option(help="quant or cc.")] = "quant",
     kind2: Annotated[str, typer.Option(help="quant or cc.")] = "quant",
     p1: Annotated[float, typer.Option(help="Prior: a variant is causal for trait 1.")] = 1e-4,
     p2: Annotated[float, typer.Option(help="Prior: a variant is causal for trait 2.")] = 1e-4,
     p12: Annotated[float, typer.Option(help="Prior: a variant is causal for both.")] = 1e-5,
-    src_id: Annotated[Optional[str], typer.Option(help="Node key of trait 1's entity (Gene) for write-back.")] = None,
-    dst_id: Annotated[Optional[str], typer.Option(help="Phenotype key of trait 2 for write-back.")] = None,
+    src_id: Annotated[str | None, typer.Option(help="Node key of trait 1's entity (Gene) for write-back.")] = None,
+    dst_id: Annotated[str | None, typer.Option(help="Phenotype key of trait 2 for write-back.")] = None,
     rename: Rename = None,
     write_back: WriteBack = False,
     run_id: RunId = None,
@@ -397,7 +395,7 @@ def do_cmd(
     phenotype: Annotated[str, typer.Option(help="Phenotype key (outcome).")],
     data: Annotated[Path, typer.Option(help="Individual-level table, one column per node key (dosages, expression, phenotype).")],
     gene: Annotated[str, typer.Option(help="Gene key G: the effect of do(expression of G) on the phenotype.")],
-    variant: Annotated[Optional[str], typer.Option(help="Variant key: also split its effect into direct and through G.")] = None,
+    variant: Annotated[str | None, typer.Option(help="Variant key: also split its effect into direct and through G.")] = None,
     eqtl_p: Annotated[float, typer.Option(help="EQTL_OF p-value threshold for Variant→Gene arrows.")] = 5e-8,
     write_back: WriteBack = False,
     run_id: RunId = None,

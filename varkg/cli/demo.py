@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
-def _data_dir(data: Optional[Path]) -> Path:
+def _data_dir(data: Path | None) -> Path:
     from varkg.errors import VarkgError
 
     d = data or (Path(os.environ["VARKG_DATA"]) if os.environ.get("VARKG_DATA") else None)
@@ -27,9 +27,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
-        data: Annotated[Optional[Path], typer.Option("--data", help="Data mirror directory (default $VARKG_DATA).")] = None,
+        data: Annotated[Path | None, typer.Option("--data", help="Data mirror directory (default $VARKG_DATA).")] = None,
         store: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--store",
                 help="Ladybug database path or Neo4j bolt:// URI to build into (default: global --store, else ./varkg-demo.db).",
@@ -85,12 +85,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("fetch")
     def fetch_cmd(
-        source: Annotated[Optional[list[str]], typer.Argument(help="Source names (default: all; see --list).")] = None,
+        source: Annotated[list[str] | None, typer.Argument(help="Source names (default: all; see --list).")] = None,
         data: Annotated[
-            Optional[Path], typer.Option("--data", help="Local mirror used instead of downloading (default $VARKG_DATA).")
+            Path | None, typer.Option("--data", help="Local mirror used instead of downloading (default $VARKG_DATA).")
         ] = None,
         cache: Annotated[
-            Optional[Path], typer.Option("--cache", help="Download cache (default $VARKG_CACHE or ~/.cache/varkg).")
+            Path | None, typer.Option("--cache", help="Download cache (default $VARKG_CACHE or ~/.cache/varkg).")
         ] = None,
         list_: Annotated[bool, typer.Option("--list", help="List the manifest's sources.")] = False,
     ) -> None:

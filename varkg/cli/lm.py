@@ -147,7 +147,8 @@ def embed_cmd(
     table: Annotated[
         Path | None,
         typer.Option(
-            help="Instead of --from-store: a TSV of nodes (Gene: id,chrom,tss,strand; RegulatoryElement: id,chrom,start,stop; Variant: chrom,pos,ref,alt[,id])."
+            help="Instead of --from-store: a TSV of nodes (Gene: id,chrom,tss,strand; "
+            "RegulatoryElement: id,chrom,start,stop; Variant: chrom,pos,ref,alt[,id])."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write embeddings to this .npz as well.")] = None,

@@ -146,7 +146,8 @@ def parse(text: str, *, path: Path | None = None) -> tuple[dict[str, Any], str]:
                 pm = _PARAM.match(val)
                 if not pm or pm.group("type") not in _TYPES:
                     raise VarkgError(
-                        f"{path}:{lineno}: bad parameter line {val!r}; expected 'NAME TYPE [= DEFAULT] -- help' with TYPE in {_TYPES}"
+                        f"{path}:{lineno}: bad parameter line {val!r}; expected 'NAME TYPE [= DEFAULT] -- help' with TYPE in "
+                        f"{_TYPES}"
                     )
                 head["params"].append((pm.group("name"), pm.group("type"), pm.group("default"), pm.group("help") or ""))
             else:

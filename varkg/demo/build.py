@@ -104,7 +104,9 @@ def region_vcf(data: Path, out: Path, *, limit: int | None) -> Path:
         f"##contig=<ID=chr{chrom},length=64444167,assembly=GRCh38>",
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
     ]
-    for rs, ref, alt, s in zip(t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist()):
+    for rs, ref, alt, s in zip(
+        t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist(), strict=False
+    ):
         lines.append(f"chr{chrom}\t{s + 1}\t{rs}\t{ref}\t{alt}\t.\tPASS\t.")
     out.write_text("\n".join(lines) + "\n")
     return out
@@ -170,7 +172,7 @@ def _hpo_step(store: GraphStore, data: Path, report: BuildReport, log: Callable[
         report.add(StepResult("hpo", "reused", f"dataset {name} already loaded"), log)
         return
     genes = store.query("MATCH (g:Gene) WHERE g.symbol IS NOT NULL RETURN g.id AS id, g.symbol AS symbol")
-    by_sym = dict(zip(genes["symbol"].to_pylist(), genes["id"].to_pylist()))
+    by_sym = dict(zip(genes["symbol"].to_pylist(), genes["id"].to_pylist(), strict=False))
     src, dst, kinds = [], [], []
     with open(path) as fh:
         header = fh.readline().rstrip("\n").split("\t")

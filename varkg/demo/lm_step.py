@@ -82,7 +82,9 @@ def chr2_snp_vcf(data: Path, out: Path, *, n: int, flank: int) -> Path:
         f"##contig=<ID={CHROM},length={HI},assembly=GRCh38>",
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
     ]
-    for rs, ref, alt, s in zip(t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist()):
+    for rs, ref, alt, s in zip(
+        t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist(), strict=False
+    ):
         lines.append(f"{CHROM}\t{s + 1}\t{rs}\t{ref.upper()}\t{alt.upper()}\t.\tPASS\t.")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
@@ -91,7 +93,7 @@ def chr2_snp_vcf(data: Path, out: Path, *, n: int, flank: int) -> Path:
 
 def _runs(store: Any) -> dict[str, str]:
     t = store.query("MATCH (r:PredictionRun) WHERE r.task IN ['lm-score', 'lm-embed'] RETURN r.task AS task, r.id AS id")
-    return dict(zip(t["task"].to_pylist(), t["id"].to_pylist()))
+    return dict(zip(t["task"].to_pylist(), t["id"].to_pylist(), strict=False))
 
 
 def run_lm_step(
@@ -160,7 +162,12 @@ def run_lm_step(
     variants = [
         Variant(c, int(p), r, a, id=i)
         for i, c, p, r, a in zip(
-            t["id"].to_pylist(), t["chrom"].to_pylist(), t["pos"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist()
+            t["id"].to_pylist(),
+            t["chrom"].to_pylist(),
+            t["pos"].to_pylist(),
+            t["ref"].to_pylist(),
+            t["alt"].to_pylist(),
+            strict=False,
         )
     ]
     fasta = FastaReader(fasta_path)
@@ -191,7 +198,8 @@ def run_lm_step(
         else len(variants)
     )
     return "done", (
-        f"{n_vcf - len(variants)} of {n_vcf} SNPs skipped for REF != reference; pretrained {mid} ({settings.steps} steps on {CHROM} excerpt); scored and embedded {len(variants)} "
+        f"{n_vcf - len(variants)} of {n_vcf} SNPs skipped for REF != reference; pretrained {mid} ({settings.steps} steps on "
+        f"{CHROM} excerpt); scored and embedded {len(variants)} "
         f"real common SNPs (REF checked); median LLR {np.median(llr):.3f} nats"
     )
 
@@ -202,7 +210,7 @@ def _metrics(store: Any, out: dict[str, Any] | None, runs: dict[str, str]) -> No
     t = store.query("MATCH (v:Variant) WHERE v.lm_llr IS NOT NULL RETURN v.lm_llr AS llr, v.ref AS ref, v.alt AS alt")
     llr = np.asarray(t["llr"].to_pylist(), dtype=float)
     ts = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}
-    is_ts = np.array([(r, a) in ts for r, a in zip(t["ref"].to_pylist(), t["alt"].to_pylist())])
+    is_ts = np.array([(r, a) in ts for r, a in zip(t["ref"].to_pylist(), t["alt"].to_pylist(), strict=False)])
     out["lm"] = {
         "variants_scored": int(len(llr)),
         "median_llr": round(float(np.median(llr)), 4) if len(llr) else None,

@@ -116,7 +116,10 @@ def _causal_step(data: Path, result: DemoResult) -> tuple[str, str]:
     y = np.loadtxt(ys)[:, 0]
     fit = susie(X, y, L=10)
     pip = np.asarray(fit.pip)
-    msg = f"SuSiE on susieR's N3finemapping genotypes ({X.shape[0]} samples x {X.shape[1]} variants): {len(fit.credible_sets)} credible set(s)"
+    msg = (
+        f"SuSiE on susieR's N3finemapping genotypes ({X.shape[0]} samples x {X.shape[1]} variants): "
+        f"{len(fit.credible_sets)} credible set(s)"
+    )
     m: dict[str, Any] = {"n_sets": len(fit.credible_sets), "top_pip": float(pip.max())}
     if ref.exists():
         r = np.loadtxt(ref, skiprows=1)

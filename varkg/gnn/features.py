@@ -243,7 +243,7 @@ def _fit_property(name: str, kind: str, col: pa.ChunkedArray, *, max_levels: int
         if width == 0:
             return None
         mat = _pad(lists, width)
-        means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(width)))
+        means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(width)), strict=False)
         missing = bool(np.isnan(mat).any())
         cols = [f"{name}[{i}]" for i in range(width)] + ([f"{name}__missing"] if missing else [])
         return PropertyEncoding(name, "list", cols, means=list(means), sds=list(sds), missing_indicator=missing)
@@ -260,7 +260,7 @@ def fit_annotations(table: pa.Table) -> PropertyEncoding | None:
     if not names:
         return None
     mat = _named(names_l, vals_l, names)
-    means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(len(names))))
+    means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(len(names))), strict=False)
     missing = bool(np.isnan(mat).any())
     cols = [f"annotation:{n}" for n in names] + (["annotation__missing"] if missing else [])
     return PropertyEncoding(
@@ -294,10 +294,10 @@ def _pad(lists: list[Any], width: int) -> np.ndarray:
 def _named(names_l: list[Any], vals_l: list[Any], names: list[str]) -> np.ndarray:
     pos = {n: j for j, n in enumerate(names)}
     mat = np.full((len(names_l), len(names)), np.nan)
-    for i, (ns, vs) in enumerate(zip(names_l, vals_l)):
+    for i, (ns, vs) in enumerate(zip(names_l, vals_l, strict=False)):
         if not ns or not vs:
             continue
-        for nm, v in zip(ns, vs):
+        for nm, v in zip(ns, vs, strict=False):
             j = pos.get(nm)
             if j is not None and v is not None:
                 mat[i, j] = v

@@ -94,7 +94,7 @@ class _Layer(nn.Module):
         types = list(out)
         sizes = [out[t].size(0) for t in types]
         e = torch.split(self.ea(torch.cat([out[t] for t in types], dim=0)), sizes, dim=0)
-        for t, et in zip(types, e):
+        for t, et in zip(types, e, strict=False):
             x = self.norm2[t](out[t] + self.drop(et))
             out[t] = self.norm3[t](x + self.drop(self.ffn(x)))
         return out

@@ -100,7 +100,7 @@ def khop_subgraph(
             pairs: list[tuple[str, str]] = []
             for i in range(0, len(keys), _BATCH):
                 t = store.query(cypher, {"keys": keys[i : i + _BATCH]})
-                pairs.extend(zip(t.column("src").to_pylist(), t.column("dst").to_pylist()))
+                pairs.extend(zip(t.column("src").to_pylist(), t.column("dst").to_pylist(), strict=False))
             pairs = sorted(set(pairs), key=lambda p: (p[1], p[0]))
             if fan[hop] >= 0:
                 pairs = _limit(pairs, fan[hop], rng)

@@ -216,7 +216,8 @@ def train_variant_effect(
     target = cfg.model.target
     if len(cfg.fanouts) != cfg.model.layers:
         raise ModelError(
-            f"'fanouts' has {len(cfg.fanouts)} hops (got {cfg.fanouts}); the model has {cfg.model.layers} layers: give one per layer"
+            f"'fanouts' has {len(cfg.fanouts)} hops (got {cfg.fanouts}); the model has {cfg.model.layers} layers: give one per "
+            "layer"
         )
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
@@ -238,7 +239,7 @@ def train_variant_effect(
         val_chroms=cfg.val_chroms,
         test_chroms=cfg.test_chroms,
     )
-    label_of = dict(zip(index.tolist(), y.tolist()))
+    label_of = dict(zip(index.tolist(), y.tolist(), strict=False))
     y_of = lambda idx: np.array([label_of[i] for i in idx.tolist()], dtype=np.int64)  # noqa: E731
     drop_nodes = np.concatenate([split.val, split.test]) if cfg.label_edges == "heldout" else index
     data, removed = remove_label_edges(export.data, drop_nodes, node_type=target, edge_types=LABEL_EDGE_TYPES)

@@ -236,7 +236,8 @@ class AnnotationLoader(Loader):
                 spaced += 1
             if len(fields) != 9:
                 raise InputError(
-                    f"has {len(fields)} tab-separated fields, expected 9 (seqname source feature start end score strand frame attributes): {line[:100]!r}",
+                    f"has {len(fields)} tab-separated fields, expected 9 (seqname source feature start end score strand frame "
+                    f"attributes): {line[:100]!r}",
                     path=path,
                     line=lineno,
                 )

@@ -210,7 +210,7 @@ class Annotation:
         gene_rows: dict[str, list] = {}
         if genes is not None and genes.num_rows:
             g = {c: genes.column(c).to_pylist() for c in ("id", "chrom", "start", "stop")}
-            for gid, chrom, s, e in zip(g["id"], g["chrom"], g["start"], g["stop"]):
+            for gid, chrom, s, e in zip(g["id"], g["chrom"], g["start"], g["stop"], strict=False):
                 if chrom is not None and s is not None and e is not None:
                     gene_rows[gid] = [chrom, int(s), int(e)]
         for chrom, lst in self.transcripts.items():

@@ -35,7 +35,6 @@ from varkg.errors import InputError
 from varkg.loaders._support.bed import BedRecords, read_bed
 from varkg.loaders._support.context import option, reference_of, require_assembly
 from varkg.loaders._support.frames import edge_frames, node_frames
-from varkg.loaders._support.text import parse_float
 from varkg.loaders._support.interval_joins import (
     Intervals,
     contact_links,
@@ -46,6 +45,7 @@ from varkg.loaders._support.interval_joins import (
     nearest_tss,
     overlap_table,
 )
+from varkg.loaders._support.text import parse_float
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 
 BedFormat = Literal["auto", "bed", "narrowPeak", "broadPeak", "ccre"]

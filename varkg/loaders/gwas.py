@@ -203,7 +203,7 @@ class GwasLoader(Loader):
                 "MATCH (v:Variant) WHERE v.assembly = $a RETURN v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt",
                 {"a": assembly},
             )
-            for c, p, r, a in zip(*(t.column(k).to_pylist() for k in ("chrom", "pos", "ref", "alt"))):
+            for c, p, r, a in zip(*(t.column(k).to_pylist() for k in ("chrom", "pos", "ref", "alt")), strict=False):
                 store_variants.setdefault((c, p), []).append((r, a))
         alleles = _read_alleles(Path(opts["alleles"])) if opts.get("alleles") else None
         harm = Harmoniser(
@@ -328,9 +328,9 @@ class GwasLoader(Loader):
         bad = option(context.options, "bad_rows", "error", choices=["error", "skip"])
         for line, f in t.rows(bad_rows=bad):
 
-            def g(k: str) -> str | None:
+            def g(k: str) -> str | None:  # called only within this iteration
                 c = col[k]
-                return f[ix[c]] if c is not None else None
+                return f[ix[c]] if c is not None else None  # noqa: B023 (f is this iteration's row)
 
             chrom = normalise_chrom(g("chrom").strip()) if col["chrom"] else None
             if chrom is not None and ref is not None and chrom not in ref:
@@ -394,14 +394,14 @@ class GwasLoader(Loader):
                 raise InputError(f"unknown chromosome {f[0]!r}: not in the reference", path=path, line=line, field="CHROM")
             pos = parse_int(f[1], path=path, line=line, field="POS", allow_na=False)
             keys = f[8].split(":")
-            vals = dict(zip(keys, f[9].split(":")))
+            vals = dict(zip(keys, f[9].split(":"), strict=False))
             for ai, alt in enumerate(f[4].split(",")):
 
-                def num(k: str) -> float | None:
-                    if k not in vals:
+                def num(k: str) -> float | None:  # called only within this iteration: the loop variables are current
+                    if k not in vals:  # noqa: B023
                         return None
-                    parts = vals[k].split(",")
-                    return parse_float(parts[min(ai, len(parts) - 1)], path=path, line=line, field=k)
+                    parts = vals[k].split(",")  # noqa: B023
+                    return parse_float(parts[min(ai, len(parts) - 1)], path=path, line=line, field=k)  # noqa: B023
 
                 rsid = vals.get("ID") or (f[2] if f[2] != "." else None)
                 ss = num("SS")
@@ -603,7 +603,7 @@ def _read_alleles(path: Path) -> dict[str, tuple[str, int, str, str]]:
     refs, alts = t.column(c_ref).to_pylist(), t.column(c_alt).to_pylist()
     norm: dict[str, str] = {}
     out = {}
-    for i, c, p, r, a in zip(ids, chroms, poss, refs, alts):
+    for i, c, p, r, a in zip(ids, chroms, poss, refs, alts, strict=False):
         if i is None or c is None:
             continue
         nc = norm.get(c) or norm.setdefault(c, normalise_chrom(c))

@@ -263,7 +263,8 @@ class HicLoader(Loader):
         wbins = max(2, option(opts, "window", 10 * res) // res)
         s = summarise(c, window_bins=wbins)
         keys = np.array(
-            [f"{assembly}:{ch}:{a}-{b}" for ch, a, b in zip(s.chrom.tolist(), s.start.tolist(), s.end.tolist())], object
+            [f"{assembly}:{ch}:{a}-{b}" for ch, a, b in zip(s.chrom.tolist(), s.start.tolist(), s.end.tolist(), strict=False)],
+            object,
         )
         n = len(keys)
         bins = pa.table(
@@ -332,7 +333,7 @@ class HicLoader(Loader):
             bstr = strength[mine].tolist()
             edges = [cs, *bpos, ce]
             strengths = [float("nan"), *bstr]
-            for a, b, st in zip(edges[:-1], edges[1:], strengths):
+            for a, b, st in zip(edges[:-1], edges[1:], strengths, strict=False):
                 if b - a <= res:  # a one-bin "TAD" would share the bin's key
                     continue
                 rows["id"].append(f"{assembly}:{chrom}:{a}-{b}")
@@ -392,7 +393,7 @@ class HicLoader(Loader):
             if tss is not None:
                 b_of = containing(Intervals(tss.key, tss.chrom, tss.tss, tss.tss + 1), biv)
                 deg = bins.column("contact_degree").to_numpy()
-                dmap = {k: float(deg[b]) for k, b in zip(tss.key.tolist(), b_of.tolist()) if b >= 0}
+                dmap = {k: float(deg[b]) for k, b in zip(tss.key.tolist(), b_of.tolist(), strict=False) if b >= 0}
                 props["contact_degree"] = [dmap.get(k) for k in props["id"]]
             yield from node_frames(
                 "Gene",

@@ -345,7 +345,7 @@ class InteractionsLoader(Loader):
                 gid, xm = gid[first], x[keep][first]
                 r, c, v = top_k_pearson(xm, k=option(opts, "top_k", 10))
                 e = _Edges()
-                for a, b, val in zip(gid[r].tolist(), gid[c].tolist(), v.tolist()):
+                for a, b, val in zip(gid[r].tolist(), gid[c].tolist(), v.tolist(), strict=False):
                     e.add(a, b, score=abs(val), evidence=f"r={val:.4f}")
                 tables.append(e.table(type_="coexpression", source=option(opts, "source", path.name)))
         record_unmapped(context, mapper, "interactions_genes")

@@ -209,7 +209,7 @@ class VariantLabelsLoader(Loader):
                     "vtype": pa.array(
                         [
                             "SNV" if len(r) == len(a) == 1 else ("MNV" if len(r) == len(a) else "INDEL")
-                            for r, a in zip(cols["ref"], cols["alt"])
+                            for r, a in zip(cols["ref"], cols["alt"], strict=False)
                         ],
                         pa.string(),
                     ),

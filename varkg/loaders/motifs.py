@@ -77,13 +77,13 @@ def scan_elements(
     chroms = np.array(el.column("chrom").to_pylist(), object)
     starts = el.column("start").to_numpy(zero_copy_only=False).astype(np.int64)
     ends = el.column("stop").to_numpy(zero_copy_only=False).astype(np.int64)
-    inside = np.array([ref.covers(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)], bool)
+    inside = np.array([ref.covers(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends, strict=False)], bool)
     stats["outside_reference"] = int((~inside).sum())
     stats["elements"] = int(inside.sum())
     keys, chroms, starts, ends = keys[inside], chroms[inside], starts[inside], ends[inside]
     if not len(keys):
         return empty, None, stats
-    seqs = [ref.fetch(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)]
+    seqs = [ref.fetch(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends, strict=False)]
     scanner = MotifScanner(motifs, pvalue=pvalue)
     best, pos, strand = scanner.best(seqs)
     thr = scanner.thresholds(scanner.background)
@@ -92,7 +92,7 @@ def scan_elements(
     pv = scanner.pvalues(m_idx, score)
     rows: dict[str, list] = {k: [] for k in ("src", "dst", "motif_id", "score", "pvalue", "position", "strand")}
     mid = [m.id for m in motifs]
-    for e, m, s, p in zip(e_idx.tolist(), m_idx.tolist(), score.tolist(), pv.tolist()):
+    for e, m, s, p in zip(e_idx.tolist(), m_idx.tolist(), score.tolist(), pv.tolist(), strict=False):
         for tf in tf_of_motif[m]:
             rows["src"].append(tf)
             rows["dst"].append(keys[e])
@@ -235,7 +235,7 @@ class MotifsLoader(Loader):
         genes = mapper.gene_nodes(encoded.values()) if policy == "create" else None
         if genes is not None and genes.num_rows:
             yield from node_frames("Gene", genes)
-        hm = sorted({(t, m.id) for ids, m in zip(tf_of_motif, motifs) for t in ids})
+        hm = sorted({(t, m.id) for ids, m in zip(tf_of_motif, motifs, strict=False) for t in ids})
         yield from edge_frames(
             "HAS_MOTIF",
             pa.table({"src": [a for a, _ in hm], "dst": [b for _, b in hm]}),

@@ -55,7 +55,7 @@ class ReferenceGenome:
         self._names: dict[Chrom, str] = {}
         self.lengths: dict[Chrom, int] = {}
         self.offsets: dict[Chrom, int] = {normalise_chrom(k): int(v) for k, v in (offsets or {}).items()}
-        for name, length in zip(self._fa.references, self._fa.lengths):
+        for name, length in zip(self._fa.references, self._fa.lengths, strict=False):
             chrom = normalise_chrom(name)
             self._names[chrom] = name
             self.lengths[chrom] = self.offsets.get(chrom, 0) + int(length)

@@ -186,7 +186,7 @@ def _read_tsv_or_jsonl(path: Path, fmt: str, acc: _Texts, mapper: GeneMapper | N
             f = line.split("\t")
             if len(f) != len(cols):
                 raise InputError(f"has {len(f)} fields, expected {len(cols)}", path=path, line=lineno)
-            rows.append((lineno, dict(zip(cols, f))))
+            rows.append((lineno, dict(zip(cols, f, strict=False))))
     for lineno, r in rows:
         text = str(r.get("text") or "").strip()
         if not text:
@@ -310,7 +310,7 @@ class TextLoader(Loader):
         if option(opts, "gene_names", False):
             genes = store_nodes(context, "Gene", ["symbol", "name"])
             if genes is not None:
-                for gid, sym, name in zip(*(genes.column(c).to_pylist() for c in ("id", "symbol", "name"))):
+                for gid, sym, name in zip(*(genes.column(c).to_pylist() for c in ("id", "symbol", "name")), strict=False):
                     if name:
                         tid = acc.add(f"{sym or gid}: {name}", source="gene_name")
                         acc.link(tid, "Gene", gid, "gene_name")
@@ -328,7 +328,7 @@ class TextLoader(Loader):
                 have = store_nodes(context, label, ["name", "name_embedding"])
                 if have is not None:
                     miss = have.filter(pc.and_(pc.is_null(have.column("name_embedding")), pc.is_valid(have.column("name"))))
-                    names.update(zip(miss.column("id").to_pylist(), miss.column("name").to_pylist()))
+                    names.update(zip(miss.column("id").to_pylist(), miss.column("name").to_pylist(), strict=False))
                 if label == "Pathway":
                     done = (
                         set()

@@ -563,7 +563,7 @@ class _GenotypeDrain:
                     alt_count = np.where(called, d, 0).sum(axis=1, dtype=np.int64)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         freq = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
-                    for r, f in zip((rows + drained + a).tolist(), freq.tolist()):
+                    for r, f in zip((rows + drained + a).tolist(), freq.tolist(), strict=False):
                         c_af[r] = f
         gts.reset()
         batch.af_missing = []
@@ -592,7 +592,7 @@ _IUPAC = {
 def _iupac_match(ref: str, got: str) -> bool:
     if len(ref) != len(got):
         return False
-    for a, b in zip(ref, got):
+    for a, b in zip(ref, got, strict=False):
         if a != b and b not in _IUPAC.get(a, a) and a not in _IUPAC.get(b, b):
             return False
     return True
@@ -602,7 +602,7 @@ def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow |
     rows: dict[str, list] = {
         k: [] for k in ("src", "dst", "consequence", "impact", "distance", "transcript", "amino_acids", "codons")
     }
-    for vid, chrom, pos, ref, alt in zip(cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]):
+    for vid, chrom, pos, ref, alt in zip(cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"], strict=False):
         for h in annot.annotate(chrom, pos, ref, alt, reference=refw):
             rows["src"].append(vid)
             rows["dst"].append(h.gene_id)
@@ -689,7 +689,7 @@ def _csq_edges(csq_rows: list[tuple[str, list[str]]], key: str, fields: list[str
 def _worst_per_variant(edges: pa.Table) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for vid, term, imp in zip(
-        edges.column("src").to_pylist(), edges.column("consequence").to_pylist(), edges.column("impact").to_pylist()
+        edges.column("src").to_pylist(), edges.column("consequence").to_pylist(), edges.column("impact").to_pylist(), strict=False
     ):
         old = out.get(vid)
         if old is None or SEVERITY.get(term, 99) < SEVERITY.get(old[0], 99):

@@ -245,7 +245,8 @@ def check_new_nodes_complete(new: pa.Table, node_type: str, *, schema: Schema | 
         raise ValidationError(
             node_type,
             [
-                f"{node_type}.{name}.present: required to create new nodes; {new.num_rows} row(s) are not in the graph yet, e.g. {keys}"
+                f"{node_type}.{name}.present: required to create new nodes; {new.num_rows} row(s) are not in the graph yet, "
+                f"e.g. {keys}"
                 for name in absent
             ],
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,7 +73,8 @@ class LadybugStore(GraphStore):
         self.read_only = read_only
         if self.path.is_dir():
             raise StoreUnavailable(
-                f"store path {str(self.path)!r} is a directory; expected a Ladybug database file (e.g. {str(self.path / 'varkg.db')!r})"
+                f"store path {str(self.path)!r} is a directory; expected a Ladybug database file (e.g. "
+                f"{str(self.path / 'varkg.db')!r})"
             )
         if read_only and not self.path.exists():
             raise StoreUnavailable(f"store {str(self.path)!r} does not exist; create it with `varkg init --store {self.path}`")
@@ -214,7 +215,7 @@ class LadybugStore(GraphStore):
                 "id": ["schema"],
                 "version": [self.schema.version],
                 "hash": [self.schema.hash],
-                "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None)], pa.timestamp("us")),
+                "created_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
             }
         )
         current = self.query("MATCH (s:SchemaInfo) RETURN s.hash AS hash")
@@ -408,7 +409,8 @@ class LadybugStore(GraphStore):
             ret = ", ".join(["c0 AS src", "c1 AS dst", *rprops])
             existing = self._arrow(
                 self._scan(
-                    f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} {{{dst_key}: c1}}) RETURN {ret}",
+                    f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} "
+                    f"{{{dst_key}: c1}}) RETURN {ret}",
                     pairs,
                 )
             )

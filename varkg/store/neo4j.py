@@ -20,7 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -164,7 +164,7 @@ class Neo4jStore(GraphStore):
                     "id": ["schema"],
                     "version": [self.schema.version],
                     "hash": [self.schema.hash],
-                    "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None)], pa.timestamp("us")),
+                    "created_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
                 }
             ),
         )
@@ -293,7 +293,7 @@ class Neo4jStore(GraphStore):
         ident = ["src", "dst", *spec.key]
         props = [c for c in t.column_names if c not in ident and c != PROVENANCE_PROPERTY]
         pairs = pa.table({"s": t.column("src"), "d": t.column("dst")}).group_by(["s", "d"]).aggregate([])
-        pair_list = [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist())]
+        pair_list = [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist(), strict=False)]
         st = cy.existing_edges(self.schema, edge_type, src_type, dst_type, [*spec.key, *props, PROVENANCE_PROPERTY])
         types = {"src": pa.string(), "dst": pa.string(), "eid": pa.string()} | {
             c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]
@@ -454,53 +454,7 @@ def _write_csv(t: pa.Table, path: Path) -> None:
     pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
 
 
-def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
-    """Every non-empty node and edge table of ``store`` (any backend) as ``neo4j-admin`` CSVs in
-    ``out_dir``; returns the import command and the number of tables written."""
-    tables: list[tuple[str, pa.Table, str | None, str | None]] = []
-    for name in store.schema.nodes:
-        t = store.export_nodes(name)
-        if t.num_rows:
-            tables.append((name, t, None, None))
-    for e in store.schema.edges.values():
-        for s, d in e.endpoints:
-            t = store.export_edges(e.name, src_type=s, dst_type=d)
-            if t.num_rows:
-                tables.append((e.name, t, s, d))
-    return write_bulk_import(store.schema, tables, out_dir), len(tables)
-
-
-def _csv_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """One column as ``neo4j-admin import`` reads it: arrays joined by ``;``, timestamps ISO 8601."""
-    typ = col.type
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
-        return pc.binary_join(pc.cast(col, pa.list_(pa.string())), ";")
-    if pa.types.is_timestamp(typ):
-        return pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
-    return col
-
-
-def _write_csv(t: pa.Table, path: Path) -> None:
-    """Data rows (no header) with Arrow's CSV writer: nulls as empty unquoted fields (no property),
-    empty strings as ``""``, quotes doubled."""
-    import pyarrow.csv as pcsv
-
-    for c in t.column_names:
-        col = t.column(c)
-        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-            n_empty = int(pc.sum(pc.equal(pc.list_value_length(col), 0)).as_py() or 0)
-            if n_empty:
-                logging.getLogger(__name__).warning(
-                    "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
-                    path.name,
-                    n_empty,
-                    c,
-                )
-    body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
-    pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
-
-
-def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
+def bulk_export(store: GraphStore, out_dir: str | Path) -> tuple[str, int]:
     """Every non-empty node and edge table of ``store`` (any backend) as ``neo4j-admin`` CSVs in
     ``out_dir``; returns the import command and the number of tables written."""
     tables: list[tuple[str, pa.Table, str | None, str | None]] = []

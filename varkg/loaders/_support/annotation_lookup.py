@@ -21,7 +21,10 @@ _DATASETS = (
     "MATCH (d:Dataset) WHERE d.loader IN $loaders AND (d.assembly = $assembly OR d.assembly IS NULL) "
     "RETURN d.id AS id, d.artifacts AS artifacts"
 )
-_GENES = "MATCH (g:Gene) WHERE g.assembly = $assembly OR g.assembly IS NULL RETURN g.id AS id, g.chrom AS chrom, g.start AS start, g.stop AS stop"
+_GENES = (
+    "MATCH (g:Gene) WHERE g.assembly = $assembly OR g.assembly IS NULL "
+    "RETURN g.id AS id, g.chrom AS chrom, g.start AS start, g.stop AS stop"
+)
 
 
 def annotation_from_context(context: LoadContext, assembly: str) -> tuple[Annotation | None, bool]:

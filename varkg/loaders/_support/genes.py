@@ -147,7 +147,7 @@ class GeneMapper:
         syms = genes.column("symbol").to_pylist()
         ent = genes.column("entrez_id").to_pylist()
         self.loaded.update(ids)
-        for gid, sym, e in sorted(zip(ids, syms, ent), key=lambda r: r[0], reverse=True):
+        for gid, sym, e in sorted(zip(ids, syms, ent, strict=False), key=lambda r: r[0], reverse=True):
             if sym:
                 self.by_symbol[sym] = gid
                 self.by_symbol_upper[sym.upper()] = gid

@@ -111,7 +111,7 @@ def gene_tss(context: LoadContext, assembly: str | None = None) -> GeneTss | Non
     rows = t.to_pydict()
     keys, chroms, tss, strand = [], [], [], []
     for gid, asm, c, s, e, st, ts in zip(
-        rows["id"], rows["assembly"], rows["chrom"], rows["start"], rows["stop"], rows["strand"], rows["tss"]
+        rows["id"], rows["assembly"], rows["chrom"], rows["start"], rows["stop"], rows["strand"], rows["tss"], strict=False
     ):
         if c is None or (assembly and asm and asm != assembly):
             continue

@@ -264,7 +264,7 @@ def store_motifs(store: Any) -> list[Motif]:
     """Motif nodes of the store with their PFM (4 x length, row-major A, C, G, T)."""
     t = store.export_nodes("Motif", properties=["name", "pfm", "length"])
     out = []
-    for mid, name, pfm, length in zip(*(t.column(c).to_pylist() for c in ("id", "name", "pfm", "length"))):
+    for mid, name, pfm, length in zip(*(t.column(c).to_pylist() for c in ("id", "name", "pfm", "length")), strict=False):
         if not pfm or not length:
             continue
         out.append(Motif(mid, name or mid, np.array(pfm, np.float64).reshape(4, int(length))))
@@ -305,7 +305,7 @@ def motif_deltas(
     ref_len = np.zeros(n, np.int64)
     alt_len = np.zeros(n, np.int64)
     mismatched = 0
-    for i, (c, p, r, a) in enumerate(zip(variants["chrom"], variants["pos"], variants["ref"], variants["alt"])):
+    for i, (c, p, r, a) in enumerate(zip(variants["chrom"], variants["pos"], variants["ref"], variants["alt"], strict=False)):
         s0 = int(p) - 1
         lo, hi = s0 - flank, s0 + len(r) + flank
         if not reference.covers(c, max(lo, 0), hi) or lo < 0:

@@ -186,7 +186,7 @@ def parse_floats(
     except ValueError:
         pass
     out = []
-    for v, f in zip(values, fields):
+    for v, f in zip(values, fields, strict=False):
         x = parse_float(v, path=path, line=line, field=f, allow_na=allow_na)
         out.append(math.nan if x is None else x)
     return out
