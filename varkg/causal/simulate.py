@@ -131,7 +131,7 @@ def simulate_trait(
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = G.shape[0]
-    y = rng.normal(0.0, noise_sd, size=n)
+    y: np.ndarray = np.asarray(rng.normal(0.0, noise_sd, size=n))
     for j, b in effects.items():
         g = G[:, j].astype(float)
         sd = g.std()

@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -218,14 +219,14 @@ def _ibss(
     lbf_model = np.full(L, np.nan)
     log_pw = np.log(prior_weights + _EPS_SQRT)
     individual = X is not None
-    fitted = np.zeros(X.shape[0] if individual else p)
+    fitted = np.zeros(X.shape[0] if X is not None else p)
 
     def mult(b: np.ndarray) -> np.ndarray:
-        return X @ b if individual else XtX @ b  # type: ignore[union-attr,operator]
+        return X @ b if individual else XtX @ b
 
     def resid_xty() -> np.ndarray:
         if individual:
-            return X.T @ (y_work - fitted)  # type: ignore[union-attr]
+            return X.T @ (y_work - fitted)  # type: ignore[union-attr,operator]  # individual: X is set
         return Xty - fitted
 
     y_work = y
@@ -234,12 +235,12 @@ def _ibss(
         B = alpha * mu
         postb2 = alpha * mu2
         if individual:
-            XB = B @ X.T  # type: ignore[union-attr]
-            r = y_work - fitted
+            XB = B @ X.T  # type: ignore[union-attr]  # individual: X is set
+            r = y_work - fitted  # type: ignore[operator]  # individual: y is set
             return float(r @ r - np.sum(XB**2) + np.sum(d * postb2))
         betabar = B.sum(axis=0)
-        XB2 = float(np.sum((B @ XtX) * B))  # type: ignore[operator]
-        return float(yty - 2 * betabar @ Xty + betabar @ (XtX @ betabar) - XB2 + np.sum(d * postb2))  # type: ignore[operator]
+        XB2 = float(np.sum((B @ XtX) * B))  # type: ignore[operator]  # not individual: XtX is set
+        return float(yty - 2 * betabar @ Xty + betabar @ (XtX @ betabar) - XB2 + np.sum(d * postb2))
 
     elbo = [-np.inf]
     converged = False
@@ -271,7 +272,7 @@ def _ibss(
 def _credible_sets(
     alpha: np.ndarray,
     V: np.ndarray,
-    corr_of: callable[[np.ndarray], np.ndarray],  # type: ignore[valid-type]
+    corr_of: Callable[[np.ndarray], np.ndarray],
     *,
     coverage: float,
     min_abs_corr: float,

@@ -362,9 +362,9 @@ def coloc(
     from varkg.causal.coloc import METHOD_VERSION
     from varkg.errors import InputError
 
-    for k in (kind1, kind2):
-        if k not in ("quant", "cc"):
-            raise InputError(f"trait kind must be 'quant' or 'cc' (got {k!r})")
+    for kind in (kind1, kind2):
+        if kind not in ("quant", "cc"):
+            raise InputError(f"trait kind must be 'quant' or 'cc' (got {kind!r})")
     a, b = read_table(trait1, rename), read_table(trait2, rename)
     batch = coloc_by_locus(a, b, locus=locus, kind1=kind1, kind2=kind2, p1=p1, p2=p2, p12=p12)
     _show(batch.table, "coloc.abf", quiet=quiet)

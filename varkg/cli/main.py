@@ -137,7 +137,7 @@ def schema_show(
             return
         spec = s.nodes.get(type_name) or s.edges.get(type_name)
         if spec is None:
-            s.node(type_name)  # raises with the valid choices
+            spec = s.node(type_name)  # raises with the valid choices
         t = Table(title=f"{type_name}: {spec.description}")
         for c in ("property", "type", "unit", "description"):
             t.add_column(c)

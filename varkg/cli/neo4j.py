@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -171,7 +171,7 @@ def lint_cmd(files: Annotated[list[Path], typer.Argument(help="Cypher files (one
 
     def go() -> None:
         texts = [f.read_text() for f in files]
-        params = {}
+        params: dict[str, Any] = {}
         import re
 
         for t in texts:

@@ -182,7 +182,7 @@ def _load() -> dict[str, Query]:
                 f"{next(iter(variants.values()))}: header name {head.get('name')!r} differs from the file name {name!r}"
             )
         params = tuple(
-            Parameter(name=n, type=t, required=d is None, default=None if d is None else _parse_default(d, t, where=name), help=h)  # type: ignore[arg-type]
+            Parameter(name=n, type=t, required=d is None, default=None if d is None else _parse_default(d, t, where=name), help=h)
             for n, t, d, h in head["params"]
         )
         out[name] = Query(
@@ -216,5 +216,5 @@ def get(name: str) -> Query:
 def run(store: Any, name: str, params: dict[str, Any] | None = None) -> Any:
     """Bind ``params`` and run query ``name`` read-only on ``store``; returns a pyarrow Table."""
     q = get(name)
-    dialect = "neo4j" if type(store).__name__.lower().startswith("neo4j") else "ladybug"
+    dialect: Literal["ladybug", "neo4j"] = "neo4j" if type(store).__name__.lower().startswith("neo4j") else "ladybug"
     return store.query(q.cypher_for(dialect), q.bind(params))

@@ -88,6 +88,7 @@ def _gnn_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoRe
         split="chromosome",
     )
     res = train_variant_effect(ex, idx, y, config=cfg, out_dir=out, quiet=True)
+    assert res.checkpoint is not None  # out_dir was given: the checkpoint was written
     pw = predict_and_write(store, checkpoint=res.checkpoint)
     m = {
         k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}

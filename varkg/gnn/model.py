@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from varkg.errors import ModelError
 from varkg.gnn.external_attention import ExternalAttention, Normalization
-from varkg.typing import EdgeType, NodeType
+from varkg.typing import EdgeType, NodeType, as_edge_type
 
 
 @dataclass
@@ -118,7 +118,7 @@ class EAHGT(nn.Module):
                 raise ModelError(f"'hidden' (got {config.hidden}) must be divisible by {dim_name} (got {heads})")
         self.config = config
         self.in_dims = dict(in_dims)
-        self.metadata = (list(metadata[0]), [tuple(e) for e in metadata[1]])
+        self.metadata = (list(metadata[0]), [as_edge_type(e) for e in metadata[1]])
         missing = [t for t in self.metadata[0] if t not in in_dims]
         if missing:
             raise ModelError(f"no input width for node types {missing}")
@@ -183,6 +183,6 @@ def conform(data: Any, in_dims: dict[NodeType, int], metadata: tuple[list[NodeTy
             out[t].x = torch.zeros(0, in_dims[t])
             out[t].num_nodes = 0
     for et in metadata[1]:
-        et = tuple(et)
+        et = as_edge_type(et)
         out[et].edge_index = data[et].edge_index if et in data.edge_types else torch.zeros(2, 0, dtype=torch.long)
     return out

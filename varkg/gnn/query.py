@@ -28,7 +28,7 @@ import pyarrow as pa
 from varkg.errors import SchemaError
 from varkg.gnn.export import REVERSE_PREFIX, GraphExport, build_hetero
 from varkg.gnn.features import FeatureEncoder
-from varkg.typing import EdgeType, NodeKey, NodeType
+from varkg.typing import EdgeType, NodeKey, NodeType, as_edge_type
 
 if TYPE_CHECKING:
     from varkg.store.base import GraphStore
@@ -78,15 +78,15 @@ def khop_subgraph(
         raise SchemaError("seed keys contain duplicates")
     rng = np.random.default_rng(seed)
     for et in edge_types:
-        (s, r, d), _ = _stored(tuple(et))
+        (s, r, d), _ = _stored(as_edge_type(et))
         schema.check_endpoints(r, s, d)  # labels/types only from the schema
     order: dict[NodeType, dict[str, int]] = {node_type: {k: i for i, k in enumerate(seeds)}}
     frontier: dict[NodeType, list[str]] = {node_type: list(seeds)}
-    edges: dict[EdgeType, list[tuple[int, int]]] = {tuple(et): [] for et in edge_types}
+    edges: dict[EdgeType, list[tuple[int, int]]] = {as_edge_type(et): [] for et in edge_types}
     for hop in range(num_hops):
         new: dict[NodeType, list[str]] = {}
         for et in edge_types:
-            et = tuple(et)
+            et = as_edge_type(et)
             src_t, _, dst_t = et
             keys = frontier.get(dst_t)
             if not keys:
@@ -120,9 +120,9 @@ def khop_subgraph(
     import torch
 
     for et in edge_types:
-        et = tuple(et)
-        pairs = edges.get(et, [])
-        export.data[et].edge_index = torch.from_numpy(np.array(pairs, dtype=np.int64).reshape(-1, 2).T.copy())
+        et = as_edge_type(et)
+        local = edges.get(et, [])
+        export.data[et].edge_index = torch.from_numpy(np.array(local, dtype=np.int64).reshape(-1, 2).T.copy())
     export.data[node_type].batch_size = len(seeds)
     return export
 

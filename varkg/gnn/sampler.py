@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from varkg.errors import SchemaError
-from varkg.typing import EdgeType, NodeType
+from varkg.typing import EdgeType, NodeType, as_edge_type
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -133,7 +133,7 @@ class NeighborSampler:
         self.node_types: list[NodeType] = list(data.node_types)
         self.num_nodes = {t: int(data[t].num_nodes) for t in self.node_types}
         if isinstance(fanouts, Mapping):
-            self.fanouts = {tuple(et): [int(k) for k in f] for et, f in fanouts.items()}
+            self.fanouts = {as_edge_type(et): [int(k) for k in f] for et, f in fanouts.items()}
             unknown = [et for et in self.fanouts if et not in data.edge_types]
             if unknown:
                 raise SchemaError(f"fan-outs name edge types not in the graph: {unknown}; graph has {data.edge_types}")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from varkg.errors import AnalysisError
-from varkg.typing import EdgeType, NodeType
+from varkg.typing import EdgeType, NodeType, as_edge_type
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -175,7 +175,7 @@ def remove_label_edges(
     mask_t = torch.from_numpy(drop)
     removed = 0
     for et in edge_types:
-        for e, side in ((tuple(et), 0), (reverse_edge_type(tuple(et)), 1)):
+        for e, side in ((as_edge_type(et), 0), (reverse_edge_type(as_edge_type(et)), 1)):
             if e not in out.edge_types or e[side * 2] != node_type:
                 continue
             ei = out[e].edge_index

@@ -38,7 +38,7 @@ from varkg.gnn.features import FeatureEncoder
 from varkg.gnn.metrics import PlattCalibrator, binary_metrics, reliability_plot
 from varkg.gnn.model import EAHGT, ModelConfig, conform
 from varkg.gnn.splits import LABEL_EDGE_TYPES, Split, SplitMode, first_gene, remove_label_edges, split_nodes
-from varkg.typing import NodeType
+from varkg.typing import NodeType, as_edge_type
 
 if TYPE_CHECKING:
     import torch
@@ -430,7 +430,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
         raise ModelError(f"{path}: format {payload.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
     cfg = TrainConfig.from_dict(json.loads(payload["config"]))
     nodes, edges = json.loads(payload["metadata"])
-    model = EAHGT(json.loads(payload["in_dims"]), (nodes, [tuple(e) for e in edges]), cfg.model)
+    model = EAHGT(json.loads(payload["in_dims"]), (nodes, [as_edge_type(e) for e in edges]), cfg.model)
     model.load_state_dict(payload["state_dict"])
     model.eval()
     baselines = None

@@ -151,7 +151,7 @@ def _parse_fasta(path: Path) -> dict[str, str]:
     opener = gzip.open if _is_gzip(path) else open
     records: dict[str, list[str]] = {}
     current: list[str] | None = None
-    with opener(path, "rt") as fh:  # type: ignore[operator]
+    with opener(path, "rt") as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.strip()
             if not line:

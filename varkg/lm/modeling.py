@@ -131,7 +131,7 @@ class VarkgDnaConfig(PretrainedConfig):
         if conv_kernel_size < 0 or (conv_kernel_size and conv_kernel_size % 2 == 0):
             raise ModelError(f"'conv_kernel_size' (got {conv_kernel_size}) must be 0 or an odd positive number")
         self.conv_kernel_size = conv_kernel_size
-        super().__init__(pad_token_id=pad_token_id, tie_word_embeddings=tie_word_embeddings, **kwargs)
+        super().__init__(pad_token_id=pad_token_id, tie_word_embeddings=tie_word_embeddings, **kwargs)  # type: ignore[call-arg]  # accepted at runtime, absent from transformers' annotations
 
     @classmethod
     def from_size(cls, size: SizeName, *, vocab_size: int, **kwargs: Any) -> VarkgDnaConfig:
@@ -256,7 +256,7 @@ class VarkgDnaModel(VarkgDnaPreTrainedModel):
     def get_input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings
 
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
+    def set_input_embeddings(self, value: nn.Embedding) -> None:  # type: ignore[override]  # only an Embedding fits here
         self.embeddings.word_embeddings = value
 
     def _bias(self, attention_mask: torch.Tensor, t: int, prefix_len: int, dtype: torch.dtype) -> torch.Tensor:
@@ -421,7 +421,7 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
         self.model = VarkgDnaModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
         width = pooled_width(config.classifier_pooling, config.hidden_size, config.classifier_bins)
-        self.classifier = nn.Linear(width, config.num_labels)
+        self.classifier = nn.Linear(width, config.num_labels)  # type: ignore[arg-type]  # num_labels is always set (default 2)
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Embedding:

@@ -291,7 +291,7 @@ def pretrain(
         )
         model = VarkgDnaForMaskedLM(config)
         state = None
-    model.to(dev).train()
+    model.to(dev).train()  # type: ignore[arg-type]  # transformers' decorator annotates .to() for models only
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, cfg.steps))
     gen = torch.Generator().manual_seed(cfg.seed)

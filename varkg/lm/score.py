@@ -312,7 +312,7 @@ def read_variants_vcf(path: str | Path) -> Iterator[Variant]:
                             path=path,
                             field=field,
                         )
-                yield Variant(rec.chrom, rec.pos, rec.ref.upper(), alt.upper(), rec.id if rec.id else None)
+                yield Variant(rec.chrom, rec.pos, (rec.ref or "").upper(), alt.upper(), rec.id if rec.id else None)
 
 
 def read_variants_table(path: str | Path) -> list[Variant]:

@@ -137,7 +137,7 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerFast:
 
     if not (Path(path) / "tokenizer.json").exists() and not (Path(path) / "vocab.txt").exists():
         raise ModelError(f"no tokenizer (tokenizer.json or vocab.txt) in {str(path)!r}")
-    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)  # type: ignore[return-value]  # the files above load as a fast tokenizer
 
 
 def is_single_nucleotide(tokenizer) -> bool:

@@ -159,7 +159,7 @@ def next_kmer_accuracy(
     for _step in range(cfg.probe_steps):
         idx = torch.randint(len(train), (cfg.probe_batch,), generator=gen)
         outs = probe.logits(xtr[idx], mtr[idx])
-        loss = sum(torch.nn.functional.cross_entropy(o, ytr[idx, j]) for j, o in enumerate(outs))
+        loss: torch.Tensor = sum(torch.nn.functional.cross_entropy(o, ytr[idx, j]) for j, o in enumerate(outs))  # type: ignore[assignment]  # outs is non-empty
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(probe.parameters()), 1.0)

@@ -375,7 +375,10 @@ class AnnotationLoader(Loader):
             cand = (bool(t["canonical"]), t5)
             if old is None or (cand[0] and not old[0]):
                 tss[t["gene"]] = cand
-        ids, rows = [], {k: [] for k in ("symbol", "name", "biotype", "chrom", "start", "stop", "strand", "tss", "entrez_id")}
+        ids: list[str] = []
+        rows: dict[str, list[Any]] = {
+            k: [] for k in ("symbol", "name", "biotype", "chrom", "start", "stop", "strand", "tss", "entrez_id")
+        }
         for gid, g in col.genes.items():
             if g.get("chrom") is None:
                 continue
@@ -389,8 +392,8 @@ class AnnotationLoader(Loader):
             rows["start"].append(start)
             rows["stop"].append(stop)
             rows["strand"].append(g.get("strand"))
-            t = tss.get(gid)
-            rows["tss"].append(t[1] if t else (start if g.get("strand") != "-" else stop - 1))
+            best = tss.get(gid)
+            rows["tss"].append(best[1] if best else (start if g.get("strand") != "-" else stop - 1))  # type: ignore[operator]  # a located gene has a stop
             rows["entrez_id"].append(g.get("entrez_id"))
         for i in range(0, len(ids), _BATCH):
             sl = slice(i, i + _BATCH)
@@ -434,15 +437,15 @@ class AnnotationLoader(Loader):
             )
         ekeys = list(edges)
         for i in range(0, len(ekeys), _BATCH):
-            part = ekeys[i : i + _BATCH]
+            epart = ekeys[i : i + _BATCH]
             yield Frame.edges(
                 "REGULATES",
                 pa.table(
                     {
-                        "src": [k[0] for k in part],
-                        "dst": [k[1] for k in part],
-                        "evidence": ["promoter"] * len(part),
-                        "distance": pa.array([0] * len(part), pa.int64()),
+                        "src": [k[0] for k in epart],
+                        "dst": [k[1] for k in epart],
+                        "evidence": ["promoter"] * len(epart),
+                        "distance": pa.array([0] * len(epart), pa.int64()),
                     }
                 ),
                 src_type="RegulatoryElement",

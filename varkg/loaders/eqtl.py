@@ -116,6 +116,7 @@ class EqtlLoader(Loader):
                     if c_vid is not None:
                         chrom, pos, ref, alt = parse_gtex_variant(f[t.index[c_vid]], assembly=assembly, path=path, line=line)
                     else:
+                        assert c_chr and c_pos and c_ref and c_alt  # all present: checked after the header
                         chrom = normalise_chrom(f[t.index[c_chr]])
                         pos = parse_int(f[t.index[c_pos]], path=path, line=line, field=c_pos, allow_na=False)
                         ref, alt = f[t.index[c_ref]].upper(), f[t.index[c_alt]].upper()

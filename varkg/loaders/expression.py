@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -152,7 +153,7 @@ class ExpressionLoader(Loader):
         # average rows (probes) of the same gene
         uniq: dict[str, list[int]] = {}
         for i in keep:
-            uniq.setdefault(ids[i], []).append(i)
+            uniq.setdefault(cast(str, ids[i]), []).append(i)  # keep: rows with an id
         genes = list(uniq)
         xm = np.stack([np.nanmean(x[uniq[g]], axis=0) for g in genes])
         mean = np.nanmean(xm, axis=1)
@@ -253,7 +254,7 @@ class ExpressionLoader(Loader):
             )
         uniq: dict[str, int] = {}
         for i in keep:
-            uniq.setdefault(ids[i], i)
+            uniq.setdefault(cast(str, ids[i]), i)  # keep: rows with an id
         genes = list(uniq)
         rows = np.array([uniq[g] for g in genes])
         xm = xm[rows]

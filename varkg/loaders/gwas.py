@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -196,7 +196,7 @@ class GwasLoader(Loader):
         self._assembly = assembly
         for p in paths:
             check_gzip(Path(p))
-        store_variants = None
+        store_variants: dict[tuple[str, int], list[tuple[str, str]]] | None = None
         if context.store is not None and option(opts, "harmonise_with_store", True):
             store_variants = {}
             t = context.store.query(
@@ -332,34 +332,37 @@ class GwasLoader(Loader):
                 c = col[k]
                 return f[ix[c]] if c is not None else None  # noqa: B023 (f is this iteration's row)
 
-            chrom = normalise_chrom(g("chrom").strip()) if col["chrom"] else None
+            def v(k: str) -> str:  # a column the caller checked is present (col[k] is set)
+                return f[ix[cast(str, col[k])]]  # noqa: B023 (f is this iteration's row)
+
+            chrom = normalise_chrom(v("chrom").strip()) if col["chrom"] else None
             if chrom is not None and ref is not None and chrom not in ref:
                 raise InputError(
                     f"unknown chromosome {g('chrom')!r}: not in the reference", path=path, line=line, field=col["chrom"]
                 )
-            pos = parse_int(g("pos"), path=path, line=line, field=col["pos"]) if col["pos"] else None
-            p = parse_float(g("p"), path=path, line=line, field=col["p"]) if col["p"] else None
-            lp = parse_float(g("lp"), path=path, line=line, field=col["lp"]) if col["lp"] else None
+            pos = parse_int(v("pos"), path=path, line=line, field=col["pos"]) if col["pos"] else None
+            p = parse_float(v("p"), path=path, line=line, field=col["p"]) if col["p"] else None
+            lp = parse_float(v("lp"), path=path, line=line, field=col["lp"]) if col["lp"] else None
             if p is not None and not 0.0 <= p <= 1.0:
                 raise InputError(f"p-value {g('p')!r} is outside [0, 1]", path=path, line=line, field=col["p"])
-            beta = parse_float(g("beta"), path=path, line=line, field=col["beta"]) if col["beta"] else None
-            orr = parse_float(g("or"), path=path, line=line, field=col["or"]) if col["or"] else None
+            beta = parse_float(v("beta"), path=path, line=line, field=col["beta"]) if col["beta"] else None
+            orr = parse_float(v("or"), path=path, line=line, field=col["or"]) if col["or"] else None
             if beta is None and orr is not None and orr > 0:
                 beta = math.log(orr)
             row = self._row(
                 harm,
                 assembly_chrom=chrom,
                 pos=pos,
-                effect=g("effect").strip(),
+                effect=v("effect").strip(),
                 other=(g("other") or "").strip() or None,
                 rsid=(g("rsid") or "").strip() or None,
                 beta=beta,
-                se=parse_float(g("se"), path=path, line=line, field=col["se"]) if col["se"] else None,
+                se=parse_float(v("se"), path=path, line=line, field=col["se"]) if col["se"] else None,
                 p=p,
                 lp=lp,
                 orr=orr,
-                eaf=parse_float(g("eaf"), path=path, line=line, field=col["eaf"]) if col["eaf"] else None,
-                n=(parse_int(g("n"), path=path, line=line, field=col["n"]) if col["n"] else None) or n_default,
+                eaf=parse_float(v("eaf"), path=path, line=line, field=col["eaf"]) if col["eaf"] else None,
+                n=(parse_int(v("n"), path=path, line=line, field=col["n"]) if col["n"] else None) or n_default,
                 study=study,
                 trait=trait,
                 line=line,

@@ -354,8 +354,8 @@ class InteractionsLoader(Loader):
             return
         edges = pa.concat_tables(tables)
         if policy == "create":
-            ids = set(edges.column("src").to_pylist()) | set(edges.column("dst").to_pylist())
-            yield from node_frames("Gene", mapper.gene_nodes(ids))
+            endpoints = set(edges.column("src").to_pylist()) | set(edges.column("dst").to_pylist())
+            yield from node_frames("Gene", mapper.gene_nodes(endpoints))
         yield from edge_frames(
             "INTERACTS", edges, src_type="Gene", dst_type="Gene", missing="skip" if policy == "existing" else "error"
         )

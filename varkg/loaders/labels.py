@@ -192,11 +192,11 @@ class VariantLabelsLoader(Loader):
                 st = _num(f[t.index[c_stars]], path, lineno, c_stars) if c_stars else None
                 cols["review_stars"].append(None if st is None else int(st))
                 cols["phylop"].append(_num(f[t.index[c_phylop]], path, lineno, c_phylop) if c_phylop else None)
-                vals = []
+                numbers: list[float] = []
                 for c in numeric:
                     v = _num(f[t.index[c]], path, lineno, c)
-                    vals.append(math.nan if v is None else v)
-                cols["annotation_values"].append(vals)
+                    numbers.append(math.nan if v is None else v)
+                cols["annotation_values"].append(numbers)
             n = len(cols["id"])
             table = pa.table(
                 {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from varkg.errors import InputError
 from varkg.loaders._support.context import option
@@ -135,7 +136,7 @@ class ReferenceLoader(Loader):
             probe = ReferenceGenome(path, assembly=context.assembly)
             offsets = {c: offset for c in probe.chroms} if offset else None
             ref = ReferenceGenome(path, assembly=context.assembly, offsets=offsets) if offsets else probe
-            info = {
+            info: dict[str, Any] = {
                 "assembly": context.assembly,
                 "path": str(path.resolve()),
                 "contigs": ref.lengths,

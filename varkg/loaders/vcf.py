@@ -63,6 +63,7 @@ class RefWindow:
         self.ref = reference
         self._key: tuple[str, int] | None = None
         self._seq = ""
+        self._lo = 0  # genome position of self._seq[0]
 
     def fetch(self, chrom: str, start: int, end: int) -> str:
         if end - start > self._SIZE // 2 or start < 0:
@@ -598,7 +599,7 @@ def _iupac_match(ref: str, got: str) -> bool:
     return True
 
 
-def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow | None, genes_loaded: bool) -> Frame | None:
+def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow | None, genes_loaded: bool) -> Frame:
     rows: dict[str, list] = {
         k: [] for k in ("src", "dst", "consequence", "impact", "distance", "transcript", "amino_acids", "codons")
     }

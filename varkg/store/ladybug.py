@@ -187,12 +187,17 @@ class LadybugStore(GraphStore):
             self._db.close()
 
     # ------------------------------------------------------------------ schema
+    def _call(self, cypher: str) -> pa.Table:
+        res = self._conn.execute(cypher)
+        assert not isinstance(res, list)  # one statement, one result
+        return res.get_as_arrow()
+
     def _columns(self, table: str) -> list[str]:
-        res = self._conn.execute(f"CALL table_info('{table}') RETURN *").get_as_arrow()
+        res = self._call(f"CALL table_info('{table}') RETURN *")
         return [str(x) for x in res.column("name").to_pylist()]
 
     def _tables(self) -> set[str]:
-        res = self._conn.execute("CALL show_tables() RETURN *").get_as_arrow()
+        res = self._call("CALL show_tables() RETURN *")
         return {str(x) for x in res.column("name").to_pylist()}
 
     def init_schema(self) -> None:
@@ -425,6 +430,7 @@ class LadybugStore(GraphStore):
         unchanged = 0
         if (~is_new).any():
             old = t.filter(pa.array(~is_new))
+            assert ex_idx is not None  # some rows matched stored ones, so something is stored
             exi = pc.drop_null(ex_idx.filter(pa.array(~is_new)))
             exo = existing.take(exi)
             changed_tbl, unchanged = _changed_rows(old, exo, props, dataset)

@@ -113,7 +113,7 @@ def read_matrices(path: Path, *, fmt: MatrixFormat | None = None) -> list[Motif]
 
 def _nums(tokens: Sequence[str], *, path: Path, line: int, field: str) -> list[float]:
     # a matrix has no missing cells: NA markers are errors too
-    return [parse_float(t, path=path, line=line, field=field, allow_na=False) for t in tokens]  # type: ignore[misc]
+    return [parse_float(t, path=path, line=line, field=field, allow_na=False) for t in tokens]
 
 
 def _finish(
@@ -335,9 +335,9 @@ def motif_deltas(
 
     idx = np.flatnonzero(ok)
     bg = background_of(np.concatenate([ref_w[i] for i in idx]))
-    lo = np.full(len(idx), flank)
-    rs, _, _ = scanner.best([ref_w[i] for i in idx], overlap=(lo, lo + np.maximum(ref_len[idx], 1)), background=bg)
-    as_, _, _ = scanner.best([alt_w[i] for i in idx], overlap=(lo, lo + np.maximum(alt_len[idx], 1)), background=bg)
+    left = np.full(len(idx), flank)
+    rs, _, _ = scanner.best([ref_w[i] for i in idx], overlap=(left, left + np.maximum(ref_len[idx], 1)), background=bg)
+    as_, _, _ = scanner.best([alt_w[i] for i in idx], overlap=(left, left + np.maximum(alt_len[idx], 1)), background=bg)
     thr = scanner.thresholds(bg)
     rs0, as0 = np.nan_to_num(rs, nan=-np.inf), np.nan_to_num(as_, nan=-np.inf)
     site = (rs0 >= thr[None, :]) | (as0 >= thr[None, :])
