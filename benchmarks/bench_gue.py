@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_gue.py --data /work/shared/data/gue --tasks prom_prom_core_tata,tf_0
+    python benchmarks/bench_gue.py --data ../shared/data/gue --tasks prom_prom_core_tata,tf_0
 
 DIR holds one folder per task with ``train.csv``, ``dev.csv``, ``test.csv`` (``sequence,label``).
 Prints one JSON line per task and model::
@@ -31,6 +31,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+SHARED = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def published_numbers(data: Path) -> dict[str, float]:
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--tasks", required=True, help="comma-separated task folder names")
-    ap.add_argument("--reference", default="/work/shared/data/reference/*.fa*", help="FASTA glob")
+    ap.add_argument("--reference", default=str(SHARED / "reference" / "*.fa*"), help="FASTA glob")
     ap.add_argument(
         "--cache", type=Path, default=Path(os.environ.get("VARKG_CACHE", "~/.cache/varkg")).expanduser() / "bench_gue"
     )

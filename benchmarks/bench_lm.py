@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def _variants(fa, n: int, flank: int, seed: int):

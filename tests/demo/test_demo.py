@@ -61,5 +61,4 @@ def test_demo_twice(shared_data: Path, tmp_path: Path):
     r2 = run_demo(shared_data, tmp_path / "demo.lbug", quick=True, log=None)
     assert r2.counts == r1.counts and r2.release == r1.release
     st2 = {s.name: s.status for s in r2.steps}
-    assert st2["gnn"] == st2["lm"] == st2["pig-finemap"] == "reused"
-    assert r2.seconds < r1.seconds
+    assert st2["gnn"] == st2["lm"] == st2["pig-finemap"] == "reused"  # reuse, not wall-clock time, is the check
