@@ -10,6 +10,14 @@ import pytest
 SHARED_DATA = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Do not collect the conftest files as doctest modules (``--doctest-modules`` in pyproject.toml
+    is for varkg/): they hold no doctests, and importing several ``conftest.py`` from directories
+    without ``__init__.py`` as modules clashes on the shared name. Loading them as conftests is
+    unaffected."""
+    return True if collection_path.name == "conftest.py" else None
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` (or ``$VARKG_SHARED_DATA``); tests that need it skip where it is absent."""
