@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -m "not slow and not gpu"
 NEO4J_DATA ?= neo4j-data
 NEO4J_LIB  := tools/neo4j/lib/.stamp
 
-.PHONY: demo test venv lint-tools system-tools neo4j-lib neo4j bench clean
+.PHONY: demo test lint venv lint-tools system-tools neo4j-lib neo4j bench clean
 
 venv: $(VENV)/.stamp
 
@@ -60,9 +60,17 @@ demo: venv
 	case "$(STORE)" in *://*) ;; *) mkdir -p $(dir $(STORE)) ;; esac
 	VARKG_DATA=$(DATA) $(VENV)/bin/varkg --store $(STORE) demo --data $(DATA)
 
+# Python lint, format and types (configured in pyproject.toml); `make test` runs it first.
+# (lint-tools, below, is the Node Cypher linter the Neo4j tests use.)
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 # The Neo4j leg: tests/conftest.py starts the server from tools/neo4j/lib on free loopback ports
 # for the session (or uses $$VARKG_NEO4J_URI) and stops it at the end.
-test: venv lint-tools system-tools neo4j-lib
+# Doctests in varkg/ are collected too (--doctest-modules in pyproject.toml).
+test: venv lint lint-tools system-tools neo4j-lib
 	VARKG_SHARED_DATA=$(abspath $(DATA)) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv

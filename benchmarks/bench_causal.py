@@ -44,7 +44,9 @@ def bench_mr(rng: np.random.Generator, n_genes: int, quick: bool) -> None:
     bx = rng.normal(0.3, 0.08, m) * rng.choice([-1, 1], m)
     gamma = np.repeat(rng.normal(0, 0.05, n_genes), k)
     sy = rng.uniform(0.005, 0.02, m)
-    t = pd.DataFrame(dict(exposure=gene, beta_exposure=bx, se_exposure=0.02, beta_outcome=gamma * bx + rng.normal(0, sy), se_outcome=sy))
+    t = pd.DataFrame(
+        dict(exposure=gene, beta_exposure=bx, se_exposure=0.02, beta_outcome=gamma * bx + rng.normal(0, sy), se_outcome=sy)
+    )
     sec, res = timed(lambda: ivw_grouped(t))
     groups = list(t.groupby("exposure", sort=False))
 
@@ -57,14 +59,29 @@ def bench_mr(rng: np.random.Generator, n_genes: int, quick: bool) -> None:
         return len(groups)
 
     base, _ = timed(loop, repeat=1)
-    emit("mr_ivw_grouped_20k_genes", sec, "s", genes=n_genes, instruments=m, baseline="per-gene ivw() loop", baseline_s=round(base, 3), ratio=round(base / sec, 1))
+    emit(
+        "mr_ivw_grouped_20k_genes",
+        sec,
+        "s",
+        genes=n_genes,
+        instruments=m,
+        baseline="per-gene ivw() loop",
+        baseline_s=round(base, 3),
+        ratio=round(base / sec, 1),
+    )
     sub = groups[: (200 if quick else 1000)]
     t0 = time.perf_counter()
     for _, g in sub:
         mendelian_randomisation(g, n_boot=1000)
     per = (time.perf_counter() - t0) / len(sub)
-    emit("mr_all_methods_per_gene", per * 1e3, "ms", methods="ivw,ivw_fe,egger,weighted_median(1000 boot)", genes_timed=len(sub),
-         extrapolated_20k_s=round(per * n_genes, 1))
+    emit(
+        "mr_all_methods_per_gene",
+        per * 1e3,
+        "ms",
+        methods="ivw,ivw_fe,egger,weighted_median(1000 boot)",
+        genes_timed=len(sub),
+        extrapolated_20k_s=round(per * n_genes, 1),
+    )
 
 
 def bench_coloc(rng: np.random.Generator, R: np.ndarray, n_loci: int, m: int) -> None:
@@ -77,18 +94,41 @@ def bench_coloc(rng: np.random.Generator, R: np.ndarray, n_loci: int, m: int) ->
         c = rng.integers(0, m)
         b1 = R[:m, c] * 0.15 + L @ rng.normal(size=m) / np.sqrt(4000)
         b2 = R[:m, c] * 0.10 + L @ rng.normal(size=m) / np.sqrt(8000)
-        rows.append(pd.DataFrame(dict(locus=f"L{i:04d}", snp=[f"s{j}" for j in range(m)], beta1=b1, se1=1 / np.sqrt(4000), beta2=b2, se2=1 / np.sqrt(8000))))
+        rows.append(
+            pd.DataFrame(
+                dict(
+                    locus=f"L{i:04d}",
+                    snp=[f"s{j}" for j in range(m)],
+                    beta1=b1,
+                    se1=1 / np.sqrt(4000),
+                    beta2=b2,
+                    se2=1 / np.sqrt(8000),
+                )
+            )
+        )
     t = pd.concat(rows, ignore_index=True)
     sec, out = timed(lambda: coloc_grouped(t))
     loci = list(t.groupby("locus", sort=False))
 
     def loop() -> None:
         for _, g in loci:
-            coloc_abf(g[["snp", "beta1", "se1"]].set_axis(["snp", "beta", "se"], axis=1), g[["snp", "beta2", "se2"]].set_axis(["snp", "beta", "se"], axis=1))
+            coloc_abf(
+                g[["snp", "beta1", "se1"]].set_axis(["snp", "beta", "se"], axis=1),
+                g[["snp", "beta2", "se2"]].set_axis(["snp", "beta", "se"], axis=1),
+            )
 
     base, _ = timed(loop, repeat=1)
-    emit("coloc_grouped_1000_loci", sec, "s", loci=n_loci, snps_per_locus=m, baseline="per-locus coloc_abf loop", baseline_s=round(base, 3),
-         ratio=round(base / sec, 1), median_pp_h4=round(float(out["pp_h4"].median()), 4))
+    emit(
+        "coloc_grouped_1000_loci",
+        sec,
+        "s",
+        loci=n_loci,
+        snps_per_locus=m,
+        baseline="per-locus coloc_abf loop",
+        baseline_s=round(base, 3),
+        ratio=round(base / sec, 1),
+        median_pp_h4=round(float(out["pp_h4"].median()), 4),
+    )
 
 
 def bench_susie(panel, n: int, p: int, rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +142,9 @@ def bench_susie(panel, n: int, p: int, rng: np.random.Generator) -> None:  # typ
     y = simulate_trait(G, {j: 0.1 for j in causal}, seed=rng)
     sec, fit = timed(lambda: susie(G, y), repeat=3)
     found = sorted({j for cs in fit.credible_sets for j in cs.variants} & set(causal))
-    rec: dict[str, object] = dict(samples=n, variants=G.shape[1], iterations=fit.niter, credible_sets=len(fit.credible_sets), causal_in_cs=f"{len(found)}/3")
+    rec: dict[str, object] = dict(
+        samples=n, variants=G.shape[1], iterations=fit.niter, credible_sets=len(fit.credible_sets), causal_in_cs=f"{len(found)}/3"
+    )
     if shutil.which("Rscript") and subprocess.run(["Rscript", "-e", "library(susieR)"], capture_output=True).returncode == 0:
         with tempfile.TemporaryDirectory() as d:
             np.save(Path(d) / "G.npy", G)
@@ -117,8 +159,12 @@ def bench_susie(panel, n: int, p: int, rng: np.random.Generator) -> None:  # typ
             r = subprocess.run(["Rscript", "-e", script], cwd=d, capture_output=True, text=True, check=True)
             r_sec = float(r.stdout.split()[0])
             r_pip = np.loadtxt(Path(d) / "pip.tsv")
-        rec.update(baseline="susieR::susie (R, same input)", baseline_s=round(r_sec, 3), ratio=round(r_sec / sec, 2),
-                   max_abs_pip_diff_vs_susieR=float(f"{np.max(np.abs(r_pip - fit.pip)):.3g}"))
+        rec.update(
+            baseline="susieR::susie (R, same input)",
+            baseline_s=round(r_sec, 3),
+            ratio=round(r_sec / sec, 2),
+            max_abs_pip_diff_vs_susieR=float(f"{np.max(np.abs(r_pip - fit.pip)):.3g}"),
+        )
     emit("susie_1000x5000", sec, "s", **rec)
 
 

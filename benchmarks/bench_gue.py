@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_gue.py --data /work/shared/data/gue --tasks prom_prom_core_tata,tf_0
+    python benchmarks/bench_gue.py --data ../shared/data/gue --tasks prom_prom_core_tata,tf_0
 
 DIR holds one folder per task with ``train.csv``, ``dev.csv``, ``test.csv`` (``sequence,label``).
 Prints one JSON line per task and model::
@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+SHARED = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def published_numbers(data: Path) -> dict[str, float]:
@@ -97,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--tasks", required=True, help="comma-separated task folder names")
-    ap.add_argument("--reference", default="/work/shared/data/reference/*.fa*", help="FASTA glob")
-    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("VARKG_CACHE", "~/.cache/varkg")).expanduser() / "bench_gue")
+    ap.add_argument("--reference", default=str(SHARED / "reference" / "*.fa*"), help="FASTA glob")
+    ap.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("VARKG_CACHE", "~/.cache/varkg")).expanduser() / "bench_gue"
+    )
     ap.add_argument("--models", default="varkg,kmer-tfidf-lr")
     ap.add_argument("--checkpoint", type=Path, help="reuse this pretrained checkpoint instead of the cached one")
     ap.add_argument("--tokenizer", choices=["char", "bpe"], default="char")
@@ -107,21 +110,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pretrain-steps", type=int, default=600)
     ap.add_argument("--pretrain-seconds", type=float, default=300.0)
     ap.add_argument("--pretrain-batch", type=int, default=32)
-    ap.add_argument("--pretrain-window", type=int, default=None,
-                    help="pretraining window in tokens' bp (default: the longest training sequence, at most 512; "
-                         "ALiBi lets the model run on longer sequences than it was pretrained on)")
+    ap.add_argument(
+        "--pretrain-window",
+        type=int,
+        default=None,
+        help="pretraining window in tokens' bp (default: the longest training sequence, at most 512; "
+        "ALiBi lets the model run on longer sequences than it was pretrained on)",
+    )
     ap.add_argument("--finetune-seconds", type=float, default=720.0)
-    ap.add_argument("--epochs", default="4",
-                    help="fine-tuning epochs: a number for every task, or per task as 'tf_0=2,mouse_0=10,4' "
-                         "(the bare number is the default for the others)")
+    ap.add_argument(
+        "--epochs",
+        default="4",
+        help="fine-tuning epochs: a number for every task, or per task as 'tf_0=2,mouse_0=10,4' "
+        "(the bare number is the default for the others)",
+    )
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
     ap.add_argument("--pooling", default="mean", choices=["mean", "cls", "max", "meanmax", "bins"])
     ap.add_argument("--bins", type=int, default=6, help="stretches per window for --pooling bins")
     ap.add_argument("--rc", action="store_true", help="reverse-complement augmentation + strand-averaged predictions")
-    ap.add_argument("--pretrain-tasks", default=None,
-                    help="comma-separated tasks whose training sequences join pretraining (default: --tasks); "
-                         "name all tasks to build one checkpoint shared by runs of single tasks")
+    ap.add_argument(
+        "--pretrain-tasks",
+        default=None,
+        help="comma-separated tasks whose training sequences join pretraining (default: --tasks); "
+        "name all tasks to build one checkpoint shared by runs of single tasks",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quiet", action="store_true")
@@ -154,16 +167,31 @@ def main(argv: list[str] | None = None) -> int:
         refs = sorted(p for p in glob.glob(args.reference) if not p.endswith((".fai", ".gzi")))
         window = args.pretrain_window or min(512, max(max(len(s) for s in splits[t]["train"].sequences) for t in pre_tasks))
         cfg = PretrainConfig(
-            size=args.size, window_bp=window, steps=args.pretrain_steps, batch_size=args.pretrain_batch,
-            seed=args.seed, max_seconds=args.pretrain_seconds, save_every=100, lr=1e-3, csv_fraction=0.5,
+            size=args.size,
+            window_bp=window,
+            steps=args.pretrain_steps,
+            batch_size=args.pretrain_batch,
+            seed=args.seed,
+            max_seconds=args.pretrain_seconds,
+            save_every=100,
+            lr=1e-3,
+            csv_fraction=0.5,
         )
         import varkg.lm.modeling as modeling
         import varkg.lm.pretrain as pretrain_mod
 
         code = hashlib.sha256(Path(modeling.__file__).read_bytes() + Path(pretrain_mod.__file__).read_bytes()).hexdigest()
         key = json.dumps(
-            {"refs": [(Path(p).name, os.path.getsize(p)) for p in refs], "tasks": sorted(pre_tasks), "code": code,
-             "cfg": cfg.__dict__, "tok": args.tokenizer, "merges": args.merges}, sort_keys=True, default=str
+            {
+                "refs": [(Path(p).name, os.path.getsize(p)) for p in refs],
+                "tasks": sorted(pre_tasks),
+                "code": code,
+                "cfg": cfg.__dict__,
+                "tok": args.tokenizer,
+                "merges": args.merges,
+            },
+            sort_keys=True,
+            default=str,
         )
         ckpt = args.checkpoint or args.cache / hashlib.sha256(key.encode()).hexdigest()[:16]
         cached = (ckpt / "pretrain_args.json").exists()
@@ -182,9 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         if not cached:
             data_file.write_text(f"{len(refs)} reference FASTA + train sequences of {','.join(sorted(pre_tasks))}")
         pre_info = {
-            "pretrain_cached": cached, "pretrain_s": round(pre_s, 1), "pretrain_steps": steps,
+            "pretrain_cached": cached,
+            "pretrain_s": round(pre_s, 1),
+            "pretrain_steps": steps,
             "pretrain_data": data_file.read_text() if data_file.exists() else "unknown",
-            "params": n_params, "size": args.size, "tokenizer": args.tokenizer, "checkpoint": str(ckpt),
+            "params": n_params,
+            "size": args.size,
+            "tokenizer": args.tokenizer,
+            "checkpoint": str(ckpt),
         }
         print(json.dumps({"name": "gue_pretrain", **pre_info}), flush=True)
 
@@ -193,26 +226,62 @@ def main(argv: list[str] | None = None) -> int:
         pub = published.get(t)
         if "kmer-tfidf-lr" in models:
             mcc, secs, params = kmer_baseline(sp["train"], sp["dev"], sp["test"], seed=args.seed)
-            print(json.dumps({"task": t, "model": "kmer-tfidf-lr", "mcc": round(mcc, 2), "train_s": round(secs, 1),
-                              "dnabert2_published": pub, "params": params, "hardware": hardware}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "task": t,
+                        "model": "kmer-tfidf-lr",
+                        "mcc": round(mcc, 2),
+                        "train_s": round(secs, 1),
+                        "dnabert2_published": pub,
+                        "params": params,
+                        "hardware": hardware,
+                    }
+                ),
+                flush=True,
+            )
         if "varkg" in models:
             from varkg.lm.tokenizer import load_tokenizer
 
             tok = load_tokenizer(str(ckpt))
-            fcfg = FinetuneConfig(method=args.method, pooling=args.pooling, bins=args.bins, epochs=epochs(t),
-                                  lr=args.lr, rc_augment=args.rc, rc_test=args.rc,
-                                  max_seconds=args.finetune_seconds, seed=args.seed, evals_per_epoch=2)
+            fcfg = FinetuneConfig(
+                method=args.method,
+                pooling=args.pooling,
+                bins=args.bins,
+                epochs=epochs(t),
+                lr=args.lr,
+                rc_augment=args.rc,
+                rc_test=args.rc,
+                max_seconds=args.finetune_seconds,
+                seed=args.seed,
+                evals_per_epoch=2,
+            )
             r = finetune(ckpt, tok, train=sp["train"], dev=sp["dev"], test=sp["test"], cfg=fcfg, quiet=args.quiet)
-            print(json.dumps({
-                "task": t, "model": "varkg", "mcc": round(100 * r.test["mcc"], 2),
-                "train_s": round(r.seconds + (0.0 if pre_info["pretrain_cached"] else pre_info["pretrain_s"]), 1),
-                "finetune_s": round(r.seconds, 1), "dnabert2_published": pub,
-                "test": {k: round(v, 4) for k, v in r.test.items()}, "dev_mcc": round(100 * r.dev["mcc"], 2),
-                "finetune_steps": r.steps, "method": args.method, "pooling": args.pooling,
-                "bins": args.bins if args.pooling == "bins" else None, "rc": args.rc,
-                "epochs": epochs(t), "lr": args.lr, "n_trainable": r.n_trainable,
-                "hardware": hardware, **pre_info,
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "task": t,
+                        "model": "varkg",
+                        "mcc": round(100 * r.test["mcc"], 2),
+                        "train_s": round(r.seconds + (0.0 if pre_info["pretrain_cached"] else pre_info["pretrain_s"]), 1),
+                        "finetune_s": round(r.seconds, 1),
+                        "dnabert2_published": pub,
+                        "test": {k: round(v, 4) for k, v in r.test.items()},
+                        "dev_mcc": round(100 * r.dev["mcc"], 2),
+                        "finetune_steps": r.steps,
+                        "method": args.method,
+                        "pooling": args.pooling,
+                        "bins": args.bins if args.pooling == "bins" else None,
+                        "rc": args.rc,
+                        "epochs": epochs(t),
+                        "lr": args.lr,
+                        "n_trainable": r.n_trainable,
+                        "hardware": hardware,
+                        **pre_info,
+                    }
+                ),
+                flush=True,
+            )
     return 0
 
 

@@ -24,7 +24,10 @@ def main() -> None:
     frames_t, load_t = [], []
     for _ in range(3):
         t = time.perf_counter()
-        n = sum(f.table.num_rows for f in get_loader("hic").frames([path], context=LoadContext(assembly="sacCer3", options={"min_obs_exp": 1.5})))
+        n = sum(
+            f.table.num_rows
+            for f in get_loader("hic").frames([path], context=LoadContext(assembly="sacCer3", options={"min_obs_exp": 1.5}))
+        )
         frames_t.append(time.perf_counter() - t)
     with tempfile.TemporaryDirectory() as d:
         store = open_store(Path(d) / "g.db")
@@ -32,8 +35,17 @@ def main() -> None:
         t = time.perf_counter()
         load(store, "hic", [path], assembly="sacCer3", options={"min_obs_exp": 1.5}, progress=False)
         load_t.append(time.perf_counter() - t)
-    print(json.dumps({"name": "hic_frames_per_million_contacts", "value": statistics.median(frames_t) / nnz * 1e6, "unit": "s",
-                      "nnz": nnz, "rows": n}))
+    print(
+        json.dumps(
+            {
+                "name": "hic_frames_per_million_contacts",
+                "value": statistics.median(frames_t) / nnz * 1e6,
+                "unit": "s",
+                "nnz": nnz,
+                "rows": n,
+            }
+        )
+    )
     print(json.dumps({"name": "hic_load_per_million_contacts", "value": load_t[0] / nnz * 1e6, "unit": "s", "nnz": nnz}))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def _variants(fa, n: int, flank: int, seed: int):
@@ -42,7 +43,9 @@ def _variants(fa, n: int, flank: int, seed: int):
 
         t = pq.read_table(snps).to_pandas()
         t = t[(t["_labels"].astype(str) == name) & (t["_starts"] > flank) & (t["_ends"] < length - flank)]
-        for ref, alt, p0 in zip(t["ref"].astype(str).str.upper(), t["alt"].astype(str).str.upper(), t["_starts"].astype(int)):
+        for ref, alt, p0 in zip(
+            t["ref"].astype(str).str.upper(), t["alt"].astype(str).str.upper(), t["_starts"].astype(int), strict=False
+        ):
             p0 = int(p0)
             if len(ref) == 1 and len(alt) == 1 and fa.fetch(name, p0, p0 + 1) == ref:
                 out.append(Variant(name, p0 + 1, ref, alt))
@@ -107,19 +110,48 @@ def main(argv: list[str] | None = None) -> int:
     small = variants[: max(16, args.n_variants // 8)]
     t_1 = _time(lambda: score_variants(model, tok, fa, small, flank=args.flank, batch_size=1), args.repeats)
     v_b, v_1 = len(variants) / t_b, len(small) / t_1
-    print(json.dumps({"name": "lm_score_throughput", "value": round(v_b, 1), "unit": "variants/s",
-                      "baseline": round(v_1, 1), "baseline_name": "batch_size=1", "ratio": round(v_b / v_1, 2),
-                      "batch_size": args.batch_size, "window_bp": 2 * args.flank + 1, "n": len(variants), "n_real_snps": n_real,
-                      "passes_per_variant": 2, **common}), flush=True)
+    print(
+        json.dumps(
+            {
+                "name": "lm_score_throughput",
+                "value": round(v_b, 1),
+                "unit": "variants/s",
+                "baseline": round(v_1, 1),
+                "baseline_name": "batch_size=1",
+                "ratio": round(v_b / v_1, 2),
+                "batch_size": args.batch_size,
+                "window_bp": 2 * args.flank + 1,
+                "n": len(variants),
+                "n_real_snps": n_real,
+                "passes_per_variant": 2,
+                **common,
+            }
+        ),
+        flush=True,
+    )
 
     seqs = random_windows(fa, length=args.seq_bp, n=args.n_sequences, rng=np.random.default_rng(1))
     t_b = _time(lambda: embed_sequences(model, tok, seqs, batch_size=args.batch_size), args.repeats)
     small = seqs[: max(16, args.n_sequences // 8)]
     t_1 = _time(lambda: embed_sequences(model, tok, small, batch_size=1), args.repeats)
     s_b, s_1 = len(seqs) / t_b, len(small) / t_1
-    print(json.dumps({"name": "lm_embed_throughput", "value": round(s_b, 1), "unit": "sequences/s",
-                      "baseline": round(s_1, 1), "baseline_name": "batch_size=1", "ratio": round(s_b / s_1, 2),
-                      "batch_size": args.batch_size, "seq_bp": args.seq_bp, "n": len(seqs), **common}), flush=True)
+    print(
+        json.dumps(
+            {
+                "name": "lm_embed_throughput",
+                "value": round(s_b, 1),
+                "unit": "sequences/s",
+                "baseline": round(s_1, 1),
+                "baseline_name": "batch_size=1",
+                "ratio": round(s_b / s_1, 2),
+                "batch_size": args.batch_size,
+                "seq_bp": args.seq_bp,
+                "n": len(seqs),
+                **common,
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

@@ -79,7 +79,9 @@ def child_e2e(path: str, atomic: str = "load", commit_rows: int | None = None) -
         settings = {
             "atomic": atomic,
             "commit_rows": rows if atomic == "batch" else None,
-            "buffer_pool_mb": int(os.environ["VARKG_LADYBUG_BUFFER_POOL_MB"]) if os.environ.get("VARKG_LADYBUG_BUFFER_POOL_MB") else "ladybug default",
+            "buffer_pool_mb": int(os.environ["VARKG_LADYBUG_BUFFER_POOL_MB"])
+            if os.environ.get("VARKG_LADYBUG_BUFFER_POOL_MB")
+            else "ladybug default",
             "vcf_batch_size": 50_000,
             "ladybug": _version("ladybug"),
         }
@@ -171,28 +173,76 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         cmd = [sys.executable, __file__, "--child", "gen", str(tmp), "--records", str(a.records)]
-        big = Path(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])["path"])
-        print(json.dumps({"name": "generate_vcf", "value": round(time.perf_counter() - t0, 1), "unit": "s", "records": a.records,
-                          "bytes": big.stat().st_size}), flush=True)
+        big = Path(
+            json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])["path"]
+        )
+        print(
+            json.dumps(
+                {
+                    "name": "generate_vcf",
+                    "value": round(time.perf_counter() - t0, 1),
+                    "unit": "s",
+                    "records": a.records,
+                    "bytes": big.stat().st_size,
+                }
+            ),
+            flush=True,
+        )
         for label, path, reps in (("kgp_chr20_24990", SOURCE, a.repeats), (f"kgp_shifted_{a.records}", big, a.repeats_large)):
             raw = _median_runs(reps, "raw", path)
             raw_gt = _median_runs(reps, "raw", path, genotypes=True)
             for name, res in (("cyvcf2_raw", raw), ("cyvcf2_raw_with_genotypes", raw_gt)):
-                print(json.dumps({"name": f"{name}_rate", "file": label, "value": round(res["rate"]), "unit": "records/s",
-                                  "runs": res["rates"], "peak_rss_mb": round(res["peak_rss_mb"], 1)}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "name": f"{name}_rate",
+                            "file": label,
+                            "value": round(res["rate"]),
+                            "unit": "records/s",
+                            "runs": res["rates"],
+                            "peak_rss_mb": round(res["peak_rss_mb"], 1),
+                        }
+                    ),
+                    flush=True,
+                )
             for atomic in ("load", "batch"):
                 e2e = _median_runs(reps, "e2e", path, atomic=atomic, commit_rows=a.commit_rows)
                 suffix = "" if atomic == "load" else "_atomic_batch"
-                print(json.dumps({
-                    "name": f"vcf_loader_end_to_end_rate{suffix}", "file": label, "atomic": atomic, "value": round(e2e["rate"]),
-                    "unit": "variants/s", "runs": e2e["rates"], "records": e2e["records"], "in_graph": e2e["in_graph"],
-                    "seconds": round(e2e["seconds"], 1), "baseline": "cyvcf2_raw", "ratio": round(e2e["rate"] / raw["rate"], 3),
-                    "ratio_vs_raw_with_genotypes": round(e2e["rate"] / raw_gt["rate"], 3), "target_ratio": 0.30,
-                    "settings": e2e["settings"],
-                }), flush=True)
-                print(json.dumps({"name": f"vcf_loader_peak_rss{suffix}", "file": label, "atomic": atomic,
-                                  "value": round(e2e["peak_rss_mb"], 1), "unit": "MiB", "runs_mb": e2e["peaks_mb"],
-                                  "settings": e2e["settings"]}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "name": f"vcf_loader_end_to_end_rate{suffix}",
+                            "file": label,
+                            "atomic": atomic,
+                            "value": round(e2e["rate"]),
+                            "unit": "variants/s",
+                            "runs": e2e["rates"],
+                            "records": e2e["records"],
+                            "in_graph": e2e["in_graph"],
+                            "seconds": round(e2e["seconds"], 1),
+                            "baseline": "cyvcf2_raw",
+                            "ratio": round(e2e["rate"] / raw["rate"], 3),
+                            "ratio_vs_raw_with_genotypes": round(e2e["rate"] / raw_gt["rate"], 3),
+                            "target_ratio": 0.30,
+                            "settings": e2e["settings"],
+                        }
+                    ),
+                    flush=True,
+                )
+                print(
+                    json.dumps(
+                        {
+                            "name": f"vcf_loader_peak_rss{suffix}",
+                            "file": label,
+                            "atomic": atomic,
+                            "value": round(e2e["peak_rss_mb"], 1),
+                            "unit": "MiB",
+                            "runs_mb": e2e["peaks_mb"],
+                            "settings": e2e["settings"],
+                        }
+                    ),
+                    flush=True,
+                )
     finally:
         if a.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

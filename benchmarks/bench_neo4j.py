@@ -25,12 +25,30 @@ import pyarrow as pa
 def tables(n: int) -> tuple[pa.Table, pa.Table]:
     rng = np.random.default_rng(0)
     ids = [f"ENSG{i:011d}" for i in range(n)]
-    genes = pa.table({"id": ids, "symbol": [f"G{i}" for i in range(n)], "chrom": ["1"] * n,
-                      "start": np.arange(n) * 1000, "stop": np.arange(n) * 1000 + 500})
+    genes = pa.table(
+        {
+            "id": ids,
+            "symbol": [f"G{i}" for i in range(n)],
+            "chrom": ["1"] * n,
+            "start": np.arange(n) * 1000,
+            "stop": np.arange(n) * 1000 + 500,
+        }
+    )
     src, dst = rng.integers(0, n, n), rng.integers(0, n, n)
-    edges = pa.table({"src": [ids[i] for i in src], "dst": [ids[j] for j in dst], "type": ["ppi"] * n,
-                      "source": ["bench"] * n, "score": rng.random(n)})
-    edges = edges.group_by(["src", "dst", "type", "source"]).aggregate([("score", "max")]).rename_columns(["src", "dst", "type", "source", "score"])
+    edges = pa.table(
+        {
+            "src": [ids[i] for i in src],
+            "dst": [ids[j] for j in dst],
+            "type": ["ppi"] * n,
+            "source": ["bench"] * n,
+            "score": rng.random(n),
+        }
+    )
+    edges = (
+        edges.group_by(["src", "dst", "type", "source"])
+        .aggregate([("score", "max")])
+        .rename_columns(["src", "dst", "type", "source", "score"])
+    )
     return genes, edges
 
 
@@ -44,8 +62,18 @@ def run(store, backend: str, genes: pa.Table, edges: pa.Table) -> dict[str, floa
         store.upsert_edges("INTERACTS", edges, src_type="Gene", dst_type="Gene", dataset="bench")
         out[f"edges_{phase}"] = edges.num_rows / (time.perf_counter() - t0)
     for k, v in out.items():
-        print(json.dumps({"name": f"{backend}_{k}_rows_per_s", "value": round(v, 1), "unit": "rows/s",
-                          "nodes": genes.num_rows, "edges": edges.num_rows}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "name": f"{backend}_{k}_rows_per_s",
+                    "value": round(v, 1),
+                    "unit": "rows/s",
+                    "nodes": genes.num_rows,
+                    "edges": edges.num_rows,
+                }
+            ),
+            flush=True,
+        )
     return out
 
 
@@ -72,8 +100,10 @@ def bulk(n: int, tmp: Path, password: str) -> None:
     t0 = time.perf_counter()
     write_bulk_import(load_schema(), [("Gene", genes, None, None), ("INTERACTS", edges, "Gene", "Gene")], tmp / "import")
     t_csv = time.perf_counter() - t0
-    server = Neo4jServer(NeoServerConfig(data=tmp / "neo4j-bulk", bolt=f"127.0.0.1:{free_port()}", http=None,
-                                         heap="2g", pagecache="1g"), password=password)
+    server = Neo4jServer(
+        NeoServerConfig(data=tmp / "neo4j-bulk", bolt=f"127.0.0.1:{free_port()}", http=None, heap="2g", pagecache="1g"),
+        password=password,
+    )
     t0 = time.perf_counter()
     server.admin_import(tmp / "import")
     t_imp = time.perf_counter() - t0
@@ -112,8 +142,10 @@ def main() -> None:
         uri = os.environ.get("VARKG_NEO4J_URI")
         if not uri:
             os.environ.setdefault("NEO4J_PASSWORD", "bench-" + os.urandom(6).hex())
-            server = Neo4jServer(NeoServerConfig(data=Path(tmp) / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None,
-                                                 heap="2g", pagecache="1g"), password=os.environ["NEO4J_PASSWORD"])
+            server = Neo4jServer(
+                NeoServerConfig(data=Path(tmp) / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None, heap="2g", pagecache="1g"),
+                password=os.environ["NEO4J_PASSWORD"],
+            )
             server.start()
             print(json.dumps({"name": "neo4j_server_start", "value": round(server.started_in or 0, 1), "unit": "s"}), flush=True)
             uri = server.uri
@@ -121,8 +153,10 @@ def main() -> None:
             neo = open_store(uri)
             neo.init_schema()
             got = run(neo, "neo4j", genes, edges)
-            heap = neo.query('CALL dbms.queryJmx("java.lang:type=Memory") YIELD attributes '
-                             'RETURN attributes.HeapMemoryUsage.value.properties.used AS used')
+            heap = neo.query(
+                'CALL dbms.queryJmx("java.lang:type=Memory") YIELD attributes '
+                "RETURN attributes.HeapMemoryUsage.value.properties.used AS used"
+            )
             emit("neo4j_heap_used_after_upserts", heap.column("used")[0].as_py() / 2**20, "MiB")
             neo.close()
         finally:

@@ -26,8 +26,19 @@ import time
 import numpy as np
 import pyarrow as pa
 
-SHARE = {"Variant": 0.40, "RegulatoryElement": 0.18, "Gene": 0.06, "ChromatinRegion": 0.10, "Pathway": 0.04,
-         "Phenotype": 0.04, "Text": 0.08, "TranscriptionFactor": 0.02, "Motif": 0.02, "Tissue": 0.03, "CellType": 0.03}
+SHARE = {
+    "Variant": 0.40,
+    "RegulatoryElement": 0.18,
+    "Gene": 0.06,
+    "ChromatinRegion": 0.10,
+    "Pathway": 0.04,
+    "Phenotype": 0.04,
+    "Text": 0.08,
+    "TranscriptionFactor": 0.02,
+    "Motif": 0.02,
+    "Tissue": 0.03,
+    "CellType": 0.03,
+}
 
 
 def emit(name: str, value: float, unit: str, **kw) -> None:
@@ -80,7 +91,7 @@ def loop_sampler(csr_by_dst, seeds, fanouts, rng):
             for (s, _, d), csr in csr_by_dst.items():
                 if d != t:
                     continue
-                nb = csr.indices[csr.indptr[v]:csr.indptr[v + 1]]
+                nb = csr.indices[csr.indptr[v] : csr.indptr[v + 1]]
                 if nb.size > k:
                     nb = rng.choice(nb, k, replace=False)
                 n_edges += nb.size
@@ -113,8 +124,15 @@ def main() -> None:
     emit("generate_s", gen_s, "s", nodes=n_nodes, edges=n_edges)
     t0 = time.perf_counter()
     ex = build_hetero(tables, edges, reverse=True)
-    emit("export_build_s", time.perf_counter() - t0, "s", nodes=n_nodes, edges=n_edges, edges_with_reverse=2 * n_edges,
-         peak_rss_gib=round(peak_gib(), 2))
+    emit(
+        "export_build_s",
+        time.perf_counter() - t0,
+        "s",
+        nodes=n_nodes,
+        edges=n_edges,
+        edges_with_reverse=2 * n_edges,
+        peak_rss_gib=round(peak_gib(), 2),
+    )
     t0 = time.perf_counter()
     sampler = NeighborSampler(ex.data, fanouts=[10, 10], seed=0)
     emit("csr_build_s", time.perf_counter() - t0, "s", edge_types=len(sampler.csr))
@@ -136,9 +154,18 @@ def main() -> None:
         loop_times.append((time.perf_counter() - t0) / 64)
     loop_rate = 1.0 / float(np.median(loop_times))
     rate = 1024 / med
-    emit("sampler_seeds_per_s", rate, "seeds/s", fanouts=[10, 10], batch=1024, median_batch_s=round(med, 4),
-         median_batch_nodes=int(np.median(sizes)), baseline="python loop sampler", baseline_value=round(loop_rate, 1),
-         ratio=round(rate / loop_rate, 1))
+    emit(
+        "sampler_seeds_per_s",
+        rate,
+        "seeds/s",
+        fanouts=[10, 10],
+        batch=1024,
+        median_batch_s=round(med, 4),
+        median_batch_nodes=int(np.median(sizes)),
+        baseline="python loop sampler",
+        baseline_value=round(loop_rate, 1),
+        ratio=round(rate / loop_rate, 1),
+    )
     emit("peak_rss_gib", peak_gib(), "GiB")
 
 

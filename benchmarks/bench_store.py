@@ -106,9 +106,41 @@ def main() -> None:
         med = {k: statistics.median(v) for k, v in res.items()}
         for kind, rows in (("nodes", n), ("edges", n - 1)):
             raw, up, re = med[f"raw_{kind}"], med[f"up_{kind}"], med[f"re_{kind}"]
-            print(json.dumps({"name": f"ladybug_raw_copy_{kind}", "rows": rows, "value": round(rows / raw), "unit": "rows/s", "seconds": round(raw, 3)}))
-            print(json.dumps({"name": f"varkg_upsert_new_{kind}", "rows": rows, "value": round(rows / up), "unit": "rows/s", "seconds": round(up, 3), "ratio_vs_raw_copy": round(up / raw, 2), "target_ratio": 1.5}))
-            print(json.dumps({"name": f"varkg_reupsert_existing_{kind}", "rows": rows, "value": round(re, 3), "unit": "s", "target_s": 30 if rows >= 10**6 else None}))
+            print(
+                json.dumps(
+                    {
+                        "name": f"ladybug_raw_copy_{kind}",
+                        "rows": rows,
+                        "value": round(rows / raw),
+                        "unit": "rows/s",
+                        "seconds": round(raw, 3),
+                    }
+                )
+            )
+            print(
+                json.dumps(
+                    {
+                        "name": f"varkg_upsert_new_{kind}",
+                        "rows": rows,
+                        "value": round(rows / up),
+                        "unit": "rows/s",
+                        "seconds": round(up, 3),
+                        "ratio_vs_raw_copy": round(up / raw, 2),
+                        "target_ratio": 1.5,
+                    }
+                )
+            )
+            print(
+                json.dumps(
+                    {
+                        "name": f"varkg_reupsert_existing_{kind}",
+                        "rows": rows,
+                        "value": round(re, 3),
+                        "unit": "s",
+                        "target_s": 30 if rows >= 10**6 else None,
+                    }
+                )
+            )
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -30,7 +30,7 @@ def main() -> None:
 
     with gzip.open(DATA / "text/GO_terms_with_definitions_2022-07-01.tsv.gz", "rt") as fh:
         next(fh)
-        texts = [f"{f[1]}: {f[3]}" for f in (line.rstrip("\n").split("\t") for _, line in zip(range(args.n), fh))]
+        texts = [f"{f[1]}: {f[3]}" for f in (line.rstrip("\n").split("\t") for _, line in zip(range(args.n), fh, strict=False))]
     default_threads = torch.get_num_threads()
     embed(texts[:8])  # model load
     runs: dict[str, list[float]] = {"loader": [], "baseline": []}
@@ -47,11 +47,36 @@ def main() -> None:
             runs[name].append(len(texts) / (time.perf_counter() - t))
     base, new = statistics.median(runs["baseline"]), statistics.median(runs["loader"])
     load = os.getloadavg()[0]
-    print(json.dumps({"name": "text_embeddings_per_second_baseline", "value": round(base, 1), "unit": "texts/s", "n": len(texts),
-                      "batch_size": 64, "threads": default_threads, "runs": [round(x, 1) for x in runs["baseline"]], "load1": load}))
-    print(json.dumps({"name": "text_embeddings_per_second", "value": round(new, 1), "unit": "texts/s", "n": len(texts), "dim": int(v.shape[1]),
-                      "batch_size": 16, "threads": chosen, "runs": [round(x, 1) for x in runs["loader"]], "ratio": round(new / base, 2),
-                      "load1": load}))
+    print(
+        json.dumps(
+            {
+                "name": "text_embeddings_per_second_baseline",
+                "value": round(base, 1),
+                "unit": "texts/s",
+                "n": len(texts),
+                "batch_size": 64,
+                "threads": default_threads,
+                "runs": [round(x, 1) for x in runs["baseline"]],
+                "load1": load,
+            }
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "name": "text_embeddings_per_second",
+                "value": round(new, 1),
+                "unit": "texts/s",
+                "n": len(texts),
+                "dim": int(v.shape[1]),
+                "batch_size": 16,
+                "threads": chosen,
+                "runs": [round(x, 1) for x in runs["loader"]],
+                "ratio": round(new / base, 2),
+                "load1": load,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

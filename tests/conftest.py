@@ -10,6 +10,14 @@ import pytest
 SHARED_DATA = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Do not collect the conftest files as doctest modules (``--doctest-modules`` in pyproject.toml
+    is for varkg/): they hold no doctests, and importing several ``conftest.py`` from directories
+    without ``__init__.py`` as modules clashes on the shared name. Loading them as conftests is
+    unaffected."""
+    return True if collection_path.name == "conftest.py" else None
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` (or ``$VARKG_SHARED_DATA``); tests that need it skip where it is absent."""
@@ -45,8 +53,11 @@ def neo4j_server(tmp_path_factory):
         pytest.skip("the Neo4j jars are not in tools/neo4j/lib (run `make neo4j-lib`: Maven resolves them from Maven Central)")
     password = os.environ.get("NEO4J_PASSWORD") or "varkg-test-" + os.urandom(6).hex()
     cfg = NeoServerConfig(
-        data=tmp_path_factory.mktemp("neo4j"), bolt=f"127.0.0.1:{free_port()}", http=f"127.0.0.1:{free_port()}",
-        heap="1g", pagecache="256m",
+        data=tmp_path_factory.mktemp("neo4j"),
+        bolt=f"127.0.0.1:{free_port()}",
+        http=f"127.0.0.1:{free_port()}",
+        heap="1g",
+        pagecache="256m",
     )
     server = Neo4jServer(cfg, password=password)
     old = os.environ.get("NEO4J_PASSWORD")

@@ -1,4 +1,7 @@
-"""`import varkg` stays cheap: no torch/transformers, under 0.3 s in a fresh interpreter."""
+"""`import varkg` stays cheap: no torch/transformers/stores in a fresh interpreter.
+
+The import time itself is measured by ``benchmarks/bench_import.py`` (a wall-clock threshold
+here would fail on a loaded machine)."""
 
 import subprocess
 import sys
@@ -6,13 +9,8 @@ import sys
 
 def test_import_is_cheap():
     code = (
-        "import time, sys; t=time.perf_counter(); import varkg, varkg.typing, varkg.errors; "
-        "dt=time.perf_counter()-t; heavy=[m for m in ('torch','transformers','ladybug','neo4j','torch_geometric') if m in sys.modules]; "
-        "print(dt, ','.join(heavy))"
+        "import sys; import varkg, varkg.typing, varkg.errors; "
+        "print(','.join(m for m in ('torch','transformers','ladybug','neo4j','torch_geometric') if m in sys.modules))"
     )
-    runs = []
-    for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-        runs.append(float(out[0]))
-        assert len(out) == 1, f"import varkg pulled in heavy modules: {out[1]}"
-    assert sorted(runs)[1] < 0.3, f"median import time {sorted(runs)[1]:.3f}s >= 0.3 s"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"import varkg pulled in heavy modules: {out}"

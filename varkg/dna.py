@@ -41,9 +41,21 @@ BASE_INDEX: dict[str, int] = {b: i for i, b in enumerate(BASES)}
 """Upper-case base -> code (``{"A": 0, "C": 1, "G": 2, "T": 3}``)."""
 
 IUPAC_COMPLEMENT: dict[str, str] = {
-    "A": "T", "C": "G", "G": "C", "T": "A", "N": "N",
-    "R": "Y", "Y": "R", "S": "S", "W": "W", "K": "M", "M": "K",
-    "B": "V", "V": "B", "D": "H", "H": "D",
+    "A": "T",
+    "C": "G",
+    "G": "C",
+    "T": "A",
+    "N": "N",
+    "R": "Y",
+    "Y": "R",
+    "S": "S",
+    "W": "W",
+    "K": "M",
+    "M": "K",
+    "B": "V",
+    "V": "B",
+    "D": "H",
+    "H": "D",
 }
 """Upper-case IUPAC nucleotide code -> its complement (lower case maps the same way)."""
 

@@ -33,7 +33,9 @@ __all__ = ["IntervalIndex", "point_intervals"]
 _DEFAULT_MAX_CANDIDATES = 1 << 24
 
 
-def point_intervals(pos1: np.ndarray | Sequence[int], lengths: np.ndarray | Sequence[int] | int = 1) -> tuple[np.ndarray, np.ndarray]:
+def point_intervals(
+    pos1: np.ndarray | Sequence[int], lengths: np.ndarray | Sequence[int] | int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """0-based half-open ``(starts, ends)`` of 1-based positions spanning ``lengths`` bases.
 
     >>> point_intervals([100, 5], [1, 3])
@@ -140,9 +142,7 @@ class IntervalIndex:
         o = np.argsort(q, kind="stable")
         return q[o], i[o]
 
-    def overlap_lengths(
-        self, q: np.ndarray, i: np.ndarray, starts: np.ndarray, ends: np.ndarray
-    ) -> np.ndarray:
+    def overlap_lengths(self, q: np.ndarray, i: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Overlap in bp of query rows ``q`` (with ``starts``/``ends``) and interval rows ``i``."""
         s, e = self._flat()
         qs = np.asarray(starts, np.int64)[q]
@@ -158,9 +158,7 @@ class IntervalIndex:
         return s, e
 
 
-def _overlap_block(
-    block: _ChromBlock, qs: np.ndarray, qe: np.ndarray, max_candidates: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _overlap_block(block: _ChromBlock, qs: np.ndarray, qe: np.ndarray, max_candidates: int) -> tuple[np.ndarray, np.ndarray]:
     lo = np.searchsorted(block.cummax_end, qs, side="right")
     hi = np.searchsorted(block.starts, qe, side="left")
     counts = np.maximum(hi - lo, 0)

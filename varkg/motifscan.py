@@ -263,7 +263,7 @@ class MotifScanner:
         return background_of(codes)
 
     # -- scoring -----------------------------------------------------------------------------
-    def _concat(self, seqs: Sequence[str] | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _concat(self, seqs: Sequence[str | np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Encoded sequences joined by ``lmax`` N's; returns (codes, starts, lengths)."""
         enc = [s if isinstance(s, np.ndarray) else encode(s) for s in seqs]
         lens = np.array([len(e) for e in enc], dtype=np.int64)
@@ -305,7 +305,7 @@ class MotifScanner:
         hits = self.scan_many([seq])
         return Hits(hits.motif, hits.seq, hits.position + offset, hits.strand, hits.score, hits.pvalue)
 
-    def scan_many(self, seqs: Sequence[str] | Sequence[np.ndarray]) -> Hits:
+    def scan_many(self, seqs: Sequence[str | np.ndarray]) -> Hits:
         """Matches in many sequences; ``Hits.seq`` says which, positions are within each sequence."""
         codes, starts, lens = self._concat(seqs)
         self._prepare(self._background(codes))

@@ -73,7 +73,7 @@ def varkg_version() -> str:
 
 def utc_now() -> _dt.datetime:
     """Now, in UTC, as a naive datetime with whole seconds (the stored ``timestamp`` form)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -140,11 +140,18 @@ class PredictionRun:
 
     def table(self) -> pa.Table:
         """The run as a one-row ``PredictionRun`` node table."""
-        return pa.table({
-            "id": [self.id], "task": [self.task], "model": [self.model], "checkpoint_hash": [self.checkpoint_hash],
-            "release_id": pa.array([self.release_id], pa.string()), "metrics": [canonical_json(self.metrics)],
-            "parameters": [canonical_json(self.parameters)], "created_at": pa.array([self.created_at], pa.timestamp("us")),
-        })
+        return pa.table(
+            {
+                "id": [self.id],
+                "task": [self.task],
+                "model": [self.model],
+                "checkpoint_hash": [self.checkpoint_hash],
+                "release_id": pa.array([self.release_id], pa.string()),
+                "metrics": [canonical_json(self.metrics)],
+                "parameters": [canonical_json(self.parameters)],
+                "created_at": pa.array([self.created_at], pa.timestamp("us")),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -176,11 +183,16 @@ class CausalRun:
 
     def table(self) -> pa.Table:
         """The run as a one-row ``CausalRun`` node table."""
-        return pa.table({
-            "id": [self.id], "method": [self.method], "version": [self.version],
-            "release_id": pa.array([self.release_id], pa.string()), "parameters": [self.parameters_json()],
-            "created_at": pa.array([self.created_at], pa.timestamp("us")),
-        })
+        return pa.table(
+            {
+                "id": [self.id],
+                "method": [self.method],
+                "version": [self.version],
+                "release_id": pa.array([self.release_id], pa.string()),
+                "parameters": [self.parameters_json()],
+                "created_at": pa.array([self.created_at], pa.timestamp("us")),
+            }
+        )
 
 
 Run = PredictionRun | CausalRun
@@ -269,8 +281,9 @@ def replace_run(
                 written += r.written + r.unchanged
         for e in edges:
             if e.table.num_rows:
-                r = store.upsert_edges(e.edge_type, e.table, src_type=e.src_type, dst_type=e.dst_type,
-                                       dataset=dataset or f"{run.kind}:{run.id}")
+                r = store.upsert_edges(
+                    e.edge_type, e.table, src_type=e.src_type, dst_type=e.dst_type, dataset=dataset or f"{run.kind}:{run.id}"
+                )
                 written += r.written + r.unchanged
         store.upsert_nodes(run.label, run.table(), dataset=dataset)
     return ReplaceResult(run.id, int(cleared), int(deleted), int(written))
@@ -326,14 +339,16 @@ def cut_release(store: GraphStore) -> dict[str, Any]:
     if have.num_rows == 0:
         store.upsert_nodes(
             "Release",
-            pa.table({
-                "id": [rid],
-                "schema_version": [store.schema.version],
-                "schema_hash": [store.schema.hash],
-                "created_at": pa.array([utc_now()], pa.timestamp("us")),
-                "dataset_ids": pa.array([ds], pa.list_(pa.string())),
-                "counts": [json.dumps(counts, sort_keys=True)],
-            }),
+            pa.table(
+                {
+                    "id": [rid],
+                    "schema_version": [store.schema.version],
+                    "schema_hash": [store.schema.hash],
+                    "created_at": pa.array([utc_now()], pa.timestamp("us")),
+                    "dataset_ids": pa.array([ds], pa.list_(pa.string())),
+                    "counts": [json.dumps(counts, sort_keys=True)],
+                }
+            ),
         )
     return {"id": rid, "datasets": ds, "counts": counts}
 

@@ -6,7 +6,8 @@ VCF/GWAS positions (``Pos1``) are 1-based.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple, TypeAlias
+from collections.abc import Sequence
+from typing import Literal, NamedTuple, TypeAlias, cast
 
 NodeType: TypeAlias = str
 """A node label from the schema, e.g. ``"Gene"``."""
@@ -16,6 +17,16 @@ RelType: TypeAlias = str
 
 EdgeType: TypeAlias = tuple[NodeType, RelType, NodeType]
 """A typed edge ``(src, rel, dst)`` as PyG uses it, e.g. ``("Variant", "AFFECTS", "Gene")``."""
+
+
+def as_edge_type(et: Sequence[str]) -> EdgeType:
+    """An edge type as the tuple PyG indexes by (from a list, e.g. read back from JSON).
+
+    >>> as_edge_type(["Variant", "AFFECTS", "Gene"])
+    ('Variant', 'AFFECTS', 'Gene')
+    """
+    return cast(EdgeType, tuple(et))
+
 
 NodeKey: TypeAlias = str
 """The canonical key of a node, e.g. ``"GRCh38:17:7675088:C:T"`` or ``"ENSG00000141510"``."""

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
-from varkg.cli.main import app
 from varkg.causal.simulate import marginal_sumstats, pick_low_ld, sample_genotypes, simulate_trait
+from varkg.cli.main import app
 
 runner = CliRunner()
 
@@ -18,8 +17,22 @@ runner = CliRunner()
 def test_finemap_cli_on_n3(shared_data: Path, tmp_path: Path) -> None:
     d = shared_data / "finemapping"
     out = tmp_path / "pips.tsv"
-    r = runner.invoke(app, ["causal", "finemap", "--genotypes", str(d / "N3_X.tsv.gz"), "--phenotypes", str(d / "N3_Y.tsv.gz"),
-                            "--column", "1", "--out", str(out), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "causal",
+            "finemap",
+            "--genotypes",
+            str(d / "N3_X.tsv.gz"),
+            "--phenotypes",
+            str(d / "N3_Y.tsv.gz"),
+            "--column",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     pips = pd.read_csv(out, sep="\t")
     ref = pd.read_csv(d / "N3_y1_susieR_pip.tsv", sep="\t")["pip"].to_numpy()
@@ -28,8 +41,21 @@ def test_finemap_cli_on_n3(shared_data: Path, tmp_path: Path) -> None:
     cs = pd.read_csv(tmp_path / "pips.cs.tsv", sep="\t")
     members = {int(v) for s in cs["variants"] for v in str(s).split(",")}
     assert {403, 653, 773} <= members
-    bad = runner.invoke(app, ["causal", "finemap", "--genotypes", str(d / "N3_X.tsv.gz"), "--phenotypes", str(d / "N3_Y.tsv.gz"),
-                              "--column", "3", "--out", str(out)])
+    bad = runner.invoke(
+        app,
+        [
+            "causal",
+            "finemap",
+            "--genotypes",
+            str(d / "N3_X.tsv.gz"),
+            "--phenotypes",
+            str(d / "N3_Y.tsv.gz"),
+            "--column",
+            "3",
+            "--out",
+            str(out),
+        ],
+    )
     assert bad.exit_code == 1 and "--column 3 is out of range" in bad.output
 
 
@@ -45,8 +71,9 @@ def test_mr_smr_coloc_cli_with_write_back(panel, ld, ref_genotypes, tmp_path: Pa
     np.save(tmp_path / "ref.npy", ref_genotypes)
     pd.DataFrame(dict(snp=panel.snp, alt=panel.alt)).to_csv(tmp_path / "ids.tsv", sep="\t", index=False)
 
-    from varkg.store import open_store
     import pyarrow as pa
+
+    from varkg.store import open_store
 
     db = tmp_path / "kg.db"
     s = open_store(db)
@@ -55,26 +82,88 @@ def test_mr_smr_coloc_cli_with_write_back(panel, ld, ref_genotypes, tmp_path: Pa
     s.upsert_nodes("Phenotype", pa.table(dict(id=["EFO:0004611"])))
     s.close()
     common = ["--rename", "pvalue=p"]
-    r = runner.invoke(app, ["--store", str(db), "causal", "mr", "--exposure", str(e), "--outcome", str(g), *common,
-                            "--genotypes", str(tmp_path / "ref.npy"), "--variant-ids", str(tmp_path / "ids.tsv"), "--clump-r2", "0.01",
-                            "--plot", str(tmp_path / "mr.png"), "--out", str(tmp_path / "mr.tsv"),
-                            "--exposure-id", "ENSG00000101000", "--outcome-id", "EFO:0004611", "--write-back"])
+    r = runner.invoke(
+        app,
+        [
+            "--store",
+            str(db),
+            "causal",
+            "mr",
+            "--exposure",
+            str(e),
+            "--outcome",
+            str(g),
+            *common,
+            "--genotypes",
+            str(tmp_path / "ref.npy"),
+            "--variant-ids",
+            str(tmp_path / "ids.tsv"),
+            "--clump-r2",
+            "0.01",
+            "--plot",
+            str(tmp_path / "mr.png"),
+            "--out",
+            str(tmp_path / "mr.tsv"),
+            "--exposure-id",
+            "ENSG00000101000",
+            "--outcome-id",
+            "EFO:0004611",
+            "--write-back",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "mr.png").stat().st_size > 10_000
     res = pd.read_csv(tmp_path / "mr.tsv", sep="\t").set_index("method")
     assert res.loc["mr_ivw", "ci_low"] < 0.4 < res.loc["mr_ivw", "ci_high"]
     # again: replaced, not duplicated
-    r2 = runner.invoke(app, ["--store", str(db), "causal", "mr", "--exposure", str(e), "--outcome", str(g), *common, "--quiet",
-                             "--genotypes", str(tmp_path / "ref.npy"), "--variant-ids", str(tmp_path / "ids.tsv"), "--clump-r2", "0.01",
-                             "--exposure-id", "ENSG00000101000", "--outcome-id", "EFO:0004611", "--write-back"])
+    r2 = runner.invoke(
+        app,
+        [
+            "--store",
+            str(db),
+            "causal",
+            "mr",
+            "--exposure",
+            str(e),
+            "--outcome",
+            str(g),
+            *common,
+            "--quiet",
+            "--genotypes",
+            str(tmp_path / "ref.npy"),
+            "--variant-ids",
+            str(tmp_path / "ids.tsv"),
+            "--clump-r2",
+            "0.01",
+            "--exposure-id",
+            "ENSG00000101000",
+            "--outcome-id",
+            "EFO:0004611",
+            "--write-back",
+        ],
+    )
     assert r2.exit_code == 0, r2.output
     s = open_store(db)
     n = s.query("MATCH (:Gene)-[r:CAUSAL_FOR]->(:Phenotype) RETURN r.method AS m").column("m").to_pylist()
     s.close()
     assert sorted(n) == ["mr_egger", "mr_ivw", "mr_ivw_fe", "mr_weighted_median"]
 
-    r = runner.invoke(app, ["causal", "smr", "--eqtl", str(e), "--gwas", str(g), *common, "--genotypes", str(tmp_path / "ref.npy"),
-                            "--variant-ids", str(tmp_path / "ids.tsv")])
+    r = runner.invoke(
+        app,
+        [
+            "causal",
+            "smr",
+            "--eqtl",
+            str(e),
+            "--gwas",
+            str(g),
+            *common,
+            "--genotypes",
+            str(tmp_path / "ref.npy"),
+            "--variant-ids",
+            str(tmp_path / "ids.tsv"),
+        ],
+    )
     assert r.exit_code == 0, r.output and "p_heidi" in r.output
     r = runner.invoke(app, ["causal", "coloc", "--trait1", str(e), "--trait2", str(g), *common])
     assert r.exit_code == 0, r.output and "pp_h4" in r.output
@@ -82,4 +171,3 @@ def test_mr_smr_coloc_cli_with_write_back(panel, ld, ref_genotypes, tmp_path: Pa
     pd.read_csv(e, sep="\t").assign(se=0.0).to_csv(bad, sep="\t", index=False)
     r = runner.invoke(app, ["causal", "mr", "--exposure", str(bad), "--outcome", str(g), *common])
     assert r.exit_code == 1 and "se.is_positive" in r.output
-

@@ -34,15 +34,26 @@ def test_wakefield_abf_formula() -> None:
 
 def test_grouped_equals_per_locus() -> None:
     rng = np.random.default_rng(2)
-    t = pd.DataFrame(dict(locus=np.repeat([f"L{i}" for i in range(12)], 25), snp=np.tile([f"s{j}" for j in range(25)], 12),
-                          beta1=rng.normal(0, 0.05, 300), se1=0.02, beta2=rng.normal(0, 0.05, 300), se2=0.03))
+    t = pd.DataFrame(
+        dict(
+            locus=np.repeat([f"L{i}" for i in range(12)], 25),
+            snp=np.tile([f"s{j}" for j in range(25)], 12),
+            beta1=rng.normal(0, 0.05, 300),
+            se1=0.02,
+            beta2=rng.normal(0, 0.05, 300),
+            se2=0.03,
+        )
+    )
     t.loc[t.snp == "s7", ["beta1", "beta2"]] = [0.2, 0.25]
     g = coloc_grouped(t).set_index("locus")
     for loc, sub in t.groupby("locus"):
-        r = coloc_abf(sub.rename(columns={"beta1": "beta", "se1": "se"})[["snp", "beta", "se"]],
-                      sub.rename(columns={"beta2": "beta", "se2": "se"})[["snp", "beta", "se"]])
+        r = coloc_abf(
+            sub.rename(columns={"beta1": "beta", "se1": "se"})[["snp", "beta", "se"]],
+            sub.rename(columns={"beta2": "beta", "se2": "se"})[["snp", "beta", "se"]],
+        )
         assert g.loc[loc, ["pp_h0", "pp_h1", "pp_h2", "pp_h3", "pp_h4"]].to_numpy(float) == pytest.approx(
-            [r.pp_h0, r.pp_h1, r.pp_h2, r.pp_h3, r.pp_h4], abs=1e-12)
+            [r.pp_h0, r.pp_h1, r.pp_h2, r.pp_h3, r.pp_h4], abs=1e-12
+        )
         assert r.pp_h4 > 0.8 and r.top_snp == "s7"
 
 

@@ -49,13 +49,14 @@ def test_read_variant_ids_lines_or_table(tmp_path: Path) -> None:
 def _exposure() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
-    for gene, slope in (("G1", 0.5), ("G2", 0.0)):
+    for gene in ("G1", "G2"):  # G1 has a causal slope of 0.5, G2 none (applied below)
         for i in range(4):
             bx = 0.2 + 0.05 * i
             rows.append(dict(gene_id=gene, snp=f"{gene}_{i}", effect_allele="A", other_allele="G", beta=bx, se=0.01, p=1e-20))
     exp = pd.DataFrame(rows)
-    out = exp.drop(columns=["gene_id"]).assign(beta=lambda d: d["beta"] * np.where(d["snp"].str.startswith("G1"), 0.5, 0.0)
-                                               + rng.normal(0, 0.001, len(d)), se=0.01)
+    out = exp.drop(columns=["gene_id"]).assign(
+        beta=lambda d: d["beta"] * np.where(d["snp"].str.startswith("G1"), 0.5, 0.0) + rng.normal(0, 0.001, len(d)), se=0.01
+    )
     return exp, out
 
 
@@ -77,8 +78,16 @@ def test_coloc_by_locus_groups_both_tables() -> None:
     snps = [f"rs{i}" for i in range(20)]
     z = np.zeros(20)
     z[5] = 8
-    t = pd.DataFrame(dict(snp=snps * 2, locus=["L1"] * 20 + ["L2"] * 20, beta=np.r_[z, z[::-1]] * 0.01 + rng.normal(0, 1e-4, 40),
-                          se=0.01, eaf=0.3, n=5000))
+    t = pd.DataFrame(
+        dict(
+            snp=snps * 2,
+            locus=["L1"] * 20 + ["L2"] * 20,
+            beta=np.r_[z, z[::-1]] * 0.01 + rng.normal(0, 1e-4, 40),
+            se=0.01,
+            eaf=0.3,
+            n=5000,
+        )
+    )
     t["snp"] = t["locus"] + "_" + t["snp"]
     b = coloc_by_locus(t, t, locus="locus")
     assert b.table["locus"].tolist() == ["L1", "L2"] and all(r.pp_h4 > 0.9 for r in b.results.values())

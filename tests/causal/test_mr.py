@@ -105,7 +105,9 @@ def test_estimator_input_errors() -> None:
     with pytest.raises(AnalysisError, match="differ in length"):
         ivw(BX, BY[:3], SY)
     with pytest.raises(AnalysisError, match="unknown MR method"):
-        mendelian_randomisation(pd.DataFrame(dict(beta_exposure=BX, se_exposure=SX, beta_outcome=BY, se_outcome=SY)), methods=["mr_magic"])
+        mendelian_randomisation(
+            pd.DataFrame(dict(beta_exposure=BX, se_exposure=SX, beta_outcome=BY, se_outcome=SY)), methods=["mr_magic"]
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -123,11 +125,24 @@ def test_ivw_grouped_matches_per_exposure() -> None:
     for g in range(30):
         k = int(rng.integers(1, 6))
         bx = rng.normal(0.3, 0.1, k)
-        rows.append(pd.DataFrame(dict(exposure=f"G{g:02d}", beta_exposure=bx, beta_outcome=0.2 * bx + rng.normal(0, 0.01, k), se_outcome=rng.uniform(0.005, 0.02, k))))
+        rows.append(
+            pd.DataFrame(
+                dict(
+                    exposure=f"G{g:02d}",
+                    beta_exposure=bx,
+                    beta_outcome=0.2 * bx + rng.normal(0, 0.01, k),
+                    se_outcome=rng.uniform(0.005, 0.02, k),
+                )
+            )
+        )
     t = pd.concat(rows, ignore_index=True)
     out = ivw_grouped(t).set_index("exposure")
     for g, sub in t.groupby("exposure"):
-        r = ivw(sub["beta_exposure"], sub["beta_outcome"], sub["se_outcome"]) if len(sub) > 1 else wald_ratio(sub["beta_exposure"].iat[0], sub["beta_outcome"].iat[0], sub["se_outcome"].iat[0])
+        r = (
+            ivw(sub["beta_exposure"], sub["beta_outcome"], sub["se_outcome"])
+            if len(sub) > 1
+            else wald_ratio(sub["beta_exposure"].iat[0], sub["beta_outcome"].iat[0], sub["se_outcome"].iat[0])
+        )
         assert out.loc[g, "estimate"] == pytest.approx(r.estimate, rel=1e-9)
         assert out.loc[g, "se"] == pytest.approx(r.se, rel=1e-9)
         assert out.loc[g, "method"] == r.method
@@ -141,10 +156,20 @@ def _ss(snp, ea, oa, beta, se=0.01, **kw):  # type: ignore[no-untyped-def]
 
 
 def test_harmonise_flip_strand_and_palindromes() -> None:
-    exp = _ss(["a", "b", "c", "d", "e", "f"], ["A", "A", "A", "A", "C", "A"], ["G", "G", "G", "T", "G", "T"], [0.1] * 6,
-              eaf=[0.3, 0.3, 0.3, 0.2, 0.45, 0.2])
-    out = _ss(["a", "b", "c", "d", "e", "f"], ["A", "G", "T", "A", "C", "T"], ["G", "A", "C", "T", "G", "A"], [0.05] * 6,
-              eaf=[0.3, 0.7, 0.3, 0.8, 0.45, 0.8])
+    exp = _ss(
+        ["a", "b", "c", "d", "e", "f"],
+        ["A", "A", "A", "A", "C", "A"],
+        ["G", "G", "G", "T", "G", "T"],
+        [0.1] * 6,
+        eaf=[0.3, 0.3, 0.3, 0.2, 0.45, 0.2],
+    )
+    out = _ss(
+        ["a", "b", "c", "d", "e", "f"],
+        ["A", "G", "T", "A", "C", "T"],
+        ["G", "A", "C", "T", "G", "A"],
+        [0.05] * 6,
+        eaf=[0.3, 0.7, 0.3, 0.8, 0.45, 0.8],
+    )
     h = harmonise(exp, out)
     t = h.table.set_index("snp")
     assert t.loc["a", "action"] == "keep" and t.loc["a", "beta_outcome"] == 0.05
@@ -204,13 +229,17 @@ def test_planted_effect_recovered_on_real_ld(panel, ld, ref_genotypes) -> None: 
     assert by["mr_egger"].intercept_p > 0.01
     # a null exposure (no causal link): IVW is not significant
     null_trait = simulate_trait(Gy, {}, seed=rng)
-    res0, _ = run_mr(exposure, marginal_sumstats(Gy, null_trait, panel), genotypes=ref_genotypes, variant_ids=panel.snp, clump_r2=0.01)
+    res0, _ = run_mr(
+        exposure, marginal_sumstats(Gy, null_trait, panel), genotypes=ref_genotypes, variant_ids=panel.snp, clump_r2=0.01
+    )
     assert {r.method: r for r in res0}["mr_ivw"].ci_low < 0 < {r.method: r for r in res0}["mr_ivw"].ci_high
 
 
 def test_clumping_keeps_lead_and_drops_ld_partners(panel, ld, ref_genotypes) -> None:  # type: ignore[no-untyped-def]
     i, j = np.argwhere(np.triu(ld**2 > 0.8, 1))[0]
-    t = pd.DataFrame(dict(snp=[panel.snp[i], panel.snp[j]], p=[1e-10, 1e-9], chrom=["20", "20"], pos=[panel.pos[i], panel.pos[j]]))
+    t = pd.DataFrame(
+        dict(snp=[panel.snp[i], panel.snp[j]], p=[1e-10, 1e-9], chrom=["20", "20"], pos=[panel.pos[i], panel.pos[j]])
+    )
     kept = ld_clump(t, genotypes=ref_genotypes, variant_ids=panel.snp, r2=0.5)
     assert kept["snp"].tolist() == [panel.snp[i]]
     kept_far = ld_clump(t, genotypes=ref_genotypes, variant_ids=panel.snp, r2=0.5, window_bp=0)

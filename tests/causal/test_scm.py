@@ -22,16 +22,51 @@ def _build(path: Path):  # type: ignore[no-untyped-def]
 
     s = open_store(path)
     s.init_schema()
-    s.upsert_nodes("Variant", pa.table(dict(id=[V1, V2, V3], assembly=["GRCh37"] * 3, chrom=["20"] * 3, pos=[1000, 2000, 3000],
-                                            ref=["A", "C", "G"], alt=["G", "T", "A"])))
+    s.upsert_nodes(
+        "Variant",
+        pa.table(
+            dict(
+                id=[V1, V2, V3],
+                assembly=["GRCh37"] * 3,
+                chrom=["20"] * 3,
+                pos=[1000, 2000, 3000],
+                ref=["A", "C", "G"],
+                alt=["G", "T", "A"],
+            )
+        ),
+    )
     s.upsert_nodes("Gene", pa.table(dict(id=[G1, G2])))
     s.upsert_nodes("Phenotype", pa.table(dict(id=[PH])))
-    s.upsert_edges("EQTL_OF", pa.table(dict(src=[V1, V2, V3], dst=[G1, G1, G2], tissue=["liver"] * 3, qtl_kind=["eQTL"] * 3,
-                                            phenotype_id=[""] * 3, pvalue=[1e-20, 1e-12, 0.2])), src_type="Variant", dst_type="Gene")
-    s.upsert_edges("INTERACTS", pa.table(dict(src=[G1], dst=[G2], type=["regulatory"], source=["TFLink"])), src_type="Gene", dst_type="Gene")
-    s.upsert_edges("ASSOCIATED_WITH", pa.table(dict(src=[G1, G2], dst=[PH, PH], source=["GWAS"] * 2, study=["s1"] * 2)),
-                   src_type="Gene", dst_type="Phenotype")
-    s.upsert_edges("ASSOCIATED_WITH", pa.table(dict(src=[V1], dst=[PH], source=["GWAS"], study=["s1"])), src_type="Variant", dst_type="Phenotype")
+    s.upsert_edges(
+        "EQTL_OF",
+        pa.table(
+            dict(
+                src=[V1, V2, V3],
+                dst=[G1, G1, G2],
+                tissue=["liver"] * 3,
+                qtl_kind=["eQTL"] * 3,
+                phenotype_id=[""] * 3,
+                pvalue=[1e-20, 1e-12, 0.2],
+            )
+        ),
+        src_type="Variant",
+        dst_type="Gene",
+    )
+    s.upsert_edges(
+        "INTERACTS", pa.table(dict(src=[G1], dst=[G2], type=["regulatory"], source=["TFLink"])), src_type="Gene", dst_type="Gene"
+    )
+    s.upsert_edges(
+        "ASSOCIATED_WITH",
+        pa.table(dict(src=[G1, G2], dst=[PH, PH], source=["GWAS"] * 2, study=["s1"] * 2)),
+        src_type="Gene",
+        dst_type="Phenotype",
+    )
+    s.upsert_edges(
+        "ASSOCIATED_WITH",
+        pa.table(dict(src=[V1], dst=[PH], source=["GWAS"], study=["s1"])),
+        src_type="Variant",
+        dst_type="Phenotype",
+    )
     return s
 
 
@@ -104,7 +139,21 @@ def test_do_cli_with_write_back(tmp_path: Path) -> None:
     _build(db).close()
     data = tmp_path / "cohort.tsv"
     _simulate().to_csv(data, sep="\t", index=False)
-    args = ["--store", str(db), "causal", "do", "--phenotype", PH, "--gene", G1, "--variant", V1, "--data", str(data), "--write-back"]
+    args = [
+        "--store",
+        str(db),
+        "causal",
+        "do",
+        "--phenotype",
+        PH,
+        "--gene",
+        G1,
+        "--variant",
+        V1,
+        "--data",
+        str(data),
+        "--write-back",
+    ]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "back-door" in r.output and "indirect" in r.output

@@ -49,8 +49,13 @@ def test_smr_recovers_planted_effect_and_heidi_accepts_pleiotropy(panel, ref_gen
     ey = simulate_trait(Gy, {c: 0.3}, seed=rng)
     y = simulate_trait(Gy, {}, extra=gamma * ey, seed=rng)
     res = smr_heidi(
-        marginal_sumstats(Gx, ex, panel), marginal_sumstats(Gy, y, panel), genotypes=ref_genotypes,
-        variant_ids=panel.snp, coded_alleles=panel.alt, probe_chrom="20", probe_pos=int(panel.pos[c]),
+        marginal_sumstats(Gx, ex, panel),
+        marginal_sumstats(Gy, y, panel),
+        genotypes=ref_genotypes,
+        variant_ids=panel.snp,
+        coded_alleles=panel.alt,
+        probe_chrom="20",
+        probe_pos=int(panel.pos[c]),
     )
     assert res.ci_low < gamma < res.ci_high
     assert res.p_smr < 1e-6
@@ -64,8 +69,13 @@ def test_heidi_rejects_linkage(panel, ref_genotypes, ld, samples) -> None:  # ty
     a, b = pairs[len(pairs) // 2]
     ex = simulate_trait(Gx, {a: 0.3}, seed=rng)
     y = simulate_trait(Gy, {b: 0.2}, seed=rng)
-    res = smr_heidi(marginal_sumstats(Gx, ex, panel), marginal_sumstats(Gy, y, panel), genotypes=ref_genotypes,
-                    variant_ids=panel.snp, coded_alleles=panel.alt)
+    res = smr_heidi(
+        marginal_sumstats(Gx, ex, panel),
+        marginal_sumstats(Gy, y, panel),
+        genotypes=ref_genotypes,
+        variant_ids=panel.snp,
+        coded_alleles=panel.alt,
+    )
     assert res.p_smr < 1e-4  # SMR alone is fooled by LD
     assert res.p_heidi < 0.01  # HEIDI sees two causal variants
 

@@ -126,7 +126,10 @@ def test_constant_column_gets_no_pip() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
-def test_live_susier_on_simulated_real_ld(tmp_path: Path, panel, ) -> None:  # type: ignore[no-untyped-def]
+def test_live_susier_on_simulated_real_ld(
+    tmp_path: Path,
+    panel,
+) -> None:  # type: ignore[no-untyped-def]
     """Run R's susieR itself on genotypes simulated from real LD and compare PIPs."""
     ok = subprocess.run(["Rscript", "-e", "library(susieR)"], capture_output=True)
     if ok.returncode != 0:

@@ -48,8 +48,16 @@ def test_cli_store_closes_on_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _sumstats(path: Path) -> Path:
-    pd.DataFrame(dict(snp=["rs1", "rs2"], effect_allele=["A", "C"], other_allele=["G", "T"], beta=[0.5, 0.3], se=[0.05, 0.05],
-                      gene_id=["G1", "G2"])).to_csv(path, sep="\t", index=False)
+    pd.DataFrame(
+        dict(
+            snp=["rs1", "rs2"],
+            effect_allele=["A", "C"],
+            other_allele=["G", "T"],
+            beta=[0.5, 0.3],
+            se=[0.05, 0.05],
+            gene_id=["G1", "G2"],
+        )
+    ).to_csv(path, sep="\t", index=False)
     return path
 
 

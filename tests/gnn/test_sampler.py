@@ -39,7 +39,7 @@ def reference_khop(d: HeteroData, seeds: dict[str, list[int]], k: int) -> tuple[
         for et in d.edge_types:
             s, _, t = et
             ei = d[et].edge_index.tolist()
-            for a, b in zip(*ei):
+            for a, b in zip(*ei, strict=False):
                 if (t, b) in frontier:
                     edges.add((et, a, b))
                     if (s, a) not in dist:
@@ -47,12 +47,14 @@ def reference_khop(d: HeteroData, seeds: dict[str, list[int]], k: int) -> tuple[
                         nxt.add((s, a))
         frontier = nxt
     nodes: dict[str, set[int]] = {}
-    for (t, i) in dist:
+    for t, i in dist:
         nodes.setdefault(t, set()).add(i)
     return nodes, edges
 
 
-@pytest.mark.parametrize("seeds,k", [({"V": [0]}, 1), ({"V": [0]}, 2), ({"V": [0]}, 3), ({"V": [3, 2]}, 4), ({"P": [1], "V": [1]}, 3)])
+@pytest.mark.parametrize(
+    "seeds,k", [({"V": [0]}, 1), ({"V": [0]}, 2), ({"V": [0]}, 3), ({"V": [3, 2]}, 4), ({"P": [1], "V": [1]}, 3)]
+)
 def test_full_fanout_is_exactly_the_k_hop_neighbourhood(seeds, k):
     d = hand_graph()
     b = NeighborSampler(d, fanouts=[-1] * k).sample(seeds)
@@ -62,7 +64,7 @@ def test_full_fanout_is_exactly_the_k_hop_neighbourhood(seeds, k):
     got_edges = set()
     for et in b.edge_types:
         s, _, t = et
-        for a, c in zip(*b[et].edge_index.tolist()):
+        for a, c in zip(*b[et].edge_index.tolist(), strict=False):
             got_edges.add((et, int(b[s].n_id[a]), int(b[t].n_id[c])))
     assert got_edges == want_edges
     for t, ids in seeds.items():  # seeds first, in the given order
@@ -79,8 +81,10 @@ def test_hand_computed_two_hop_of_v0():
 def random_graph(n_src=300, n_dst=200, e=5000, seed=0) -> HeteroData:
     rng = np.random.default_rng(seed)
     d = HeteroData()
-    d["a"].x = torch.zeros(n_src, 1); d["a"].num_nodes = n_src
-    d["b"].x = torch.zeros(n_dst, 1); d["b"].num_nodes = n_dst
+    d["a"].x = torch.zeros(n_src, 1)
+    d["a"].num_nodes = n_src
+    d["b"].x = torch.zeros(n_dst, 1)
+    d["b"].num_nodes = n_dst
     ei = np.unique(np.stack([rng.integers(0, n_src, e), rng.integers(0, n_dst, e)]), axis=1)
     d["a", "r", "b"].edge_index = torch.from_numpy(ei)
     d["b", "rev_r", "a"].edge_index = torch.from_numpy(ei[::-1].copy())

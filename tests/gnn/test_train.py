@@ -56,7 +56,7 @@ def test_planted_signal_is_recovered_and_baselines_cannot(ladybug_store, tmp_pat
     p = predict_variants(ck, ex, test_idx)
     from sklearn.metrics import roc_auc_score
 
-    label_of = dict(zip(ex.index_of("Variant", keys).tolist(), y.tolist()))
+    label_of = dict(zip(ex.index_of("Variant", keys).tolist(), y.tolist(), strict=False))
     y_test = [label_of[i] for i in test_idx]
     assert roc_auc_score(y_test, p["probability"]) == pytest.approx(m["model"]["auroc"], abs=1e-3)
 
@@ -95,7 +95,7 @@ def test_clinvar_label_edges_leave_the_graph_for_heldout_variants(ladybug_store)
     # training reports the removal for val + test
     res = train_variant_effect(ex, idx, y, config=cfg(epochs=1))
     heldout = set(res.split.val.tolist()) | set(res.split.test.tolist())
-    lab = dict(zip(idx.tolist(), y.tolist()))
+    lab = dict(zip(idx.tolist(), y.tolist(), strict=False))
     assert res.metrics["label_edges_removed"] == 2 * sum(lab[i] for i in heldout)
 
 

@@ -11,15 +11,52 @@ def test_pretrain_score_finetune_commands(tmp_path, fasta_file, dna):
     seq = dna(4000, seed=21)
     fa = fasta_file(tmp_path / "ref.fa", {"chr3": seq})
     runner = CliRunner()
-    r = runner.invoke(app, ["pretrain", "--fasta", str(fa), "--out", str(tmp_path / "lm"), "--tokenizer", "char",
-                            "--size", "tiny", "--window", "64", "--steps", "3", "--batch-size", "4", "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "pretrain",
+            "--fasta",
+            str(fa),
+            "--out",
+            str(tmp_path / "lm"),
+            "--tokenizer",
+            "char",
+            "--size",
+            "tiny",
+            "--window",
+            "64",
+            "--steps",
+            "3",
+            "--batch-size",
+            "4",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output.strip().splitlines()[-1])["steps"] == 3
     table = tmp_path / "v.tsv"
-    table.write_text("chrom\tpos\tref\talt\n" + f"3\t1000\t{seq[999]}\t{'A' if seq[999] != 'A' else 'C'}\n"
-                     + f"chr3\t2000\t{seq[1999]}\t{seq[1999]}TT\n")
-    r = runner.invoke(app, ["score", "--model", str(tmp_path / "lm"), "--fasta", str(fa), "--table", str(table),
-                            "--out", str(tmp_path / "s.tsv"), "--flank", "20", "--quiet"])
+    table.write_text(
+        "chrom\tpos\tref\talt\n"
+        + f"3\t1000\t{seq[999]}\t{'A' if seq[999] != 'A' else 'C'}\n"
+        + f"chr3\t2000\t{seq[1999]}\t{seq[1999]}TT\n"
+    )
+    r = runner.invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(tmp_path / "lm"),
+            "--fasta",
+            str(fa),
+            "--table",
+            str(table),
+            "--out",
+            str(tmp_path / "s.tsv"),
+            "--flank",
+            "20",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     rows = (tmp_path / "s.tsv").read_text().splitlines()
     assert rows[0].startswith("id\tllr") and rows[1].startswith("GRCh38:3:1000:") and rows[2].split("\t")[4] == "pll"
@@ -29,8 +66,27 @@ def test_pretrain_score_finetune_commands(tmp_path, fasta_file, dna):
     assert r.exit_code == 1 and "does not match the reference" in r.output
     csv = tmp_path / "t.csv"
     csv.write_text("sequence,label\n" + "".join(f"{dna(30, seed=i)},{i % 2}\n" for i in range(40)))
-    r = runner.invoke(app, ["finetune", "--model", str(tmp_path / "lm"), "--train", str(csv), "--dev", str(csv),
-                            "--test", str(csv), "--out", str(tmp_path / "ft"), "--epochs", "1", "--method", "lora", "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "finetune",
+            "--model",
+            str(tmp_path / "lm"),
+            "--train",
+            str(csv),
+            "--dev",
+            str(csv),
+            "--test",
+            str(csv),
+            "--out",
+            str(tmp_path / "ft"),
+            "--epochs",
+            "1",
+            "--method",
+            "lora",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert set(json.loads(r.output.strip().splitlines()[-1])["test"]) == {"mcc", "f1", "accuracy", "auroc"}
 
@@ -52,16 +108,46 @@ def test_score_and_embed_through_the_store(tmp_path, fasta_file, dna):
     fa = fasta_file(tmp_path / "ref.fa", {"chr20": seq})
     model_dir = tmp_path / "lm"
     runner = CliRunner()
-    r = runner.invoke(app, ["pretrain", "--fasta", str(fa), "--out", str(model_dir), "--tokenizer", "char",
-                            "--size", "small", "--window", "48", "--steps", "1", "--batch-size", "2", "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "pretrain",
+            "--fasta",
+            str(fa),
+            "--out",
+            str(model_dir),
+            "--tokenizer",
+            "char",
+            "--size",
+            "small",
+            "--window",
+            "48",
+            "--steps",
+            "1",
+            "--batch-size",
+            "2",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     db = tmp_path / "g.db"
     st = open_store(db)
     st.init_schema()
     ids = [f"GRCh38:20:{p}:{seq[p - 1]}:{'A' if seq[p - 1] != 'A' else 'T'}" for p in (700, 1500)]
-    st.upsert_nodes("Variant", pa.table({
-        "id": ids, "assembly": ["GRCh38"] * 2, "chrom": ["20"] * 2, "pos": [700, 1500],
-        "ref": [i.split(":")[3] for i in ids], "alt": [i.split(":")[4] for i in ids]}), dataset="t")
+    st.upsert_nodes(
+        "Variant",
+        pa.table(
+            {
+                "id": ids,
+                "assembly": ["GRCh38"] * 2,
+                "chrom": ["20"] * 2,
+                "pos": [700, 1500],
+                "ref": [i.split(":")[3] for i in ids],
+                "alt": [i.split(":")[4] for i in ids],
+            }
+        ),
+        dataset="t",
+    )
     st.close()
     common = ["--model", str(model_dir), "--fasta", str(fa), "--from-store", "--write-store", "--quiet"]
     r = runner.invoke(main_app, ["--store", str(db), "lm", "score", *common])

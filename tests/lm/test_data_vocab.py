@@ -40,9 +40,20 @@ def test_kmer_class():
 
 def test_select_vocab_writes_table_plot_and_tokenizer(tmp_path, fasta_file, dna):
     fa = fasta_file(tmp_path / "r.fa", {"chr1": dna(20000, seed=3), "chr2": dna(8000, seed=4)})
-    cfg = VocabSweepConfig(merges=[10, 40], kmers=[2, 3], context_bp=32, tokenizer_windows=50, tokenizer_window_bp=200,
-                           size="tiny", pretrain_steps=3, pretrain_batch=8, probe_steps=3, probe_batch=16,
-                           probe_train=64, probe_test=64)
+    cfg = VocabSweepConfig(
+        merges=[10, 40],
+        kmers=[2, 3],
+        context_bp=32,
+        tokenizer_windows=50,
+        tokenizer_window_bp=200,
+        size="tiny",
+        pretrain_steps=3,
+        pretrain_batch=8,
+        probe_steps=3,
+        probe_batch=16,
+        probe_train=64,
+        probe_test=64,
+    )
     res = select_vocab(fasta_paths=[fa], out=tmp_path / "sweep", cfg=cfg, quiet=True)
     assert [r["merges"] for r in res.rows] == [10, 40]
     assert res.chosen_merges in (10, 40)

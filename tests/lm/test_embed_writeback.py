@@ -37,10 +37,21 @@ def test_write_back_scores_and_embeddings(tmp_path, fasta_file, dna, mlm, ladybu
     fa = FastaReader(fasta_file(tmp_path / "r.fa", {"chr20": seq}))
     variants = [Variant("20", p, seq[p - 1], "A" if seq[p - 1] != "A" else "G") for p in (500, 900, 1300)]
     ids = [v.key("GRCh38") for v in variants]
-    ladybug_store.upsert_nodes("Variant", pa.table({
-        "id": ids, "assembly": ["GRCh38"] * 3, "chrom": ["20"] * 3, "pos": [v.pos for v in variants],
-        "ref": [v.ref for v in variants], "alt": [v.alt for v in variants], "rsid": ["rs1", "rs2", "rs3"],
-    }), dataset="test-vcf")
+    ladybug_store.upsert_nodes(
+        "Variant",
+        pa.table(
+            {
+                "id": ids,
+                "assembly": ["GRCh38"] * 3,
+                "chrom": ["20"] * 3,
+                "pos": [v.pos for v in variants],
+                "ref": [v.ref for v in variants],
+                "alt": [v.alt for v in variants],
+                "rsid": ["rs1", "rs2", "rs3"],
+            }
+        ),
+        dataset="test-vcf",
+    )
     tok = single_nucleotide_tokenizer()
     model = mlm(seed=0, hidden_size=256, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4)
     scores = score_variants(model, tok, fa, variants, flank=32)
@@ -73,17 +84,27 @@ def test_embed_nodes_uses_each_types_window(tmp_path, fasta_file, dna, mlm):
     seq = dna(3000, seed=6)
     fa = FastaReader(fasta_file(tmp_path / "r.fa", {"chr1": seq}))
     model, tok = mlm(seed=1), single_nucleotide_tokenizer()
-    genes = node_rows("Gene", pa.table({"id": ["g1", "g2", "g3"], "chrom": ["1", "1", "1"], "tss": [1500, 1200, None],
-                                        "strand": ["+", "-", "+"]}))
+    genes = node_rows(
+        "Gene",
+        pa.table({"id": ["g1", "g2", "g3"], "chrom": ["1", "1", "1"], "tss": [1500, 1200, None], "strand": ["+", "-", "+"]}),
+    )
     assert [r["id"] for r in genes] == ["g1", "g2"]  # rows with a null in a needed column are left out
     ids, vec = embed_nodes(model, tok, fa, "Gene", genes, assembly="GRCh38", upstream=100, downstream=20)
-    want = embed_sequences(model, tok, [promoter_window(fa, chrom="1", tss=1500, strand="+", upstream=100, downstream=20),
-                                        promoter_window(fa, chrom="1", tss=1200, strand="-", upstream=100, downstream=20)])
+    want = embed_sequences(
+        model,
+        tok,
+        [
+            promoter_window(fa, chrom="1", tss=1500, strand="+", upstream=100, downstream=20),
+            promoter_window(fa, chrom="1", tss=1200, strand="-", upstream=100, downstream=20),
+        ],
+    )
     assert ids == ["g1", "g2"]
     np.testing.assert_allclose(vec, want.mean, atol=1e-5)
     els = [{"id": "e1", "chrom": "1", "start": 100, "stop": 180}]
     ids, vec = embed_nodes(model, tok, fa, "RegulatoryElement", els, assembly="GRCh38", pooling="cls")
-    np.testing.assert_allclose(vec, embed_sequences(model, tok, [element_window(fa, chrom="1", start=100, stop=180)]).cls, atol=1e-5)
+    np.testing.assert_allclose(
+        vec, embed_sequences(model, tok, [element_window(fa, chrom="1", start=100, stop=180)]).cls, atol=1e-5
+    )
     v = [{"chrom": "1", "pos": 1000, "ref": seq[999], "alt": "A" if seq[999] != "A" else "C", "id": None}]
     ids, vec = embed_nodes(model, tok, fa, "Variant", v, assembly="GRCh38", flank=16)
     assert ids == [f"GRCh38:1:1000:{v[0]['ref']}:{v[0]['alt']}"] and vec.shape == (1, model.config.hidden_size)

@@ -37,8 +37,14 @@ def test_methods_train_and_report_metrics(tmp_path, base, method):
     path, tok = base
     rng = np.random.default_rng(0)
     train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
-    cfg = FinetuneConfig(method=method, epochs=6 if method == "full" else 2, lr=3e-3, batch_size=32, seed=0,
-                         pooling="mean" if method != "prefix" else "cls")
+    cfg = FinetuneConfig(
+        method=method,
+        epochs=6 if method == "full" else 2,
+        lr=3e-3,
+        batch_size=32,
+        seed=0,
+        pooling="mean" if method != "prefix" else "cls",
+    )
     res = finetune(path, tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
     assert set(res.test) == {"mcc", "f1", "accuracy", "auroc"}
     assert (tmp_path / "ft" / "metrics.json").exists()
@@ -82,8 +88,9 @@ def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_c
     one = predict_proba(model, tok, seqs)
     other = predict_proba(model, tok, [reverse_complement(s) for s in seqs])
     assert not np.allclose(one, other, atol=1e-4)  # the model itself is not strand-symmetric
-    avg, avg_rc = predict_proba(model, tok, seqs, rc_average=True), predict_proba(
-        model, tok, [reverse_complement(s) for s in seqs], rc_average=True
+    avg, avg_rc = (
+        predict_proba(model, tok, seqs, rc_average=True),
+        predict_proba(model, tok, [reverse_complement(s) for s in seqs], rc_average=True),
     )
     np.testing.assert_allclose(avg, avg_rc, atol=1e-5)
     np.testing.assert_allclose(avg, (one + other) / 2, atol=1e-5)
@@ -95,8 +102,9 @@ def test_training_leaves_subnormal_floats_working(base):
 
     path, tok = base
     rng = np.random.default_rng(2)
-    finetune(path, tok, train=_split(rng, 32, "t"), dev=_split(rng, 8, "d"),
-             cfg=FinetuneConfig(epochs=1, batch_size=16), quiet=True)
+    finetune(
+        path, tok, train=_split(rng, 32, "t"), dev=_split(rng, 8, "d"), cfg=FinetuneConfig(epochs=1, batch_size=16), quiet=True
+    )
     tiny = torch.tensor([1e-40], dtype=torch.float32)
     assert float(tiny[0]) != 0.0 and float(tiny * 1.0) != 0.0
 

@@ -58,8 +58,17 @@ def test_foreign_bert_checkpoint_loads_and_scores(tmp_path):
     from varkg.lm.tokenizer import single_nucleotide_tokenizer
 
     torch.manual_seed(0)
-    bert = BertForMaskedLM(BertConfig(vocab_size=10, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                      intermediate_size=32, max_position_embeddings=64, pad_token_id=0))
+    bert = BertForMaskedLM(
+        BertConfig(
+            vocab_size=10,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=64,
+            pad_token_id=0,
+        )
+    )
     bert.save_pretrained(str(tmp_path))
     single_nucleotide_tokenizer().save_pretrained(str(tmp_path))
     model, tok, mid = load_masked_lm(tmp_path, device="cpu")

@@ -26,8 +26,14 @@ def test_deterministic_and_resumable(tmp_path, fasta_file, dna):
     wa, wb = _weights(tmp_path / "a"), _weights(tmp_path / "b")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     # stop after 3 steps, then resume to 6: same weights as the uninterrupted run
-    pretrain(out=tmp_path / "c", tokenizer=tok, cfg=_cfg(steps=6, max_seconds=0.0), fasta_paths=[fa],
-             sequences=[dna(60, seed=9)], quiet=True)
+    pretrain(
+        out=tmp_path / "c",
+        tokenizer=tok,
+        cfg=_cfg(steps=6, max_seconds=0.0),
+        fasta_paths=[fa],
+        sequences=[dna(60, seed=9)],
+        quiet=True,
+    )
     c = pretrain(out=tmp_path / "c", tokenizer=tok, cfg=_cfg(), fasta_paths=[fa], sequences=[dna(60, seed=9)], quiet=True)
     assert c.steps == 6
     wc = _weights(tmp_path / "c")
@@ -42,8 +48,15 @@ def test_whole_token_masking_skips_specials_and_n():
     tok = single_nucleotide_tokenizer()
     enc = tok(["ACGTNNNNACGTACGT", "NNNN"], padding=True, return_tensors="pt", return_special_tokens_mask=True)
     g = torch.Generator().manual_seed(0)
-    masked, labels = mask_tokens(enc["input_ids"], special_mask=enc["special_tokens_mask"], no_target_ids=[9],
-                                 mask_token_id=4, random_token_ids=[5, 6, 7, 8], mask_prob=0.5, generator=g)
+    masked, labels = mask_tokens(
+        enc["input_ids"],
+        special_mask=enc["special_tokens_mask"],
+        no_target_ids=[9],
+        mask_token_id=4,
+        random_token_ids=[5, 6, 7, 8],
+        mask_prob=0.5,
+        generator=g,
+    )
     targets = labels != -100
     assert targets[0].any() and not targets[1].any()
     assert not (targets & enc["special_tokens_mask"].bool()).any()

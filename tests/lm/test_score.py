@@ -61,7 +61,9 @@ def test_reverse_complement_index_palindromic_context(mlm, dna):
     off = 7
     alt = "A" if w[off] != "A" else "C"
     (a,) = score_windows(model, tok, [w], [off], [w[off]], [alt])
-    (b,) = score_windows(model, tok, [reverse_complement(w)], [len(w) - 1 - off], [reverse_complement(w[off])], [reverse_complement(alt)])
+    (b,) = score_windows(
+        model, tok, [reverse_complement(w)], [len(w) - 1 - off], [reverse_complement(w[off])], [reverse_complement(alt)]
+    )
     assert a.llr_forward == pytest.approx(b.llr_reverse, abs=1e-5)
     assert a.llr_reverse == pytest.approx(b.llr_forward, abs=1e-5)
     assert a.llr == pytest.approx(b.llr, abs=1e-5)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-
 from varkg.errors import ModelError
 from varkg.lm.tokenizer import (
     SPECIAL_TOKENS,

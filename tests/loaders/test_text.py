@@ -15,8 +15,13 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "loaders2"
 
 def test_related_gene_texts_are_closer(shared_data, ladybug_store):
     ladybug_store.upsert_nodes("Pathway", pa.table({"id": ["GO:0006281"], "name": ["DNA repair"]}))
-    load(ladybug_store, "text", [DATA / "gene_texts.tsv"], progress=False,
-         options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "progress": False})
+    load(
+        ladybug_store,
+        "text",
+        [DATA / "gene_texts.tsv"],
+        progress=False,
+        options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "progress": False},
+    )
     # vectors through export_nodes: a joined query returning vectors segfaults inside Ladybug's
     # get_as_arrow once torch is loaded in the process (reported to the store owner)
     links = ladybug_store.query("MATCH (t:Text)-[:DESCRIBES]->(g:Gene) RETURN g.symbol AS s, t.id AS t, g.id AS g").to_pylist()
@@ -32,14 +37,24 @@ def test_related_gene_texts_are_closer(shared_data, ladybug_store):
     ne = ladybug_store.export_nodes("Pathway", properties=["name_embedding"]).column("name_embedding")[0].as_py()
     assert cos(np.array(ne), emb["BRCA1"]) > cos(np.array(ne), emb["AMY1A"])
     # reload: same ids (stable hashes), nothing new
-    rep = load(ladybug_store, "text", [DATA / "gene_texts.tsv"], progress=False,
-               options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "progress": False})
+    rep = load(
+        ladybug_store,
+        "text",
+        [DATA / "gene_texts.tsv"],
+        progress=False,
+        options={"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "progress": False},
+    )
     assert rep.results["Text"]["inserted"] == 0
 
 
 @pytest.mark.slow
 def test_uniprot_function_texts(shared_data, ladybug_store):
-    load(ladybug_store, "text", [shared_data / "text/uniprot_sprot_human_sample.dat.gz"], progress=False,
-         options={"progress": False, "name_embeddings": False})
+    load(
+        ladybug_store,
+        "text",
+        [shared_data / "text/uniprot_sprot_human_sample.dat.gz"],
+        progress=False,
+        options={"progress": False, "name_embeddings": False},
+    )
     t = ladybug_store.query("MATCH (t:Text {source: 'UniProt'})-[:DESCRIBES]->(g:Gene) RETURN g.id AS g, t.text AS x").to_pylist()
     assert len(t) >= 10 and all(r["g"].startswith("ENSG") and "ECO:" not in r["x"] for r in t)

@@ -85,7 +85,8 @@ def test_consequence_edges_end_to_end(ladybug_store, tmp_path):
     r = load(ladybug_store, "vcf", [DATA / "mini.vcf"], assembly="Test1", reference=ref, progress=False)
     assert r.results["Variant"]["inserted"] == 18
     t = ladybug_store.query(
-        "MATCH (v:Variant)-[a:AFFECTS]->(g:Gene) WHERE v.pos = $p RETURN g.symbol AS g, a.consequence AS c, a.codons AS codons, v.impact AS i",
+        "MATCH (v:Variant)-[a:AFFECTS]->(g:Gene) WHERE v.pos = $p RETURN g.symbol AS g, a.consequence AS c, a.codons AS codons, "
+        "v.impact AS i",
         {"p": 116},
     ).to_pylist()
     assert sorted(t, key=lambda r: r["g"]) == [
@@ -132,7 +133,9 @@ def test_batch_and_genotype_block_boundaries(tmp_path, monkeypatch):
     rows = [r for f in frames for r in f.table.to_pylist()]
     g = np.load(ctx.artifacts[0])
     monkeypatch.setattr(vcf_mod, "_GT_RECORDS", 2)
-    frames2, ctx2, _ = _variants(DATA / "mini.vcf", tmp_path / "b", assembly="Test1", reference=ref, consequences="none", batch_size=3)
+    frames2, ctx2, _ = _variants(
+        DATA / "mini.vcf", tmp_path / "b", assembly="Test1", reference=ref, consequences="none", batch_size=3
+    )
     assert len(frames2) == -(-len(rows) // 3)
     assert [r for f in frames2 for r in f.table.to_pylist()] == rows
     assert np.array_equal(np.load(ctx2.artifacts[0]), g)

@@ -19,12 +19,38 @@ from varkg.schema.pyg import pyg_metadata
 from varkg.schema.validate import validate_edges, validate_nodes
 
 DESIGN_NODES = {
-    "Gene", "Variant", "RegulatoryElement", "TranscriptionFactor", "Motif", "ChromatinRegion", "Pathway",
-    "Phenotype", "Text", "Tissue", "CellType", "Dataset", "Release",
+    "Gene",
+    "Variant",
+    "RegulatoryElement",
+    "TranscriptionFactor",
+    "Motif",
+    "ChromatinRegion",
+    "Pathway",
+    "Phenotype",
+    "Text",
+    "Tissue",
+    "CellType",
+    "Dataset",
+    "Release",
 }
 DESIGN_EDGES = {
-    "INTERACTS", "REGULATES", "AFFECTS", "IN_ELEMENT", "BINDS", "HAS_MOTIF", "ENCODED_BY", "IN_PATHWAY", "PATHWAY_LINK",
-    "ASSOCIATED_WITH", "EQTL_OF", "EXPRESSED_IN", "CONTACTS", "IN_REGION", "DESCRIBES", "LD_WITH", "CAUSAL_FOR",
+    "INTERACTS",
+    "REGULATES",
+    "AFFECTS",
+    "IN_ELEMENT",
+    "BINDS",
+    "HAS_MOTIF",
+    "ENCODED_BY",
+    "IN_PATHWAY",
+    "PATHWAY_LINK",
+    "ASSOCIATED_WITH",
+    "EQTL_OF",
+    "EXPRESSED_IN",
+    "CONTACTS",
+    "IN_REGION",
+    "DESCRIBES",
+    "LD_WITH",
+    "CAUSAL_FOR",
 }
 
 
@@ -96,7 +122,10 @@ def test_neo4j_ddl_matches_schema():
     for node in s.nodes.values():
         assert any(f"FOR (n:{node.name}) REQUIRE n.{node.key} IS UNIQUE" in x for x in stmts)
         for v in node.vectors:
-            assert any(f"VECTOR INDEX" in x and f"(n:{node.name}) ON n.{v.name}" in x and f"`vector.dimensions`: {v.dim}" in x for x in stmts)
+            assert any(
+                "VECTOR INDEX" in x and f"(n:{node.name}) ON n.{v.name}" in x and f"`vector.dimensions`: {v.dim}" in x
+                for x in stmts
+            )
     names = [x.split()[2] if not x.startswith("CREATE VECTOR") else x.split()[3] for x in stmts]
     assert len(names) == len(set(names)), "index/constraint names must be unique"
 
@@ -112,7 +141,9 @@ def test_pyg_metadata_matches_schema():
 def test_docs_are_generated_from_schema():
     md = schema_markdown()
     docs = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
-    assert docs.read_text().strip() == md.strip(), "docs/schema.md is stale: run `varkg schema ddl --dialect docs > docs/schema.md`"
+    assert docs.read_text().strip() == md.strip(), (
+        "docs/schema.md is stale: run `varkg schema ddl --dialect docs > docs/schema.md`"
+    )
     for name in load_schema().nodes:
         assert f"### `{name}`" in md
 

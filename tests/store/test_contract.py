@@ -49,7 +49,7 @@ def test_what_goes_in_comes_out(any_store):
     assert np.allclose(np.array(out.column("text_embedding").to_pylist())[:, 0], [0, 1, 2])
     any_store.upsert_edges("INTERACTS", interactions(), src_type="Gene", dst_type="Gene", dataset="ds1")
     e = any_store.export_edges("INTERACTS", src_type="Gene", dst_type="Gene", properties=["score", "type"])
-    got = sorted(zip(e.column("src").to_pylist(), e.column("dst").to_pylist(), e.column("score").to_pylist()))
+    got = sorted(zip(e.column("src").to_pylist(), e.column("dst").to_pylist(), e.column("score").to_pylist(), strict=False))
     assert got == [("ENSG00000000000", "ENSG00000000001", 0.9), ("ENSG00000000001", "ENSG00000000002", 0.4)]
     idx = any_store.export_edge_index("INTERACTS", src_type="Gene", dst_type="Gene")
     assert sorted(map(tuple, idx.T.tolist())) == [(0, 1), (1, 2)]
@@ -92,15 +92,32 @@ def test_edge_identity_uses_key_properties(any_store):
     r = any_store.upsert_edges("INTERACTS", changed, src_type="Gene", dst_type="Gene")
     assert (r.inserted, any_store.counts()["Gene-INTERACTS->Gene"]) == (0, 4)
     e = any_store.export_edges("INTERACTS", src_type="Gene", dst_type="Gene", properties=["source", "score"]).to_pylist()
-    assert {(x["src"], x["source"], x["score"]) for x in e} >= {("ENSG00000000000", "STRING", 0.1), ("ENSG00000000000", "BioGRID", 0.9)}
+    assert {(x["src"], x["source"], x["score"]) for x in e} >= {
+        ("ENSG00000000000", "STRING", 0.1),
+        ("ENSG00000000000", "BioGRID", 0.9),
+    }
 
 
 def test_multi_endpoint_edges(any_store):
     any_store.upsert_nodes("Gene", genes())
     any_store.upsert_nodes("Phenotype", pa.table({"id": ["HP:0001250"], "name": ["Seizure"]}))
-    any_store.upsert_nodes("Variant", pa.table({"id": ["GRCh38:20:100:A:G"], "assembly": ["GRCh38"], "chrom": ["20"], "pos": [100], "ref": ["A"], "alt": ["G"]}))
+    any_store.upsert_nodes(
+        "Variant",
+        pa.table(
+            {"id": ["GRCh38:20:100:A:G"], "assembly": ["GRCh38"], "chrom": ["20"], "pos": [100], "ref": ["A"], "alt": ["G"]}
+        ),
+    )
     g = pa.table({"src": ["ENSG00000000000"], "dst": ["HP:0001250"], "source": ["HPO"], "study": [""]})
-    v = pa.table({"src": ["GRCh38:20:100:A:G"], "dst": ["HP:0001250"], "source": ["GWAS"], "study": ["GCST1"], "beta": [0.2], "pvalue": [1e-9]})
+    v = pa.table(
+        {
+            "src": ["GRCh38:20:100:A:G"],
+            "dst": ["HP:0001250"],
+            "source": ["GWAS"],
+            "study": ["GCST1"],
+            "beta": [0.2],
+            "pvalue": [1e-9],
+        }
+    )
     any_store.upsert_edges("ASSOCIATED_WITH", g, src_type="Gene", dst_type="Phenotype")
     any_store.upsert_edges("ASSOCIATED_WITH", v, src_type="Variant", dst_type="Phenotype")
     c = any_store.counts()
@@ -110,7 +127,14 @@ def test_multi_endpoint_edges(any_store):
 def test_failed_batch_leaves_graph_unchanged(any_store):
     any_store.upsert_nodes("Gene", genes())
     before = any_store.counts()
-    dangling = pa.table({"src": ["ENSG00000000000", "ENSG00000000001"], "dst": ["ENSG00000000002", "ENSG99999999999"], "type": ["ppi"] * 2, "source": ["S"] * 2})
+    dangling = pa.table(
+        {
+            "src": ["ENSG00000000000", "ENSG00000000001"],
+            "dst": ["ENSG00000000002", "ENSG99999999999"],
+            "type": ["ppi"] * 2,
+            "source": ["S"] * 2,
+        }
+    )
     with pytest.raises(DanglingEdgeError, match="ENSG99999999999"):
         any_store.upsert_edges("INTERACTS", dangling, src_type="Gene", dst_type="Gene")
     bad_type = pa.table({"id": ["ENSG00000000009", "ENSG00000000010"], "start": ["one", "two"]})
@@ -130,7 +154,9 @@ def test_failed_batch_leaves_graph_unchanged(any_store):
 
 def test_edges_without_properties(any_store):
     any_store.upsert_nodes("Gene", genes())
-    any_store.upsert_nodes("ChromatinRegion", pa.table({"id": ["GRCh38:20:0-100000"], "chrom": ["20"], "start": [0], "stop": [100000]}))
+    any_store.upsert_nodes(
+        "ChromatinRegion", pa.table({"id": ["GRCh38:20:0-100000"], "chrom": ["20"], "start": [0], "stop": [100000]})
+    )
     e = pa.table({"src": ["ENSG00000000000", "ENSG00000000001"], "dst": ["GRCh38:20:0-100000"] * 2})
     assert any_store.upsert_edges("IN_REGION", e, src_type="Gene", dst_type="ChromatinRegion").inserted in (2, 0)
     assert any_store.upsert_edges("IN_REGION", e, src_type="Gene", dst_type="ChromatinRegion").inserted == 0
@@ -156,14 +182,27 @@ def test_read_only_queries_refuse_writes(any_store):
 def test_write_back_replacement(any_store):
     any_store.upsert_nodes("Gene", genes())
     any_store.upsert_nodes("Phenotype", pa.table({"id": ["EFO:1"]}))
-    e = pa.table({"src": ["ENSG00000000000"], "dst": ["EFO:1"], "method": ["mr_ivw"], "run_id": ["r1"], "estimate": [0.3],
-                  "created_at": pa.array([datetime(2026, 1, 1)], pa.timestamp("us"))})
+    e = pa.table(
+        {
+            "src": ["ENSG00000000000"],
+            "dst": ["EFO:1"],
+            "method": ["mr_ivw"],
+            "run_id": ["r1"],
+            "estimate": [0.3],
+            "created_at": pa.array([datetime(2026, 1, 1)], pa.timestamp("us")),
+        }
+    )
     any_store.upsert_edges("CAUSAL_FOR", e, src_type="Gene", dst_type="Phenotype")
     assert any_store.delete_edges("CAUSAL_FOR", src_type="Gene", dst_type="Phenotype", where={"run_id": "r1"}) == 1
     assert any_store.counts()["Gene-CAUSAL_FOR->Phenotype"] == 0
-    any_store.upsert_nodes("Gene", pa.table({"id": ["ENSG00000000000"], "expression_prediction": [1.5], "prediction_run_id": ["p1"]}))
+    any_store.upsert_nodes(
+        "Gene", pa.table({"id": ["ENSG00000000000"], "expression_prediction": [1.5], "prediction_run_id": ["p1"]})
+    )
     assert any_store.unset_node_properties("Gene", properties=["expression_prediction"], where={"prediction_run_id": "p1"}) == 1
-    assert any_store.export_nodes("Gene", properties=["expression_prediction"]).column("expression_prediction").to_pylist() == [None] * 3
+    assert (
+        any_store.export_nodes("Gene", properties=["expression_prediction"]).column("expression_prediction").to_pylist()
+        == [None] * 3
+    )
     with pytest.raises(StoreError, match="unconditional"):
         any_store.delete_edges("CAUSAL_FOR", src_type="Gene", dst_type="Phenotype", where={})
 
@@ -194,7 +233,9 @@ def test_upsert_accounting_nodes_and_edges(any_store):
     e = interactions().set_column(4, "score", pa.array([0.9, 0.5]))
     r = any_store.upsert_edges("INTERACTS", e, src_type="Gene", dst_type="Gene", dataset="ds1")
     assert (r.inserted, r.updated, r.unchanged) == (0, 1, 1)
-    other = pa.table({"src": ["ENSG00000000000"], "dst": ["ENSG00000000001"], "type": ["coexpression"], "source": ["STRING"], "score": [0.2]})
+    other = pa.table(
+        {"src": ["ENSG00000000000"], "dst": ["ENSG00000000001"], "type": ["coexpression"], "source": ["STRING"], "score": [0.2]}
+    )
     r = any_store.upsert_edges("INTERACTS", other, src_type="Gene", dst_type="Gene", dataset="ds1")
     assert (r.inserted, r.updated, r.unchanged) == (1, 0, 0)  # another key property value: a new edge
     assert any_store.counts()["Gene-INTERACTS->Gene"] == 3
@@ -210,9 +251,15 @@ def test_transaction_groups_upserts_and_rolls_back(any_store):
     before = any_store.counts()
     with pytest.raises(DanglingEdgeError):
         with any_store.transaction():
-            any_store.upsert_nodes("Gene", pa.table({"id": ["ENSG00000000007"], "symbol": ["N"], "chrom": ["20"], "start": [1], "stop": [2]}))
-            any_store.upsert_edges("INTERACTS", pa.table({"src": ["ENSG00000000007"], "dst": ["ENSG00000000099"], "type": ["ppi"], "source": ["S"]}),
-                                   src_type="Gene", dst_type="Gene")
+            any_store.upsert_nodes(
+                "Gene", pa.table({"id": ["ENSG00000000007"], "symbol": ["N"], "chrom": ["20"], "start": [1], "stop": [2]})
+            )
+            any_store.upsert_edges(
+                "INTERACTS",
+                pa.table({"src": ["ENSG00000000007"], "dst": ["ENSG00000000099"], "type": ["ppi"], "source": ["S"]}),
+                src_type="Gene",
+                dst_type="Gene",
+            )
     assert any_store.counts() == before
 
 
@@ -222,10 +269,16 @@ def test_nearest_neighbours_by_embedding(any_store):
     rng = np.random.default_rng(7)
     n = 60
     emb = rng.normal(size=(n, 384)).astype(np.float32)
-    t = pa.table({
-        "id": [f"ENSG{i:011d}" for i in range(n)], "symbol": [f"G{i}" for i in range(n)], "chrom": ["20"] * n,
-        "start": list(range(n)), "stop": list(range(1, n + 1)), "text_embedding": emb.tolist(),
-    })
+    t = pa.table(
+        {
+            "id": [f"ENSG{i:011d}" for i in range(n)],
+            "symbol": [f"G{i}" for i in range(n)],
+            "chrom": ["20"] * n,
+            "start": list(range(n)),
+            "stop": list(range(1, n + 1)),
+            "text_embedding": emb.tolist(),
+        }
+    )
     any_store.upsert_nodes("Gene", t)
     q = emb[3] + 0.3 * rng.normal(size=384).astype(np.float32)
     cos = emb @ q / (np.linalg.norm(emb, axis=1) * np.linalg.norm(q))

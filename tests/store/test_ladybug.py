@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from varkg.errors import ReadOnlyError, StoreUnavailable
 from varkg.store import open_store
@@ -57,14 +59,25 @@ def test_migration_adds_new_columns(tmp_path):
     s2 = open_store(tmp_path / "g.db", schema=newer)
     s2.init_schema()
     s2.upsert_nodes("Gene", pa.table({"id": ["a"], "new_score": [0.5]}))
-    assert s2.export_nodes("Gene", properties=["symbol", "new_score"]).to_pylist() == [{"id": "a", "symbol": "A", "new_score": 0.5}]
+    assert s2.export_nodes("Gene", properties=["symbol", "new_score"]).to_pylist() == [
+        {"id": "a", "symbol": "A", "new_score": 0.5}
+    ]
     assert s2.schema_info()["hash"] == newer.hash
     s2.close()
 
 
 def test_large_upsert_roundtrip(ladybug_store):
     n = 20_000
-    t = pa.table({"id": [f"v{i}" for i in range(n)], "assembly": ["GRCh38"] * n, "chrom": ["1"] * n, "pos": list(range(n)), "ref": ["A"] * n, "alt": ["G"] * n})
+    t = pa.table(
+        {
+            "id": [f"v{i}" for i in range(n)],
+            "assembly": ["GRCh38"] * n,
+            "chrom": ["1"] * n,
+            "pos": list(range(n)),
+            "ref": ["A"] * n,
+            "alt": ["G"] * n,
+        }
+    )
     assert ladybug_store.upsert_nodes("Variant", t, dataset="d").inserted == n
     r = ladybug_store.upsert_nodes("Variant", t, dataset="d")
     assert (r.inserted, r.updated, r.unchanged) == (0, 0, n)
@@ -72,9 +85,6 @@ def test_large_upsert_roundtrip(ladybug_store):
     r = ladybug_store.upsert_nodes("Variant", t2, dataset="d")
     assert (r.inserted, r.updated, r.unchanged) == (0, n // 2, n // 2)
 
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 _rows = st.lists(
     st.tuples(
@@ -110,7 +120,15 @@ def test_small_batches_into_a_large_table_use_key_lookups(ladybug_store):
     n = 200
     genes = pa.table({"id": [f"G{i:04d}" for i in range(n)], "symbol": [f"S{i}" for i in range(n)]})
     ladybug_store.upsert_nodes("Gene", genes, dataset="d1")
-    edges = pa.table({"src": genes.column("id").slice(0, n - 1), "dst": genes.column("id").slice(1, n - 1), "type": ["ppi"] * (n - 1), "source": ["S"] * (n - 1), "score": [0.5] * (n - 1)})
+    edges = pa.table(
+        {
+            "src": genes.column("id").slice(0, n - 1),
+            "dst": genes.column("id").slice(1, n - 1),
+            "type": ["ppi"] * (n - 1),
+            "source": ["S"] * (n - 1),
+            "score": [0.5] * (n - 1),
+        }
+    )
     ladybug_store.upsert_edges("INTERACTS", edges, src_type="Gene", dst_type="Gene", dataset="d1")
     small = pa.table({"id": ["G0001", "G0002", "G9999"], "symbol": ["S1", "changed", "new"]})
     r = ladybug_store.upsert_nodes("Gene", small, dataset="d1")
@@ -131,8 +149,16 @@ def test_repeated_upserts_fit_a_small_buffer_pool(tmp_path):
     n = 20_000
     for b in range(8):
         pos = list(range(b * n + 1, (b + 1) * n + 1))
-        t = pa.table({"id": [f"GRCh38:1:{p}:A:G" for p in pos], "assembly": ["GRCh38"] * n, "chrom": ["1"] * n,
-                      "pos": pos, "ref": ["A"] * n, "alt": ["G"] * n})
+        t = pa.table(
+            {
+                "id": [f"GRCh38:1:{p}:A:G" for p in pos],
+                "assembly": ["GRCh38"] * n,
+                "chrom": ["1"] * n,
+                "pos": pos,
+                "ref": ["A"] * n,
+                "alt": ["G"] * n,
+            }
+        )
         assert s.upsert_nodes("Variant", t, dataset="d").inserted == n
     assert s.counts()["Variant"] == 8 * n
     s.close()

@@ -32,12 +32,26 @@ def test_wrong_password_is_one_clear_line(neo4j_server, monkeypatch):
 def _tables() -> tuple[pa.Table, pa.Table]:
     rng = np.random.default_rng(1)
     ids = [f"ENSG{i:011d}" for i in range(N)]
-    genes = pa.table({"id": ids, "symbol": [f"G{i}" for i in range(N)], "chrom": ["20"] * N,
-                      "start": np.arange(N) * 100, "stop": np.arange(N) * 100 + 50})
-    pairs = {(int(a), int(b)) for a, b in zip(rng.integers(0, N, N), rng.integers(0, N, N))}
-    src, dst = zip(*sorted(pairs))
-    edges = pa.table({"src": [ids[i] for i in src], "dst": [ids[j] for j in dst], "type": ["ppi"] * len(src),
-                      "source": ["fault-test"] * len(src), "score": rng.random(len(src))})
+    genes = pa.table(
+        {
+            "id": ids,
+            "symbol": [f"G{i}" for i in range(N)],
+            "chrom": ["20"] * N,
+            "start": np.arange(N) * 100,
+            "stop": np.arange(N) * 100 + 50,
+        }
+    )
+    pairs = {(int(a), int(b)) for a, b in zip(rng.integers(0, N, N), rng.integers(0, N, N), strict=False)}
+    src, dst = zip(*sorted(pairs), strict=False)
+    edges = pa.table(
+        {
+            "src": [ids[i] for i in src],
+            "dst": [ids[j] for j in dst],
+            "type": ["ppi"] * len(src),
+            "source": ["fault-test"] * len(src),
+            "score": rng.random(len(src)),
+        }
+    )
     return genes, edges
 
 

@@ -9,9 +9,17 @@ from varkg.store import neo4j_cypher as cy
 
 pytestmark = pytest.mark.neo4j
 
-_SCANS = ("AllNodesScan", "NodeByLabelScan", "NodeIndexScan", "RelationshipIndexScan", "RelationshipTypeScan",
-          "UndirectedRelationshipIndexScan", "DirectedRelationshipIndexScan", "DirectedRelationshipTypeScan",
-          "UndirectedRelationshipTypeScan")
+_SCANS = (
+    "AllNodesScan",
+    "NodeByLabelScan",
+    "NodeIndexScan",
+    "RelationshipIndexScan",
+    "RelationshipTypeScan",
+    "UndirectedRelationshipIndexScan",
+    "DirectedRelationshipIndexScan",
+    "DirectedRelationshipTypeScan",
+    "UndirectedRelationshipTypeScan",
+)
 
 
 def _operators(plan) -> list[str]:
@@ -26,13 +34,18 @@ def test_upsert_statements_seek_on_an_empty_graph(neo4j_store):
     statements = []
     for node in schema.nodes.values():
         cols = list(node.properties)
-        statements += [cy.existing_nodes(schema, node.name, cols), cy.missing_nodes(schema, node.name),
-                       cy.upsert_nodes(schema, node.name, cols)]
+        statements += [
+            cy.existing_nodes(schema, node.name, cols),
+            cy.missing_nodes(schema, node.name),
+            cy.upsert_nodes(schema, node.name, cols),
+        ]
     for edge in schema.edges.values():
         cols = ["src", "dst", *edge.properties]
         for s, d in edge.endpoints:
-            statements += [cy.create_edges(schema, edge.name, s, d, cols),
-                           cy.existing_edges(schema, edge.name, s, d, list(edge.properties))]
+            statements += [
+                cy.create_edges(schema, edge.name, s, d, cols),
+                cy.existing_edges(schema, edge.name, s, d, list(edge.properties)),
+            ]
         statements.append(cy.update_edges(schema, edge.name, [*cols, "eid"]))
     bad = {}
     with neo4j_store._driver.session(database=neo4j_store.database) as session:

@@ -13,10 +13,24 @@ from typing import Any
 
 from varkg.schema import Schema
 
-_BLOOM_TYPE = {"string": "String", "int": "Integer", "float": "Float", "bool": "Boolean", "timestamp": "DateTime",
-               "string_list": "String", "float_list": "Float", "int_list": "Integer", "vector": "Float"}
-_SUGGEST = {"gene": ("Gene", "symbol"), "variant": ("Variant", "rsid"), "phenotype": ("Phenotype", "name"),
-            "tf": ("TranscriptionFactor", "symbol"), "pathway": ("Pathway", "name")}
+_BLOOM_TYPE = {
+    "string": "String",
+    "int": "Integer",
+    "float": "Float",
+    "bool": "Boolean",
+    "timestamp": "DateTime",
+    "string_list": "String",
+    "float_list": "Float",
+    "int_list": "Integer",
+    "vector": "Float",
+}
+_SUGGEST = {
+    "gene": ("Gene", "symbol"),
+    "variant": ("Variant", "rsid"),
+    "phenotype": ("Phenotype", "name"),
+    "tf": ("TranscriptionFactor", "symbol"),
+    "pathway": ("Pathway", "name"),
+}
 
 
 def _id(*parts: str) -> str:
@@ -49,8 +63,18 @@ def search_phrases(schema: Schema) -> list[dict[str, Any]]:
             if p.name in _SUGGEST and _SUGGEST[p.name][0] in schema.nodes:
                 entry["suggestionLabel"], entry["suggestionProp"] = _SUGGEST[p.name]
             params.append(entry)
-        out.append({"id": _id("template", q.name), "name": q.name, "text": _phrase(q), "cypher": text,
-                    "description": q.description, "params": params, "isUpdateQuery": False, "hasCypherErrors": False})
+        out.append(
+            {
+                "id": _id("template", q.name),
+                "name": q.name,
+                "text": _phrase(q),
+                "cypher": text,
+                "description": q.description,
+                "params": params,
+                "isUpdateQuery": False,
+                "hasCypherErrors": False,
+            }
+        )
     return out
 
 
@@ -59,19 +83,43 @@ def perspective(schema: Schema, *, name: str = "varkg") -> dict[str, Any]:
     cats = []
     for i, (label, spec) in enumerate(sorted(schema.nodes.items()), 1):
         props = [
-            {"name": p.name, "exclude": p.kind == "vector", "isCaption": p.name == spec.caption,
-             "dataType": _BLOOM_TYPE.get(p.kind, "String")}
+            {
+                "name": p.name,
+                "exclude": p.kind == "vector",
+                "isCaption": p.name == spec.caption,
+                "dataType": _BLOOM_TYPE.get(p.kind, "String"),
+            }
             for p in spec.properties.values()
         ]
-        cats.append({
-            "id": i, "name": label, "labels": [label], "color": spec.color or "#A5ABB6", "size": 1,
-            "icon": "no-icon", "caption": [spec.caption or spec.key], "textSize": 1, "properties": props,
-            "hideWhenStyled": False, "styleRules": [], "createdAt": "", "lastEditedAt": "",
-        })
+        cats.append(
+            {
+                "id": i,
+                "name": label,
+                "labels": [label],
+                "color": spec.color or "#A5ABB6",
+                "size": 1,
+                "icon": "no-icon",
+                "caption": [spec.caption or spec.key],
+                "textSize": 1,
+                "properties": props,
+                "hideWhenStyled": False,
+                "styleRules": [],
+                "createdAt": "",
+                "lastEditedAt": "",
+            }
+        )
     rels = [
-        {"id": t, "name": t, "color": "#848484", "width": 1, "description": spec.description,
-         "properties": [{"name": p.name, "exclude": False, "isCaption": False, "dataType": _BLOOM_TYPE.get(p.kind, "String")}
-                        for p in spec.properties.values()]}
+        {
+            "id": t,
+            "name": t,
+            "color": "#848484",
+            "width": 1,
+            "description": spec.description,
+            "properties": [
+                {"name": p.name, "exclude": False, "isCaption": False, "dataType": _BLOOM_TYPE.get(p.kind, "String")}
+                for p in spec.properties.values()
+            ],
+        }
         for t, spec in sorted(schema.edges.items())
     ]
     return {

@@ -45,7 +45,9 @@ def _groups(table: pd.DataFrame, by: str | None, *, name: Hashable, what: str) -
     return [(key, sub.drop(columns=[by])) for key, sub in table.groupby(by, sort=True)]
 
 
-def _each(groups: list[tuple[Hashable, pd.DataFrame]], *, progress: bool, description: str) -> Iterable[tuple[Hashable, pd.DataFrame]]:
+def _each(
+    groups: list[tuple[Hashable, pd.DataFrame]], *, progress: bool, description: str
+) -> Iterable[tuple[Hashable, pd.DataFrame]]:
     if not progress or len(groups) < _PROGRESS_FROM:
         return groups
     from rich.progress import track

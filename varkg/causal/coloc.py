@@ -120,7 +120,10 @@ def log_abf(
         f = np.minimum(f, 1 - f)
         if np.any(~(f > 0)):
             i = int(np.flatnonzero(~(f > 0))[0])
-            raise AnalysisError(f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no information")
+            raise AnalysisError(
+                f"maf must lie in (0, 1) (got {float(np.asarray(maf)[i])} at index {i}): monomorphic variants carry no "
+                "information"
+            )
         nn = np.broadcast_to(np.asarray(n, dtype=float), f.shape)
         if kind == "quant":
             v = (1.0 if sd_y is None else sd_y) ** 2 / (2 * nn * f * (1 - f))
@@ -174,7 +177,8 @@ def coloc_from_labf(
     lsum = l1 + l2
     snp_pp = pd.Series(np.exp(lsum - logsumexp(lsum)), index=pd.Index(snps, name="snp"), name="snp_pp_h4")
     j = int(np.argmax(lsum))
-    return ColocResult(*map(float, pp), int(l1.size), snps[j], float(snp_pp.iat[j]), snp_pp)
+    h0, h1, h2, h3, h4 = (float(x) for x in pp)
+    return ColocResult(h0, h1, h2, h3, h4, int(l1.size), snps[j], float(snp_pp.iat[j]), snp_pp)
 
 
 def _trait_labf(t: pd.DataFrame, kind: TraitKind, sd_y: float | None, s: float | None, name: str) -> np.ndarray:

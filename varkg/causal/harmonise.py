@@ -98,12 +98,16 @@ def as_sumstats(
     if bad_se.any():
         i = int(np.flatnonzero(bad_se)[0])
         problems.append(
-            f"se.is_positive: {int(bad_se.sum())} row(s) with se ≤ 0 or missing, e.g. snp {df['snp'].iat[i]!r} se={df['se'].iat[i]} (expected a finite number > 0)"
+            f"se.is_positive: {int(bad_se.sum())} row(s) with se ≤ 0 or missing, e.g. snp {df['snp'].iat[i]!r} "
+            f"se={df['se'].iat[i]} (expected a finite number > 0)"
         )
     dup = df["snp"].duplicated(keep=False)
     if dup.any():
         ex = sorted(set(df.loc[dup, "snp"]))[:5]
-        problems.append(f"snp.is_unique: {int(df['snp'].duplicated().sum())} duplicated id(s), e.g. {ex}; deduplicate (one row per variant) first")
+        problems.append(
+            f"snp.is_unique: {int(df['snp'].duplicated().sum())} duplicated id(s), e.g. {ex}; "
+            "deduplicate (one row per variant) first"
+        )
     if "eaf" in df.columns:
         eaf = pd.to_numeric(df["eaf"], errors="coerce").to_numpy(dtype=float)
         bad = np.isfinite(eaf) & ((eaf < 0) | (eaf > 1))
@@ -121,7 +125,9 @@ def as_sumstats(
         same = df["effect_allele"] == df["other_allele"]
         if same.any():
             i = int(np.flatnonzero(same.to_numpy())[0])
-            problems.append(f"alleles.differ: snp {df['snp'].iat[i]!r} has effect_allele == other_allele == {df['effect_allele'].iat[i]!r}")
+            problems.append(
+                f"alleles.differ: snp {df['snp'].iat[i]!r} has effect_allele == other_allele == {df['effect_allele'].iat[i]!r}"
+            )
     if problems:
         raise AnalysisError(f"{name}: {len(problems)} problem(s): " + "; ".join(problems))
     df["beta"] = beta
@@ -186,7 +192,8 @@ def harmonise(
     m = m[m["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
     if m.empty:
         raise AnalysisError(
-            f"exposure and outcome share no variant ids (exposure e.g. {list(exp['snp'][:3])}, outcome e.g. {list(out['snp'][:3])})"
+            f"exposure and outcome share no variant ids (exposure e.g. {list(exp['snp'][:3])}, outcome e.g. "
+            f"{list(out['snp'][:3])})"
         )
     ea_x, oa_x = m["effect_allele_exposure"].to_numpy(), m["other_allele_exposure"].to_numpy()
     ea_y, oa_y = m["effect_allele_outcome"].to_numpy(), m["other_allele_outcome"].to_numpy()
@@ -204,7 +211,11 @@ def harmonise(
                 continue
             fx = m["eaf_exposure"].iat[i] if has_eaf else np.nan
             fy = m["eaf_outcome"].iat[i] if has_eaf else np.nan
-            if not (np.isfinite(fx) and np.isfinite(fy)) or min(fx, 1 - fx) >= palindromic_maf or min(fy, 1 - fy) >= palindromic_maf:
+            if (
+                not (np.isfinite(fx) and np.isfinite(fy))
+                or min(fx, 1 - fx) >= palindromic_maf
+                or min(fy, 1 - fy) >= palindromic_maf
+            ):
                 keep[i] = False
                 dropped.append((m["snp"].iat[i], "palindromic_ambiguous"))
                 continue

@@ -99,7 +99,9 @@ def ld_clump(
     ids = [str(v) for v in variant_ids]
     G = np.asarray(genotypes)
     if G.ndim != 2 or G.shape[1] != len(ids):
-        raise AnalysisError(f"'genotypes' has shape {G.shape} but {len(ids)} variant ids were given (expected samples × {len(ids)})")
+        raise AnalysisError(
+            f"'genotypes' has shape {G.shape} but {len(ids)} variant ids were given (expected samples × {len(ids)})"
+        )
     col = {v: j for j, v in enumerate(ids)}
     absent = [s for s in df["snp"].astype(str) if s not in col]
     if absent:

@@ -32,8 +32,9 @@ Example (closed form: IVW is the weighted regression through the origin):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -112,10 +113,10 @@ def _arrays(bx: Any, by: Any, sy: Any, sx: Any = None) -> tuple[np.ndarray, ...]
         raise AnalysisError(f"instrument arrays differ in length: {[a.shape[0] for a in arrs]}")
     if k == 0:
         raise AnalysisError("no instruments (0 variants)")
-    for name, a in zip(("bx", "by", "sy", "sx"), arrs):
+    for name, a in zip(("bx", "by", "sy", "sx"), arrs, strict=False):
         if not np.isfinite(a).all():
             raise AnalysisError(f"'{name}' has non-finite values at indices {np.flatnonzero(~np.isfinite(a))[:5].tolist()}")
-    for name, a in zip(("sy", "sx"), arrs[2:]):
+    for name, a in zip(("sy", "sx"), arrs[2:], strict=False):
         if np.any(a <= 0):
             i = int(np.flatnonzero(a <= 0)[0])
             raise AnalysisError(f"'{name}' must be > 0 (got {float(a[i])} at index {i})")
@@ -207,8 +208,20 @@ def mr_egger(bx: Any, by: Any, sy: Any) -> MRResult:
     qp = float(stats.chi2.sf(rss, df))
     i2 = float(max(0.0, (rss - df) / rss)) if rss > 0 else 0.0
     return MRResult(
-        "mr_egger", float(coef[1]), float(se[1]), float(coef[1] - t * se[1]), float(coef[1] + t * se[1]), p_slope, k,
-        q=rss, q_df=df, q_p=qp, i2=i2, intercept=float(coef[0]), intercept_se=float(se[0]), intercept_p=p_int,
+        "mr_egger",
+        float(coef[1]),
+        float(se[1]),
+        float(coef[1] - t * se[1]),
+        float(coef[1] + t * se[1]),
+        p_slope,
+        k,
+        q=rss,
+        q_df=df,
+        q_p=qp,
+        i2=i2,
+        intercept=float(coef[0]),
+        intercept_se=float(se[0]),
+        intercept_p=p_int,
     )
 
 
@@ -404,9 +417,18 @@ def ivw_grouped(
     method = np.where(k == 1, "wald_ratio", "mr_ivw" if model == "random" else "mr_ivw_fe")
     return pd.DataFrame(
         {
-            group: names, "method": method, "estimate": est, "se": se, "ci_low": est - z * se,
-            "ci_high": est + z * se, "p": 2 * stats.norm.sf(np.abs(est / se)), "n_instruments": k,
-            "q": np.where(df > 0, q, np.nan), "q_df": df, "q_p": qp, "i2": i2,
+            group: names,
+            "method": method,
+            "estimate": est,
+            "se": se,
+            "ci_low": est - z * se,
+            "ci_high": est + z * se,
+            "p": 2 * stats.norm.sf(np.abs(est / se)),
+            "n_instruments": k,
+            "q": np.where(df > 0, q, np.nan),
+            "q_df": df,
+            "q_p": qp,
+            "i2": i2,
         }
     )
 

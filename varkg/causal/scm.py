@@ -49,24 +49,61 @@ from scipy import stats
 
 from varkg.errors import AnalysisError
 
-__all__ = ["CausalDAG", "SEMFit", "DoEffect", "Mediation", "dag_from_graph", "fit_sem", "do_effect", "mediation", "METHOD_VERSION"]
+__all__ = [
+    "CausalDAG",
+    "SEMFit",
+    "DoEffect",
+    "Mediation",
+    "dag_from_graph",
+    "fit_sem",
+    "do_effect",
+    "mediation",
+    "METHOD_VERSION",
+]
 
 METHOD_VERSION = "varkg-sem/1 (semopy 2.3, linear Markovian SEM)"
 
 #: Named read queries: each returns ``src``, ``dst`` (node keys) for one kind of causal arrow.
 DAG_QUERIES: dict[str, tuple[str, str, str]] = {
-    "eqtl": ("Variant", "Gene", "MATCH (v:Variant)-[e:EQTL_OF]->(g:Gene) WHERE e.pvalue IS NULL OR e.pvalue < $eqtl_p RETURN DISTINCT v.id AS src, g.id AS dst"),
+    "eqtl": (
+        "Variant",
+        "Gene",
+        "MATCH (v:Variant)-[e:EQTL_OF]->(g:Gene) WHERE e.pvalue IS NULL OR e.pvalue < $eqtl_p RETURN DISTINCT v.id AS src, g.id "
+        "AS dst",
+    ),
     "affects": ("Variant", "Gene", "MATCH (v:Variant)-[:AFFECTS]->(g:Gene) RETURN DISTINCT v.id AS src, g.id AS dst"),
-    "regulatory": ("Gene", "Gene", "MATCH (a:Gene)-[e:INTERACTS]->(b:Gene) WHERE e.type = 'regulatory' AND a.id <> b.id RETURN DISTINCT a.id AS src, b.id AS dst"),
+    "regulatory": (
+        "Gene",
+        "Gene",
+        "MATCH (a:Gene)-[e:INTERACTS]->(b:Gene) WHERE e.type = 'regulatory' AND a.id <> b.id RETURN DISTINCT a.id AS src, b.id "
+        "AS dst",
+    ),
     "tf_target": (
-        "Gene", "Gene",
+        "Gene",
+        "Gene",
         "MATCH (a:Gene)<-[:ENCODED_BY]-(:TranscriptionFactor)-[:BINDS]->(:RegulatoryElement)-[:REGULATES]->(b:Gene) "
         "WHERE a.id <> b.id RETURN DISTINCT a.id AS src, b.id AS dst",
     ),
-    "causal_gene_gene": ("Gene", "Gene", "MATCH (a:Gene)-[:CAUSAL_FOR]->(b:Gene) WHERE a.id <> b.id RETURN DISTINCT a.id AS src, b.id AS dst"),
-    "gene_phenotype": ("Gene", "Phenotype", "MATCH (g:Gene)-[:ASSOCIATED_WITH]->(p:Phenotype) RETURN DISTINCT g.id AS src, p.id AS dst"),
-    "causal_gene_phenotype": ("Gene", "Phenotype", "MATCH (g:Gene)-[:CAUSAL_FOR]->(p:Phenotype) RETURN DISTINCT g.id AS src, p.id AS dst"),
-    "variant_phenotype": ("Variant", "Phenotype", "MATCH (v:Variant)-[:ASSOCIATED_WITH|CAUSAL_FOR]->(p:Phenotype) RETURN DISTINCT v.id AS src, p.id AS dst"),
+    "causal_gene_gene": (
+        "Gene",
+        "Gene",
+        "MATCH (a:Gene)-[:CAUSAL_FOR]->(b:Gene) WHERE a.id <> b.id RETURN DISTINCT a.id AS src, b.id AS dst",
+    ),
+    "gene_phenotype": (
+        "Gene",
+        "Phenotype",
+        "MATCH (g:Gene)-[:ASSOCIATED_WITH]->(p:Phenotype) RETURN DISTINCT g.id AS src, p.id AS dst",
+    ),
+    "causal_gene_phenotype": (
+        "Gene",
+        "Phenotype",
+        "MATCH (g:Gene)-[:CAUSAL_FOR]->(p:Phenotype) RETURN DISTINCT g.id AS src, p.id AS dst",
+    ),
+    "variant_phenotype": (
+        "Variant",
+        "Phenotype",
+        "MATCH (v:Variant)-[:ASSOCIATED_WITH|CAUSAL_FOR]->(p:Phenotype) RETURN DISTINCT v.id AS src, p.id AS dst",
+    ),
 }
 
 
@@ -133,7 +170,10 @@ class CausalDAG:
                 if indeg[c] == 0:
                     ready.append(c)
         if len(order) != len(self.nodes):
-            raise AnalysisError(f"the causal graph has a cycle: {' -> '.join(self._a_cycle(set(self.nodes) - set(order)))}; restrict the genes or drop one direction")
+            raise AnalysisError(
+                f"the causal graph has a cycle: {' -> '.join(self._a_cycle(set(self.nodes) - set(order)))}; restrict the genes "
+                "or drop one direction"
+            )
         return order
 
     def _a_cycle(self, rest: set[str]) -> list[str]:
@@ -142,7 +182,7 @@ class CausalDAG:
         while True:
             nxt = next(c for c in self.children(path[-1]) if c in rest)
             if nxt in seen:
-                return path[seen[nxt]:] + [nxt]
+                return path[seen[nxt] :] + [nxt]
             seen[nxt] = len(path)
             path.append(nxt)
 
@@ -151,7 +191,9 @@ class CausalDAG:
         keep: set[str] = set()
         for t in targets:
             if t not in self.nodes:
-                raise AnalysisError(f"{t!r} is not a node of the causal graph (have {len(self.nodes)} nodes, e.g. {sorted(self.nodes)[:5]})")
+                raise AnalysisError(
+                    f"{t!r} is not a node of the causal graph (have {len(self.nodes)} nodes, e.g. {sorted(self.nodes)[:5]})"
+                )
             keep |= {t} | self.ancestors(t)
         return CausalDAG({n: self.nodes[n] for n in keep}, {(a, b) for a, b in self.edges if a in keep and b in keep})
 
@@ -167,7 +209,9 @@ class CausalDAG:
         for n in [m for m in self.topological_order() if m not in obs]:
             kids, pars = dag.children(n), dag.parents(n)
             if len(kids) >= 2:
-                raise AnalysisError(f"node {n!r} has no data but {len(kids)} children {kids[:4]}: provide its values or restrict the graph")
+                raise AnalysisError(
+                    f"node {n!r} has no data but {len(kids)} children {kids[:4]}: provide its values or restrict the graph"
+                )
             dag.edges = {(a, b) for a, b in dag.edges if n not in (a, b)} | {(p, k) for p in pars for k in kids}
             del dag.nodes[n]
         return dag
@@ -180,7 +224,15 @@ def dag_from_graph(
     genes: Sequence[str] | None = None,
     eqtl_p: float = 5e-8,
     direct_variant_edges: bool = True,
-    queries: Sequence[str] = ("eqtl", "affects", "regulatory", "tf_target", "causal_gene_gene", "gene_phenotype", "causal_gene_phenotype"),
+    queries: Sequence[str] = (
+        "eqtl",
+        "affects",
+        "regulatory",
+        "tf_target",
+        "causal_gene_gene",
+        "gene_phenotype",
+        "causal_gene_phenotype",
+    ),
 ) -> CausalDAG:
     """Build the causal DAG for ``phenotypes`` from the graph (see the module docstring).
 
@@ -201,18 +253,21 @@ def dag_from_graph(
     for q in queries:
         st, dt, cypher = DAG_QUERIES[q]
         t = store.query(cypher, {"eqtl_p": eqtl_p} if "$eqtl_p" in cypher else None)
-        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist()):
+        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist(), strict=False):
             if keep_genes is not None and ((st == "Gene" and s not in keep_genes) or (dt == "Gene" and d not in keep_genes)):
                 continue
             dag.add_edge(s, d, src_type=st, dst_type=dt)
     missing = [p for p in phenotypes if p not in dag.nodes]
     if missing:
-        raise AnalysisError(f"phenotype(s) {missing} have no causal arrows into them in the graph (need Gene-ASSOCIATED_WITH/CAUSAL_FOR->Phenotype)")
+        raise AnalysisError(
+            f"phenotype(s) {missing} have no causal arrows into them in the graph (need "
+            "Gene-ASSOCIATED_WITH/CAUSAL_FOR->Phenotype)"
+        )
     dag = dag.restrict_to_ancestors_of(phenotypes)
     if direct_variant_edges:
         st, dt, cypher = DAG_QUERIES["variant_phenotype"]
         t = store.query(cypher)
-        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist()):
+        for s, d in zip(t.column("src").to_pylist(), t.column("dst").to_pylist(), strict=False):
             if s in dag.nodes and d in phenotypes:
                 dag.add_edge(s, d, src_type=st, dst_type=dt)
     dag.topological_order()
@@ -252,14 +307,16 @@ class SEMFit:
         try:
             return self.nodes.index(node)
         except ValueError:
-            raise AnalysisError(f"{node!r} is not in the fitted model (nodes: {self.nodes[:8]}{'...' if len(self.nodes) > 8 else ''})") from None
+            raise AnalysisError(
+                f"{node!r} is not in the fitted model (nodes: {self.nodes[:8]}{'...' if len(self.nodes) > 8 else ''})"
+            ) from None
 
     def _delta(self, f: Any) -> tuple[float, float]:
         """Value and delta-method SE of ``f(B)`` (numerical gradient over the free coefficients)."""
         val = float(f(self.B))
         keys = list(self.coef_index)
         grad = np.zeros(self.cov.shape[0])
-        for (i, j) in keys:
+        for i, j in keys:
             h = 1e-6 * max(1.0, abs(self.B[i, j]))
             Bp = self.B.copy()
             Bp[i, j] += h
@@ -363,7 +420,10 @@ def do_effect(fit: SEMFit, *, treatment: str, outcome: str) -> DoEffect:
             "estimate = sum over directed paths of products of path coefficients"
         )
         if ivs:
-            how += f"; also identified by instrumental variables (Mendelian randomisation) {ivs}, robust to unobserved {treatment}–{outcome} confounding"
+            how += (
+                f"; also identified by instrumental variables (Mendelian randomisation) {ivs}, "
+                f"robust to unobserved {treatment}–{outcome} confounding"
+            )
     return DoEffect(treatment, outcome, est, se, lo, hi, p, how, pa, ivs)
 
 
@@ -386,7 +446,11 @@ class Mediation:
     def as_frame(self) -> pd.DataFrame:
         """Tidy rows: effect, estimate, se, ci_low, ci_high, p."""
         rows = []
-        for name, est, se in (("total", self.total, self.total_se), ("indirect", self.indirect, self.indirect_se), ("direct", self.direct, self.direct_se)):
+        for name, est, se in (
+            ("total", self.total, self.total_se),
+            ("indirect", self.indirect, self.indirect_se),
+            ("direct", self.direct, self.direct_se),
+        ):
             lo, hi, p = _interval(est, se)
             rows.append(dict(effect=name, estimate=est, se=se, ci_low=lo, ci_high=hi, p=p))
         return pd.DataFrame(rows)
@@ -408,7 +472,9 @@ def mediation(fit: SEMFit, *, variant: str, mediator: str, outcome: str) -> Medi
         f"{variant} is randomised at meiosis (no confounding of {variant}–{mediator} or {variant}–{outcome}); "
         f"assumes no unobserved {mediator}–{outcome} confounder"
     )
-    return Mediation(variant, mediator, outcome, tot, tot_se, ind, ind_se, dire, dire_se, ind / tot if tot != 0 else math.nan, how)
+    return Mediation(
+        variant, mediator, outcome, tot, tot_se, ind, ind_se, dire, dire_se, ind / tot if tot != 0 else math.nan, how
+    )
 
 
 def dag_from_edges(edges: Iterable[tuple[str, str]], types: Mapping[str, str]) -> CausalDAG:

@@ -131,7 +131,7 @@ def simulate_trait(
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = G.shape[0]
-    y = rng.normal(0.0, noise_sd, size=n)
+    y: np.ndarray = np.asarray(rng.normal(0.0, noise_sd, size=n))
     for j, b in effects.items():
         g = G[:, j].astype(float)
         sd = g.std()
@@ -163,13 +163,24 @@ def marginal_sumstats(G: np.ndarray, y: np.ndarray, panel: ReferencePanel, *, co
     rss = yc @ yc - beta**2 * sxx
     se = np.sqrt(rss / (n - 2) / sxx)
     p = 2 * stats.t.sf(np.abs(beta / se), n - 2)
-    return pd.DataFrame(
-        dict(
-            snp=[panel.snp[j] for j in cols], chrom=[panel.chrom[j] for j in cols], pos=panel.pos[cols],
-            effect_allele=[panel.alt[j] for j in cols], other_allele=[panel.ref[j] for j in cols],
-            beta=beta, se=se, p=p, eaf=X.mean(axis=0) / 2, n=n,
+    return (
+        pd.DataFrame(
+            dict(
+                snp=[panel.snp[j] for j in cols],
+                chrom=[panel.chrom[j] for j in cols],
+                pos=panel.pos[cols],
+                effect_allele=[panel.alt[j] for j in cols],
+                other_allele=[panel.ref[j] for j in cols],
+                beta=beta,
+                se=se,
+                p=p,
+                eaf=X.mean(axis=0) / 2,
+                n=n,
+            )
         )
-    ).loc[ok].reset_index(drop=True)
+        .loc[ok]
+        .reset_index(drop=True)
+    )
 
 
 def pick_low_ld(R: np.ndarray, k: int, *, max_r2: float = 0.01, candidates: np.ndarray | None = None, seed: int = 0) -> list[int]:

@@ -26,8 +26,9 @@ effect allele differs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -228,18 +229,35 @@ def smr_heidi(
         t = t[cis]
     t = t.reset_index(drop=True)
     if t.empty:
-        raise AnalysisError(f"no variant of the eQTL table lies within ±{cis_window_bp} bp of the probe at {probe_chrom}:{probe_pos}")
+        raise AnalysisError(
+            f"no variant of the eQTL table lies within ±{cis_window_bp} bp of the probe at {probe_chrom}:{probe_pos}"
+        )
     zx = np.abs(t["beta_exposure"].to_numpy(float) / t["se_exposure"].to_numpy(float))
     top = int(np.argmax(zx))
     row = t.iloc[top]
     if not float(row["p_exposure"]) < p_smr:
-        raise AnalysisError(f"the top cis-eQTL {row['snp']} has p = {float(row['p_exposure']):.3g}, not below p_smr = {p_smr:g}: no SMR instrument")
-    b, se, p = smr_test(float(row["beta_exposure"]), float(row["se_exposure"]), float(row["beta_outcome"]), float(row["se_outcome"]))
+        raise AnalysisError(
+            f"the top cis-eQTL {row['snp']} has p = {float(row['p_exposure']):.3g}, not below p_smr = {p_smr:g}: no SMR "
+            "instrument"
+        )
+    b, se, p = smr_test(
+        float(row["beta_exposure"]), float(row["se_exposure"]), float(row["beta_outcome"]), float(row["se_outcome"])
+    )
     z = stats.norm.ppf(0.975)
     res = SMRResult(
-        str(row["snp"]), b, se, float(b - z * se), float(b + z * se), p,
-        float(row["beta_exposure"]), float(row["se_exposure"]), float(row["p_exposure"]),
-        float(row["beta_outcome"]), float(row["se_outcome"]), float(row["p_outcome"]), len(t),
+        str(row["snp"]),
+        b,
+        se,
+        float(b - z * se),
+        float(b + z * se),
+        p,
+        float(row["beta_exposure"]),
+        float(row["se_exposure"]),
+        float(row["p_exposure"]),
+        float(row["beta_outcome"]),
+        float(row["se_outcome"]),
+        float(row["p_outcome"]),
+        len(t),
     )
     if not heidi:
         return res
@@ -267,7 +285,10 @@ def _ld_for(
     if ld is not None:
         R = np.asarray(ld, dtype=float)
         if R.shape != (len(snps), len(snps)):
-            raise AnalysisError(f"an LD array must be {len(snps)}×{len(snps)} in the order of the cis variants (got {R.shape}); pass a DataFrame indexed by snp instead")
+            raise AnalysisError(
+                f"an LD array must be {len(snps)}×{len(snps)} in the order of the cis variants (got {R.shape}); pass a "
+                "DataFrame indexed by snp instead"
+            )
         return R
     if genotypes is None or variant_ids is None:
         raise AnalysisError("HEIDI needs LD: pass 'ld' or 'genotypes' with 'variant_ids' (or heidi=False)")

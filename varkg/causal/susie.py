@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -135,9 +136,7 @@ def _log_marginal(V: float, betahat: np.ndarray, shat2: np.ndarray, log_pw: np.n
     return m + math.log(float(np.sum(np.exp(lpo - m))))
 
 
-def _optimise_prior_variance(
-    V_old: float, betahat: np.ndarray, shat2: np.ndarray, log_pw: np.ndarray
-) -> float:
+def _optimise_prior_variance(V_old: float, betahat: np.ndarray, shat2: np.ndarray, log_pw: np.ndarray) -> float:
     """susieR's ``optimize_prior_variance(optimize_V="optim")`` with ``check_null_threshold=0``."""
 
     def neg(lv: float) -> float:
@@ -220,14 +219,14 @@ def _ibss(
     lbf_model = np.full(L, np.nan)
     log_pw = np.log(prior_weights + _EPS_SQRT)
     individual = X is not None
-    fitted = np.zeros(X.shape[0] if individual else p)
+    fitted = np.zeros(X.shape[0] if X is not None else p)
 
     def mult(b: np.ndarray) -> np.ndarray:
-        return X @ b if individual else XtX @ b  # type: ignore[union-attr,operator]
+        return X @ b if individual else XtX @ b
 
     def resid_xty() -> np.ndarray:
         if individual:
-            return X.T @ (y_work - fitted)  # type: ignore[union-attr]
+            return X.T @ (y_work - fitted)  # type: ignore[union-attr,operator]  # individual: X is set
         return Xty - fitted
 
     y_work = y
@@ -236,12 +235,12 @@ def _ibss(
         B = alpha * mu
         postb2 = alpha * mu2
         if individual:
-            XB = B @ X.T  # type: ignore[union-attr]
-            r = y_work - fitted
+            XB = B @ X.T  # type: ignore[union-attr]  # individual: X is set
+            r = y_work - fitted  # type: ignore[operator]  # individual: y is set
             return float(r @ r - np.sum(XB**2) + np.sum(d * postb2))
         betabar = B.sum(axis=0)
-        XB2 = float(np.sum((B @ XtX) * B))  # type: ignore[operator]
-        return float(yty - 2 * betabar @ Xty + betabar @ (XtX @ betabar) - XB2 + np.sum(d * postb2))  # type: ignore[operator]
+        XB2 = float(np.sum((B @ XtX) * B))  # type: ignore[operator]  # not individual: XtX is set
+        return float(yty - 2 * betabar @ Xty + betabar @ (XtX @ betabar) - XB2 + np.sum(d * postb2))
 
     elbo = [-np.inf]
     converged = False
@@ -273,7 +272,7 @@ def _ibss(
 def _credible_sets(
     alpha: np.ndarray,
     V: np.ndarray,
-    corr_of: "callable[[np.ndarray], np.ndarray]",  # type: ignore[valid-type]
+    corr_of: Callable[[np.ndarray], np.ndarray],
     *,
     coverage: float,
     min_abs_corr: float,
@@ -414,11 +413,22 @@ def susie(
     d = np.einsum("ij,ij->j", Xs, Xs)
     d[d == 0] = 1e-300  # a constant column: betahat 0 / tiny, shat2 huge: it never enters
     alpha, mu, mu2, V, lbf, sigma2, elbo, conv = _ibss(
-        XtX=None, X=Xs, y=yc, Xty=Xs.T @ yc, yty=float(yc @ yc), n=n, d=d, L=L,
-        V0=scaled_prior_variance * var_y, sigma2=var_y, prior_weights=pw,
+        XtX=None,
+        X=Xs,
+        y=yc,
+        Xty=Xs.T @ yc,
+        yty=float(yc @ yc),
+        n=n,
+        d=d,
+        L=L,
+        V0=scaled_prior_variance * var_y,
+        sigma2=var_y,
+        prior_weights=pw,
         estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance, sigma2_lower=var_y / 1e4,
-        max_iter=max_iter, tol=tol,
+        estimate_prior_variance=estimate_prior_variance,
+        sigma2_lower=var_y / 1e4,
+        max_iter=max_iter,
+        tol=tol,
     )
 
     def corr_of(pos: np.ndarray) -> np.ndarray:
@@ -428,10 +438,19 @@ def susie(
     sets = _credible_sets(alpha, V, corr_of, coverage=coverage, min_abs_corr=min_abs_corr, n_purity=n_purity, seed=seed)
     coef = (alpha * mu).sum(axis=0) / csd
     params = dict(
-        L=L, scaled_prior_variance=scaled_prior_variance, coverage=coverage, min_abs_corr=min_abs_corr,
-        tol=tol, max_iter=max_iter, standardize=True, intercept=True,
-        estimate_residual_variance=estimate_residual_variance, estimate_prior_variance=estimate_prior_variance,
-        n=n, p=p, mode="individual",
+        L=L,
+        scaled_prior_variance=scaled_prior_variance,
+        coverage=coverage,
+        min_abs_corr=min_abs_corr,
+        tol=tol,
+        max_iter=max_iter,
+        standardize=True,
+        intercept=True,
+        estimate_residual_variance=estimate_residual_variance,
+        estimate_prior_variance=estimate_prior_variance,
+        n=n,
+        p=p,
+        mode="individual",
     )
     return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, sigma2, elbo, conv, sets, lbf, coef, params)
 
@@ -508,7 +527,9 @@ def susie_rss(
     if not np.allclose(R, R.T, atol=1e-8):
         raise AnalysisError("'R' is not symmetric")
     if not np.allclose(np.diag(R), 1.0, atol=1e-6):
-        raise AnalysisError(f"'R' must be a correlation matrix with unit diagonal (diag range {np.diag(R).min():.3g}..{np.diag(R).max():.3g})")
+        raise AnalysisError(
+            f"'R' must be a correlation matrix with unit diagonal (diag range {np.diag(R).min():.3g}..{np.diag(R).max():.3g})"
+        )
     if n <= 2:
         raise AnalysisError(f"'n' (got {n}) must exceed 2")
     L = _check_common(L, p, coverage, min_abs_corr, scaled_prior_variance)
@@ -541,20 +562,44 @@ def susie_rss(
     Xty = Xty / csd
     d = np.diag(XtX).copy()
     alpha, mu, mu2, V, lbf, sigma2, elbo, conv = _ibss(
-        XtX=XtX, X=None, y=None, Xty=Xty, yty=yty, n=n, d=d, L=L,
-        V0=scaled_prior_variance * vy, sigma2=vy, prior_weights=pw,
+        XtX=XtX,
+        X=None,
+        y=None,
+        Xty=Xty,
+        yty=yty,
+        n=n,
+        d=d,
+        L=L,
+        V0=scaled_prior_variance * vy,
+        sigma2=vy,
+        prior_weights=pw,
         estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance, sigma2_lower=vy / 1e4,
-        max_iter=max_iter, tol=tol,
+        estimate_prior_variance=estimate_prior_variance,
+        sigma2_lower=vy / 1e4,
+        max_iter=max_iter,
+        tol=tol,
     )
     sets = _credible_sets(
-        alpha, V, lambda pos: R[np.ix_(pos, pos)], coverage=coverage, min_abs_corr=min_abs_corr,
-        n_purity=n_purity, seed=seed,
+        alpha,
+        V,
+        lambda pos: R[np.ix_(pos, pos)],
+        coverage=coverage,
+        min_abs_corr=min_abs_corr,
+        n_purity=n_purity,
+        seed=seed,
     )
     coef = (alpha * mu).sum(axis=0) / csd
     params = dict(
-        L=L, scaled_prior_variance=scaled_prior_variance, coverage=coverage, min_abs_corr=min_abs_corr,
-        tol=tol, max_iter=max_iter, n=n, p=p, mode="rss", **{"lambda": lam},
+        L=L,
+        scaled_prior_variance=scaled_prior_variance,
+        coverage=coverage,
+        min_abs_corr=min_abs_corr,
+        tol=tol,
+        max_iter=max_iter,
+        n=n,
+        p=p,
+        mode="rss",
+        **{"lambda": lam},
         estimate_residual_variance=estimate_residual_variance,
     )
     return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, sigma2, elbo, conv, sets, lbf, coef, params)

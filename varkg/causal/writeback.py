@@ -46,7 +46,15 @@ __all__ = [
 ]
 
 EDGE_COLUMNS: tuple[str, ...] = (
-    "src", "dst", "estimate", "se", "pvalue", "n_instruments", "heterogeneity_q", "heterogeneity_p", "pp_h4",
+    "src",
+    "dst",
+    "estimate",
+    "se",
+    "pvalue",
+    "n_instruments",
+    "heterogeneity_q",
+    "heterogeneity_p",
+    "pp_h4",
 )
 
 
@@ -114,9 +122,14 @@ def write_causal_edges(
         df["method"] = method or run.method
     dup = df.duplicated(["src", "dst", "method"])
     if dup.any():
-        raise AnalysisError(f"{int(dup.sum())} duplicated (src, dst, method) edge(s), e.g. {df.loc[dup, ['src', 'dst', 'method']].iloc[0].tolist()}")
+        raise AnalysisError(
+            f"{int(dup.sum())} duplicated (src, dst, method) edge(s), e.g. "
+            f"{df.loc[dup, ['src', 'dst', 'method']].iloc[0].tolist()}"
+        )
     cols: dict[str, pa.Array] = {
-        "src": pa.array(df["src"].astype(str)), "dst": pa.array(df["dst"].astype(str)), "method": pa.array(df["method"].astype(str)),
+        "src": pa.array(df["src"].astype(str)),
+        "dst": pa.array(df["dst"].astype(str)),
+        "method": pa.array(df["method"].astype(str)),
         "run_id": pa.array([run.id] * len(df)),
     }
     for c in ("estimate", "se", "pvalue", "heterogeneity_q", "heterogeneity_p", "pp_h4"):
@@ -163,14 +176,19 @@ def write_finemap(
     ids = [str(v) for v in variant_ids]
     p = np.asarray(pip, dtype=float)
     if len(ids) != p.shape[0] or len(credible_set) != len(ids):
-        raise AnalysisError(f"variant_ids ({len(ids)}), pip ({p.shape[0]}) and credible_set ({len(credible_set)}) differ in length")
+        raise AnalysisError(
+            f"variant_ids ({len(ids)}), pip ({p.shape[0]}) and credible_set ({len(credible_set)}) differ in length"
+        )
     if len(set(ids)) != len(ids):
         raise AnalysisError("duplicated variant ids in fine-mapping write-back")
     found = store.query("UNWIND $ids AS k MATCH (v:Variant {id: k}) RETURN v.id AS id", {"ids": ids})
     present = set(found.column("id").to_pylist())
     absent = [v for v in ids if v not in present]
     if absent and missing == "error":
-        raise DanglingEdgeError(f"{len(absent)} fine-mapped variant(s) are not Variant nodes in the graph, e.g. {absent[:5]}; load them first or pass missing='skip'")
+        raise DanglingEdgeError(
+            f"{len(absent)} fine-mapped variant(s) are not Variant nodes in the graph, e.g. {absent[:5]}; load them first or "
+            "pass missing='skip'"
+        )
     keep = [i for i, v in enumerate(ids) if v in present]
     table = pa.table(
         {
@@ -193,8 +211,17 @@ def mr_edges(results: Sequence[Any], *, src: str, dst: str) -> pd.DataFrame:
     """One edge per MR method for ``src``→``dst`` from :class:`~varkg.causal.mr.MRResult` objects."""
     return pd.DataFrame(
         [
-            dict(src=src, dst=dst, method=r.method, estimate=r.estimate, se=r.se, pvalue=r.p, n_instruments=r.n_instruments,
-                 heterogeneity_q=r.q, heterogeneity_p=r.q_p)
+            dict(
+                src=src,
+                dst=dst,
+                method=r.method,
+                estimate=r.estimate,
+                se=r.se,
+                pvalue=r.p,
+                n_instruments=r.n_instruments,
+                heterogeneity_q=r.q,
+                heterogeneity_p=r.q_p,
+            )
             for r in results
         ]
     )
@@ -203,8 +230,19 @@ def mr_edges(results: Sequence[Any], *, src: str, dst: str) -> pd.DataFrame:
 def smr_edges(result: Any, *, src: str, dst: str) -> pd.DataFrame:
     """The SMR edge (gene→trait); heterogeneity holds the HEIDI statistic and p-value."""
     return pd.DataFrame(
-        [dict(src=src, dst=dst, method="smr", estimate=result.b_xy, se=result.se, pvalue=result.p_smr, n_instruments=1,
-              heterogeneity_q=result.t_heidi, heterogeneity_p=result.p_heidi)]
+        [
+            dict(
+                src=src,
+                dst=dst,
+                method="smr",
+                estimate=result.b_xy,
+                se=result.se,
+                pvalue=result.p_smr,
+                n_instruments=1,
+                heterogeneity_q=result.t_heidi,
+                heterogeneity_p=result.p_heidi,
+            )
+        ]
     )
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
-def _data_dir(data: Optional[Path]) -> Path:
+def _data_dir(data: Path | None) -> Path:
     from varkg.errors import VarkgError
 
     d = data or (Path(os.environ["VARKG_DATA"]) if os.environ.get("VARKG_DATA") else None)
     if d is None:
         raise VarkgError("give the data mirror with --data DIR or $VARKG_DATA (e.g. ../shared/data)")
     if not d.is_dir():
-        raise VarkgError(f"data directory {str(d)!r} does not exist; expected a mirror with annotation/, variants/, regulatory/ ...")
+        raise VarkgError(
+            f"data directory {str(d)!r} does not exist; expected a mirror with annotation/, variants/, regulatory/ ..."
+        )
     return d
 
 
@@ -25,9 +27,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
-        data: Annotated[Optional[Path], typer.Option("--data", help="Data mirror directory (default $VARKG_DATA).")] = None,
-        store: Annotated[Optional[str], typer.Option("--store", help="Ladybug database path or Neo4j bolt:// URI to build into (default: global --store, else ./varkg-demo.db).")] = None,
-        quick: Annotated[bool, typer.Option("--quick", help="Fewer variants and a short GNN training (about 3 minutes).")] = False,
+        data: Annotated[Path | None, typer.Option("--data", help="Data mirror directory (default $VARKG_DATA).")] = None,
+        store: Annotated[
+            str | None,
+            typer.Option(
+                "--store",
+                help="Ladybug database path or Neo4j bolt:// URI to build into (default: global --store, else ./varkg-demo.db).",
+            ),
+        ] = None,
+        quick: Annotated[
+            bool, typer.Option("--quick", help="Fewer variants and a short GNN training (about 3 minutes).")
+        ] = False,
     ) -> None:
         """Build a real knowledge graph from the data mirror and run the pipeline, then print a summary.
 
@@ -75,9 +85,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("fetch")
     def fetch_cmd(
-        source: Annotated[Optional[list[str]], typer.Argument(help="Source names (default: all; see --list).")] = None,
-        data: Annotated[Optional[Path], typer.Option("--data", help="Local mirror used instead of downloading (default $VARKG_DATA).")] = None,
-        cache: Annotated[Optional[Path], typer.Option("--cache", help="Download cache (default $VARKG_CACHE or ~/.cache/varkg).")] = None,
+        source: Annotated[list[str] | None, typer.Argument(help="Source names (default: all; see --list).")] = None,
+        data: Annotated[
+            Path | None, typer.Option("--data", help="Local mirror used instead of downloading (default $VARKG_DATA).")
+        ] = None,
+        cache: Annotated[
+            Path | None, typer.Option("--cache", help="Download cache (default $VARKG_CACHE or ~/.cache/varkg).")
+        ] = None,
         list_: Annotated[bool, typer.Option("--list", help="List the manifest's sources.")] = False,
     ) -> None:
         """Download the demo's public sources into a cache (or find them in a local mirror).

@@ -18,7 +18,12 @@ app = typer.Typer(help="Graph learning: export, train, evaluate, predict (write-
 
 Store = Annotated[str, typer.Option("--store", help="Ladybug path or Neo4j URI (default: `varkg --store`, else $VARKG_STORE or ./varkg.db).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-Labels = Annotated[Path, typer.Option("--labels", help="Labelled variants TSV (chrom, pos, ref, alt, label_pathogenic, ...).", exists=True, dir_okay=False)]
+Labels = Annotated[
+    Path,
+    typer.Option(
+        "--labels", help="Labelled variants TSV (chrom, pos, ref, alt, label_pathogenic, ...).", exists=True, dir_okay=False
+    ),
+]
 Checkpoint = Annotated[Path, typer.Option("--checkpoint", help="model.pt (or the folder holding it).", exists=True)]
 
 
@@ -50,7 +55,16 @@ def export_cmd(
         ex = export_graph(s, reverse=reverse, out_dir=out)
     torch.save(ex.data, out / "graph.pt")
     m = ex.manifest()
-    typer.echo(json.dumps({"manifest": str(out / "manifest.json"), "num_nodes": m["num_nodes"], "num_edges": m["num_edges"], "release_id": m["release_id"]}))
+    typer.echo(
+        json.dumps(
+            {
+                "manifest": str(out / "manifest.json"),
+                "num_nodes": m["num_nodes"],
+                "num_edges": m["num_edges"],
+                "release_id": m["release_id"],
+            }
+        )
+    )
 
 
 @app.command("train")
@@ -91,9 +105,16 @@ def train_cmd(
         raise typer.BadParameter(f"split {split!r}; expected chromosome, gene or random")
     cfg = TrainConfig(
         model=ModelConfig(hidden=hidden, layers=layers, memory_units=memory_units, dropout=dropout),
-        lr=lr, epochs=epochs, patience=patience, batch_size=batch_size, fanouts=[int(x) for x in fanouts.split(",")],
-        seed=seed, device=device, split=split,  # type: ignore[arg-type]
-        test_chroms=[c for c in test_chroms.split(",") if c] or None, val_chroms=[c for c in val_chroms.split(",") if c] or None,
+        lr=lr,
+        epochs=epochs,
+        patience=patience,
+        batch_size=batch_size,
+        fanouts=[int(x) for x in fanouts.split(",")],
+        seed=seed,
+        device=device,
+        split=split,  # type: ignore[arg-type]
+        test_chroms=[c for c in test_chroms.split(",") if c] or None,
+        val_chroms=[c for c in val_chroms.split(",") if c] or None,
     )
     with _store(store) as s:
         location = s.location
@@ -146,4 +167,3 @@ def predict_cmd(
     with _store(store) as s:
         result = predict_and_write(s, checkpoint=checkpoint, run_id=run_id or None)
     typer.echo(json.dumps(result))
-

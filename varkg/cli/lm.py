@@ -14,9 +14,7 @@ import typer
 
 from varkg.cli._common import cli_errors, cli_store
 
-app = typer.Typer(
-    help="DNA language model: select-vocab, pretrain, embed, score, finetune.", no_args_is_help=True
-)
+app = typer.Typer(help="DNA language model: select-vocab, pretrain, embed, score, finetune.", no_args_is_help=True)
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Device = Annotated[str, typer.Option(help="auto (GPU when present), cpu or cuda.")]
@@ -55,8 +53,12 @@ def select_vocab_cmd(
 
     _threads(threads)
     cfg = VocabSweepConfig(
-        merges=[int(x) for x in merges.split(",")], kmers=[int(x) for x in kmers.split(",")], size=size,
-        pretrain_steps=pretrain_steps, probe_steps=probe_steps, seed=seed,
+        merges=[int(x) for x in merges.split(",")],
+        kmers=[int(x) for x in kmers.split(",")],
+        size=size,
+        pretrain_steps=pretrain_steps,
+        probe_steps=probe_steps,
+        seed=seed,
     )
     res = select_vocab(fasta_paths=fasta, out=out, cfg=cfg, quiet=quiet)
     for row in res.rows:
@@ -72,7 +74,9 @@ def pretrain_cmd(
     csv: Annotated[list[Path] | None, typer.Option(help="CSV with a 'sequence' column; repeatable.")] = None,
     tokenizer: Annotated[str, typer.Option(help="'char' (single nucleotide), 'bpe' (train one) or a tokenizer folder.")] = "bpe",
     merges: Annotated[int, typer.Option(help="BPE merges when --tokenizer bpe.")] = 500,
-    size: Annotated[str, typer.Option(help="tiny, mini, small (256-d, fits the schema's seq_embedding), medium, base.")] = "small",
+    size: Annotated[
+        str, typer.Option(help="tiny, mini, small (256-d, fits the schema's seq_embedding), medium, base.")
+    ] = "small",
     window: Annotated[int, typer.Option(help="Window length in bp.")] = 512,
     steps: Annotated[int, typer.Option()] = 2000,
     batch_size: Annotated[int, typer.Option()] = 32,
@@ -110,13 +114,26 @@ def pretrain_cmd(
     else:
         tok = load_tokenizer(tokenizer)
     cfg = PretrainConfig(
-        size=size, window_bp=window, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+        size=size,
+        window_bp=window,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
         max_seconds=max_minutes * 60 if max_minutes else None,
     )
-    res = pretrain(out=out, tokenizer=tok, cfg=cfg, fasta_paths=fasta, csv_paths=csv, resume=resume,
-                   device=device, quiet=quiet)
-    typer.echo(json.dumps({"model_dir": str(res.model_dir), "steps": res.steps, "final_loss": round(res.final_loss, 4),
-                           "seconds": round(res.seconds, 1), "n_parameters": res.n_parameters}))
+    res = pretrain(out=out, tokenizer=tok, cfg=cfg, fasta_paths=fasta, csv_paths=csv, resume=resume, device=device, quiet=quiet)
+    typer.echo(
+        json.dumps(
+            {
+                "model_dir": str(res.model_dir),
+                "steps": res.steps,
+                "final_loss": round(res.final_loss, 4),
+                "seconds": round(res.seconds, 1),
+                "n_parameters": res.n_parameters,
+            }
+        )
+    )
 
 
 @app.command("embed")
@@ -127,7 +144,13 @@ def embed_cmd(
     node_type: Annotated[Literal["Gene", "RegulatoryElement", "Variant"], typer.Option(help="Which nodes to embed.")],
     from_store: FromStore = False,
     write_store: WriteStore = False,
-    table: Annotated[Path | None, typer.Option(help="Instead of --from-store: a TSV of nodes (Gene: id,chrom,tss,strand; RegulatoryElement: id,chrom,start,stop; Variant: chrom,pos,ref,alt[,id]).")] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            help="Instead of --from-store: a TSV of nodes (Gene: id,chrom,tss,strand; "
+            "RegulatoryElement: id,chrom,start,stop; Variant: chrom,pos,ref,alt[,id])."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write embeddings to this .npz as well.")] = None,
     pooling: Annotated[Literal["mean", "cls"], typer.Option()] = "mean",
     upstream: Annotated[int, typer.Option(help="Promoter bp upstream of the TSS (Gene).")] = 1000,
@@ -154,14 +177,33 @@ def embed_cmd(
     _threads(threads)
     lm, tok, mid = load_masked_lm(model, device=device)  # type: ignore[arg-type]
     rows = _node_rows(node_type, from_store=from_store, table=table)
-    ids, vec = embed_nodes(lm, tok, FastaReader(fasta), node_type, rows, assembly=assembly, pooling=pooling, upstream=upstream,
-                           downstream=downstream, flank=flank, batch_size=batch_size, quiet=quiet)
+    ids, vec = embed_nodes(
+        lm,
+        tok,
+        FastaReader(fasta),
+        node_type,
+        rows,
+        assembly=assembly,
+        pooling=pooling,
+        upstream=upstream,
+        downstream=downstream,
+        flank=flank,
+        batch_size=batch_size,
+        quiet=quiet,
+    )
     if out is not None:
         np.savez(out, ids=np.array(ids), embeddings=vec, model_id=mid)
     if write_store:
         with cli_store() as st:
-            run = write_embeddings(st, node_type, ids, vec, model_id=mid, dataset=dataset,
-                                   parameters={"pooling": pooling, "flank": flank, "upstream": upstream, "downstream": downstream})
+            run = write_embeddings(
+                st,
+                node_type,
+                ids,
+                vec,
+                model_id=mid,
+                dataset=dataset,
+                parameters={"pooling": pooling, "flank": flank, "upstream": upstream, "downstream": downstream},
+            )
         typer.echo(f"wrote {len(ids)} {node_type}.seq_embedding ({vec.shape[1]}-d) with run {run}")
     else:
         typer.echo(f"embedded {len(ids)} {node_type} nodes ({vec.shape[1]}-d), model {mid}")
@@ -198,7 +240,9 @@ def score_cmd(
     vcf: Annotated[Path | None, typer.Option(help="VCF/BCF of variants (POS 1-based).")] = None,
     table: Annotated[Path | None, typer.Option(help="TSV/CSV with chrom,pos,ref,alt[,id] (pos 1-based).")] = None,
     from_store: FromStore = False,
-    write_store: Annotated[bool, typer.Option(help="Write lm_llr/lm_model_id to Variant nodes of the store chosen by `varkg --store`.")] = False,
+    write_store: Annotated[
+        bool, typer.Option(help="Write lm_llr/lm_model_id to Variant nodes of the store chosen by `varkg --store`.")
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Write a TSV of scores here.")] = None,
     flank: Annotated[int, typer.Option(help="bp of context each side of the variant.")] = 64,
     assembly: Annotated[str, typer.Option(help="Assembly for Variant ids.")] = "GRCh38",
@@ -223,8 +267,10 @@ def score_cmd(
     elif table is not None:
         variants = read_variants_table(table)
     elif from_store:
-        variants = [Variant(str(r["chrom"]), int(r["pos"]), str(r["ref"]), str(r["alt"]), str(r["id"]))
-                    for r in _node_rows("Variant", from_store=True, table=None)]
+        variants = [
+            Variant(str(r["chrom"]), int(r["pos"]), str(r["ref"]), str(r["alt"]), str(r["id"]))
+            for r in _node_rows("Variant", from_store=True, table=None)
+        ]
     else:
         raise typer.BadParameter("give --vcf, --table or --from-store")
     lm, tok, mid = load_masked_lm(model, device=device)  # type: ignore[arg-type]
@@ -236,8 +282,9 @@ def score_cmd(
                 fh.write(f"{v.key(assembly)}\t{s.llr:.6g}\t{s.llr_forward:.6g}\t{s.llr_reverse:.6g}\t{s.method}\t{mid}\n")
     if write_store:
         with cli_store() as st:
-            run = write_variant_scores(st, variants, scores, assembly=assembly, model_id=mid, dataset=dataset,
-                                       parameters={"flank": flank})
+            run = write_variant_scores(
+                st, variants, scores, assembly=assembly, model_id=mid, dataset=dataset, parameters={"flank": flank}
+            )
         typer.echo(f"wrote lm_llr for {len(variants)} variants with run {run}")
     else:
         typer.echo(f"scored {len(variants)} variants with {mid}")
@@ -254,11 +301,15 @@ def finetune_cmd(
     method: Annotated[Literal["full", "lora", "prefix", "prompt"], typer.Option()] = "full",
     pooling: Annotated[
         Literal["mean", "cls", "max", "meanmax", "bins"],
-        typer.Option(help="How token states become one vector: max/meanmax suit motif-presence tasks (TF binding); "
-                          "bins (mean+max per stretch of the window) keeps position, for TSS-anchored windows."),
+        typer.Option(
+            help="How token states become one vector: max/meanmax suit motif-presence tasks (TF binding); "
+            "bins (mean+max per stretch of the window) keeps position, for TSS-anchored windows."
+        ),
     ] = "mean",
     bins: Annotated[int, typer.Option(help="Stretches per window for --pooling bins.")] = 6,
-    rc: Annotated[bool, typer.Option(help="Reverse-complement augmentation in training and strand-averaged predictions.")] = False,
+    rc: Annotated[
+        bool, typer.Option(help="Reverse-complement augmentation in training and strand-averaged predictions.")
+    ] = False,
     epochs: Annotated[float, typer.Option()] = 3.0,
     lr: Annotated[float, typer.Option()] = 5e-4,
     batch_size: Annotated[int, typer.Option()] = 32,
@@ -277,9 +328,37 @@ def finetune_cmd(
     from varkg.lm.tokenizer import load_tokenizer
 
     _threads(threads)
-    cfg = FinetuneConfig(method=method, pooling=pooling, bins=bins, epochs=epochs, lr=lr, batch_size=batch_size,
-                         rc_augment=rc, rc_test=rc, max_seconds=max_minutes * 60 if max_minutes else None, seed=seed)
-    res = finetune(model, load_tokenizer(str(model)), train=read_sequence_csv(train), dev=read_sequence_csv(dev),
-                   test=read_sequence_csv(test) if test else None, cfg=cfg, out=out, device=device, quiet=quiet)
-    typer.echo(json.dumps({"dev": res.dev, "test": res.test, "seconds": round(res.seconds, 1),
-                           "n_trainable": res.n_trainable, "n_parameters": res.n_parameters}))
+    cfg = FinetuneConfig(
+        method=method,
+        pooling=pooling,
+        bins=bins,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        rc_augment=rc,
+        rc_test=rc,
+        max_seconds=max_minutes * 60 if max_minutes else None,
+        seed=seed,
+    )
+    res = finetune(
+        model,
+        load_tokenizer(str(model)),
+        train=read_sequence_csv(train),
+        dev=read_sequence_csv(dev),
+        test=read_sequence_csv(test) if test else None,
+        cfg=cfg,
+        out=out,
+        device=device,
+        quiet=quiet,
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "dev": res.dev,
+                "test": res.test,
+                "seconds": round(res.seconds, 1),
+                "n_trainable": res.n_trainable,
+                "n_parameters": res.n_parameters,
+            }
+        )
+    )

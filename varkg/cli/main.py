@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -37,8 +37,10 @@ app.add_typer(schema_app, name="schema")
 @app.callback()
 def _main(
     store: Annotated[
-        Optional[str],
-        typer.Option("--store", "-s", envvar="VARKG_STORE", help="Ladybug database file or bolt:// / neo4j:// URI (default ./varkg.db)."),
+        str | None,
+        typer.Option(
+            "--store", "-s", envvar="VARKG_STORE", help="Ladybug database file or bolt:// / neo4j:// URI (default ./varkg.db)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -56,7 +58,7 @@ def init() -> None:
 
     def go() -> None:
         with cli_store(init=True) as store:
-            info = store.schema_info() if hasattr(store, "schema_info") else None
+            info = store.schema_info()
             console.print(f"[green]initialised[/] {store.location} with schema {store.schema.version} ({store.schema.hash[:12]})")
         if info:
             console.print(f"recorded schema hash {info['hash'][:12]}")
@@ -80,7 +82,8 @@ def stats(
             location = store.location
             counts = store.counts()
             ds = store.query(
-                "MATCH (d:Dataset) RETURN d.id AS id, d.loader AS loader, d.loaded_at AS loaded_at, d.row_counts AS rows ORDER BY id"
+                "MATCH (d:Dataset) RETURN d.id AS id, d.loader AS loader, d.loaded_at AS loaded_at, d.row_counts AS rows ORDER "
+                "BY id"
             )
             rel = store.query("MATCH (r:Release) RETURN r.id AS id, r.created_at AS created_at ORDER BY created_at DESC LIMIT 1")
         if fmt == "json":
@@ -109,7 +112,7 @@ def stats(
 # ---------------------------------------------------------------------------- schema
 @schema_app.command("show")
 def schema_show(
-    type_name: Annotated[Optional[str], typer.Argument(help="A node or edge type; all types when omitted.")] = None,
+    type_name: Annotated[str | None, typer.Argument(help="A node or edge type; all types when omitted.")] = None,
 ) -> None:
     """Print node/edge types and their properties.
 
@@ -134,7 +137,7 @@ def schema_show(
             return
         spec = s.nodes.get(type_name) or s.edges.get(type_name)
         if spec is None:
-            s.node(type_name)  # raises with the valid choices
+            spec = s.node(type_name)  # raises with the valid choices
         t = Table(title=f"{type_name}: {spec.description}")
         for c in ("property", "type", "unit", "description"):
             t.add_column(c)
@@ -216,8 +219,10 @@ def print_table(table, fmt: str) -> None:
 
 @app.command()
 def query(
-    cypher: Annotated[Optional[str], typer.Argument(help="Cypher text, or the name of a library query (see --list).")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Query parameter KEY=VALUE (JSON values allowed); repeatable.")] = None,
+    cypher: Annotated[str | None, typer.Argument(help="Cypher text, or the name of a library query (see --list).")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Query parameter KEY=VALUE (JSON values allowed); repeatable.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
     write: Annotated[bool, typer.Option("--write", help="Allow write clauses (CREATE, MERGE, SET, DELETE...).")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the named queries of the Cypher library.")] = False,
@@ -270,15 +275,34 @@ def _query_library():
 # ---------------------------------------------------------------------------- load
 @app.command()
 def load(
-    name: Annotated[Optional[str], typer.Argument(help="Registered loader name (see --list).")] = None,
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Input files.")] = None,
-    assembly: Annotated[Optional[str], typer.Option("--assembly", "-a", help="Assembly of the coordinates (GRCh38, GRCh37, Sscrofa11.1...).")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE; repeatable (see the loader's help).")] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Dataset name (default: first file name).")] = None,
-    reference: Annotated[Optional[Path], typer.Option("--reference", "-r", help="Reference FASTA for allele checks and sequence.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Registered loader name (see --list).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Input files.")] = None,
+    assembly: Annotated[
+        str | None, typer.Option("--assembly", "-a", help="Assembly of the coordinates (GRCh38, GRCh37, Sscrofa11.1...).")
+    ] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("--option", "-o", help="Loader option KEY=VALUE; repeatable (see the loader's help).")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset name (default: first file name).")] = None,
+    reference: Annotated[
+        Path | None, typer.Option("--reference", "-r", help="Reference FASTA for allele checks and sequence.")
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List registered loaders.")] = False,
-    atomic: Annotated[str, typer.Option("--atomic", help="load: one transaction for the whole load (default; memory grows ~0.5 KiB per row); batch: check the whole input first (spooled to disk), then commit in groups of --commit-rows (bounded memory for huge files).")] = "load",
-    commit_rows: Annotated[int, typer.Option("--commit-rows", min=1, help="With --atomic batch: rows per transaction (smaller = less memory, slower commits).")] = 100_000,
+    atomic: Annotated[
+        str,
+        typer.Option(
+            "--atomic",
+            help="load: one transaction for the whole load (default; memory grows ~0.5 KiB per row); "
+            "batch: check the whole input first (spooled to disk), then commit in groups of --commit-rows "
+            "(bounded memory for huge files).",
+        ),
+    ] = "load",
+    commit_rows: Annotated[
+        int,
+        typer.Option(
+            "--commit-rows", min=1, help="With --atomic batch: rows per transaction (smaller = less memory, slower commits)."
+        ),
+    ] = 100_000,
 ) -> None:
     """Load files with a registered loader, with progress and a Dataset provenance record.
 
@@ -299,7 +323,7 @@ def load(
             t.add_column("description")
             for n in loader_names():
                 cls = type(get_loader(n))
-                doc = (cls.description or (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.description)
+                doc = cls.description or (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.description
                 t.add_row(n, doc or "")
             console.print(t)
             if not list_:

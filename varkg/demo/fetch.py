@@ -29,7 +29,10 @@ class Source:
 def sources() -> list[Source]:
     """The sources listed in ``manifest.yaml``."""
     doc = yaml.safe_load(MANIFEST.read_text())
-    return [Source(s["name"], s.get("description", ""), s["url"], s.get("mirror"), s.get("loader"), s.get("package")) for s in doc["sources"]]
+    return [
+        Source(s["name"], s.get("description", ""), s["url"], s.get("mirror"), s.get("loader"), s.get("package"))
+        for s in doc["sources"]
+    ]
 
 
 def default_cache() -> Path:
@@ -37,7 +40,11 @@ def default_cache() -> Path:
 
 
 def fetch(
-    *, cache: Path, mirror: Path | None = None, names: list[str] | None = None, timeout: float = 20.0,
+    *,
+    cache: Path,
+    mirror: Path | None = None,
+    names: list[str] | None = None,
+    timeout: float = 20.0,
 ) -> list[tuple[str, str, str]]:
     """Make each source available: found in ``mirror``, already in ``cache``, or downloaded into it.
 

@@ -77,9 +77,14 @@ def chr2_snp_vcf(data: Path, out: Path, *, n: int, flank: int) -> Path:
         raise InputError(f"no common SNPs in {CHROM}:{LO}-{HI}", path=src)
     idx = np.unique(np.linspace(0, t.num_rows - 1, num=min(n, t.num_rows)).round().astype(int))
     t = t.take(idx)
-    lines = ["##fileformat=VCFv4.2", f"##contig=<ID={CHROM},length={HI},assembly=GRCh38>",
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
-    for rs, ref, alt, s in zip(t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist()):
+    lines = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID={CHROM},length={HI},assembly=GRCh38>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    for rs, ref, alt, s in zip(
+        t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist(), strict=False
+    ):
         lines.append(f"{CHROM}\t{s + 1}\t{rs}\t{ref.upper()}\t{alt.upper()}\t.\tPASS\t.")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
@@ -88,11 +93,12 @@ def chr2_snp_vcf(data: Path, out: Path, *, n: int, flank: int) -> Path:
 
 def _runs(store: Any) -> dict[str, str]:
     t = store.query("MATCH (r:PredictionRun) WHERE r.task IN ['lm-score', 'lm-embed'] RETURN r.task AS task, r.id AS id")
-    return dict(zip(t["task"].to_pylist(), t["id"].to_pylist()))
+    return dict(zip(t["task"].to_pylist(), t["id"].to_pylist(), strict=False))
 
 
-def run_lm_step(store: Any, data: Path, *, work: Path, settings: LmSettings = LmSettings(),
-                result_metrics: dict[str, Any] | None = None) -> tuple[str, str]:
+def run_lm_step(
+    store: Any, data: Path, *, work: Path, settings: LmSettings = LmSettings(), result_metrics: dict[str, Any] | None = None
+) -> tuple[str, str]:
     """Load chr2 SNPs, pretrain (or reuse) a small DNA LM, write ``lm_llr`` and ``seq_embedding``.
 
     Returns:
@@ -112,8 +118,16 @@ def run_lm_step(store: Any, data: Path, *, work: Path, settings: LmSettings = Lm
         from varkg.loaders.reference import ReferenceGenome
 
         vcf = chr2_snp_vcf(data, work / "chr2_common_snps_lm.vcf", n=settings.n_variants, flank=settings.flank)
-        load(store, "vcf", [vcf], assembly="GRCh38", dataset_name=DATASET, progress=False,
-             reference=ReferenceGenome(fasta_path, assembly="GRCh38"), options={"genotypes": False, "consequences": "none", "ref_mismatch": "skip"})
+        load(
+            store,
+            "vcf",
+            [vcf],
+            assembly="GRCh38",
+            dataset_name=DATASET,
+            progress=False,
+            reference=ReferenceGenome(fasta_path, assembly="GRCh38"),
+            options={"genotypes": False, "consequences": "none", "ref_mismatch": "skip"},
+        )
 
     from varkg.lm.data import FastaReader
     from varkg.lm.embed import embed_variants
@@ -126,31 +140,68 @@ def run_lm_step(store: Any, data: Path, *, work: Path, settings: LmSettings = Lm
     set_threads(None)
     ckpt = Path(f"{store.location}.artifacts") / "demo_lm_chr2"
     if not (ckpt / "config.json").exists() or not list(ckpt.glob("*.safetensors")):
-        cfg = PretrainConfig(size="small", window_bp=settings.window_bp, steps=settings.steps, batch_size=settings.batch_size,
-                             lr=2e-3, warmup_steps=10, seed=settings.seed, save_every=settings.steps, max_n_fraction=0.1,
-                             model_overrides={"num_hidden_layers": settings.layers})
+        cfg = PretrainConfig(
+            size="small",
+            window_bp=settings.window_bp,
+            steps=settings.steps,
+            batch_size=settings.batch_size,
+            lr=2e-3,
+            warmup_steps=10,
+            seed=settings.seed,
+            save_every=settings.steps,
+            max_n_fraction=0.1,
+            model_overrides={"num_hidden_layers": settings.layers},
+        )
         pretrain(out=ckpt, tokenizer=single_nucleotide_tokenizer(), cfg=cfg, fasta_paths=[fasta_path], device="cpu", quiet=True)
     model, tok, mid = load_masked_lm(ckpt, device="cpu")
 
-    t = store.query("MATCH (v:Variant) WHERE v.assembly = 'GRCh38' AND v.chrom = '2' "
-                    "RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt ORDER BY pos")
-    variants = [Variant(c, int(p), r, a, id=i) for i, c, p, r, a in
-                zip(t["id"].to_pylist(), t["chrom"].to_pylist(), t["pos"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist())]
+    t = store.query(
+        "MATCH (v:Variant) WHERE v.assembly = 'GRCh38' AND v.chrom = '2' "
+        "RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt ORDER BY pos"
+    )
+    variants = [
+        Variant(c, int(p), r, a, id=i)
+        for i, c, p, r, a in zip(
+            t["id"].to_pylist(),
+            t["chrom"].to_pylist(),
+            t["pos"].to_pylist(),
+            t["ref"].to_pylist(),
+            t["alt"].to_pylist(),
+            strict=False,
+        )
+    ]
     fasta = FastaReader(fasta_path)
-    params = {"fasta": FASTA[1], "flank": settings.flank, "pretrain_steps": settings.steps, "seed": settings.seed,
-              "layers": settings.layers,
-              "tokenizer": "single-nucleotide"}
+    params = {
+        "fasta": FASTA[1],
+        "flank": settings.flank,
+        "pretrain_steps": settings.steps,
+        "seed": settings.seed,
+        "layers": settings.layers,
+        "tokenizer": "single-nucleotide",
+    }
     scores = score_variants(model, tok, fasta, variants, flank=settings.flank, batch_size=32)
     score_run = write_variant_scores(store, variants, scores, assembly="GRCh38", model_id=mid, parameters=params)
     emb = embed_variants(model, tok, fasta, variants, flank=settings.flank, batch_size=32)
-    embed_run = write_embeddings(store, "Variant", [v.key("GRCh38") for v in variants], emb.diff("mean"), model_id=mid,
-                                 parameters=params | {"pooling": "mean", "what": "alt - ref"})
+    embed_run = write_embeddings(
+        store,
+        "Variant",
+        [v.key("GRCh38") for v in variants],
+        emb.diff("mean"),
+        model_id=mid,
+        parameters=params | {"pooling": "mean", "what": "alt - ref"},
+    )
     _metrics(store, result_metrics, {"lm-score": score_run, "lm-embed": embed_run})
     llr = np.array([s.llr for s in scores])
-    n_vcf = sum(1 for line in (work / "chr2_common_snps_lm.vcf").open() if not line.startswith("#")) \
-        if (work / "chr2_common_snps_lm.vcf").exists() else len(variants)
-    return "done", (f"{n_vcf - len(variants)} of {n_vcf} SNPs skipped for REF != reference; pretrained {mid} ({settings.steps} steps on {CHROM} excerpt); scored and embedded {len(variants)} "
-                    f"real common SNPs (REF checked); median LLR {np.median(llr):.3f} nats")
+    n_vcf = (
+        sum(1 for line in (work / "chr2_common_snps_lm.vcf").open() if not line.startswith("#"))
+        if (work / "chr2_common_snps_lm.vcf").exists()
+        else len(variants)
+    )
+    return "done", (
+        f"{n_vcf - len(variants)} of {n_vcf} SNPs skipped for REF != reference; pretrained {mid} ({settings.steps} steps on "
+        f"{CHROM} excerpt); scored and embedded {len(variants)} "
+        f"real common SNPs (REF checked); median LLR {np.median(llr):.3f} nats"
+    )
 
 
 def _metrics(store: Any, out: dict[str, Any] | None, runs: dict[str, str]) -> None:
@@ -159,7 +210,7 @@ def _metrics(store: Any, out: dict[str, Any] | None, runs: dict[str, str]) -> No
     t = store.query("MATCH (v:Variant) WHERE v.lm_llr IS NOT NULL RETURN v.lm_llr AS llr, v.ref AS ref, v.alt AS alt")
     llr = np.asarray(t["llr"].to_pylist(), dtype=float)
     ts = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}
-    is_ts = np.array([(r, a) in ts for r, a in zip(t["ref"].to_pylist(), t["alt"].to_pylist())])
+    is_ts = np.array([(r, a) in ts for r, a in zip(t["ref"].to_pylist(), t["alt"].to_pylist(), strict=False)])
     out["lm"] = {
         "variants_scored": int(len(llr)),
         "median_llr": round(float(np.median(llr)), 4) if len(llr) else None,

@@ -91,48 +91,85 @@ def run_pig_step(store: Any, data: Path, *, result: Any, trait: str = "ph_24h") 
         return "skipped", f"missing pig inputs in {d}"
     checksum = file_checksum(files)[:12]
     ds = f"demo-pig:{DATASET}:{checksum}"
-    done = store.query("MATCH (r:CausalRun) WHERE r.method = 'susie' AND r.parameters CONTAINS $ds RETURN r.id AS id",
-                       {"ds": ds})
+    done = store.query("MATCH (r:CausalRun) WHERE r.method = 'susie' AND r.parameters CONTAINS $ds RETURN r.id AS id", {"ds": ds})
     if done.num_rows:
         _summarise(store, result, done["id"][0].as_py())
         return "reused", f"fine-mapping run {done['id'][0].as_py()} already written"
     inp = read_pig(data, trait=trait)
     ids = [f"{ASSEMBLY}:{inp.chrom}:{p}:N:N" for p in inp.pos]
     n = len(ids)
-    store.upsert_nodes("Variant", pa.table({
-        "id": ids, "assembly": [ASSEMBLY] * n, "chrom": [inp.chrom] * n, "pos": pa.array(inp.pos, pa.int64()),
-        "ref": ["N"] * n, "alt": ["N"] * n, "rsid": inp.markers, "vtype": ["SNV"] * n,
-        "af": pa.array(inp.X.mean(0) / 2.0, pa.float64()),
-    }), dataset=ds)
+    store.upsert_nodes(
+        "Variant",
+        pa.table(
+            {
+                "id": ids,
+                "assembly": [ASSEMBLY] * n,
+                "chrom": [inp.chrom] * n,
+                "pos": pa.array(inp.pos, pa.int64()),
+                "ref": ["N"] * n,
+                "alt": ["N"] * n,
+                "rsid": inp.markers,
+                "vtype": ["SNV"] * n,
+                "af": pa.array(inp.X.mean(0) / 2.0, pa.float64()),
+            }
+        ),
+        dataset=ds,
+    )
     phen = f"pig meat pH 24 h post mortem ({trait})"
     store.upsert_nodes("Phenotype", pa.table({"id": [phen], "name": [phen]}), dataset=ds)
-    store.upsert_nodes("Dataset", pa.table({"id": [ds], "name": [DATASET], "loader": ["demo.pig"],
-                                            "paths": [[str(p) for p in files]], "checksum": [checksum]}))
-    params = {"L": 10, "coverage": 0.95, "min_abs_corr": 0.5, "trait": trait, "chrom": inp.chrom,
-              "n_animals": int(inp.X.shape[0]), "n_markers": n, "dataset": ds}
+    store.upsert_nodes(
+        "Dataset",
+        pa.table(
+            {"id": [ds], "name": [DATASET], "loader": ["demo.pig"], "paths": [[str(p) for p in files]], "checksum": [checksum]}
+        ),
+    )
+    params = {
+        "L": 10,
+        "coverage": 0.95,
+        "min_abs_corr": 0.5,
+        "trait": trait,
+        "chrom": inp.chrom,
+        "n_animals": int(inp.X.shape[0]),
+        "n_markers": n,
+        "dataset": ds,
+    }
     fit = susie(inp.X, inp.y, L=10)
-    run = new_run("susie", method_version=METHOD_VERSION, parameters=params,
-                  scope=f"{ds};{trait};chr{inp.chrom}", release_id=latest_release(store))
+    run = new_run(
+        "susie",
+        method_version=METHOD_VERSION,
+        parameters=params,
+        scope=f"{ds};{trait};chr{inp.chrom}",
+        release_id=latest_release(store),
+    )
     cs = fit.cs_membership()
     write_finemap(store, run, variant_ids=ids, pip=fit.pip, credible_set=cs, trait=phen)
     members = [i for i, c in enumerate(cs) if c is not None or fit.pip[i] >= PIP_EDGE]
     import pandas as pd
 
-    edges = pd.DataFrame({"src": [ids[i] for i in members], "dst": [phen] * len(members),
-                          "estimate": [float(fit.coef[i]) for i in members]})
+    edges = pd.DataFrame(
+        {"src": [ids[i] for i in members], "dst": [phen] * len(members), "estimate": [float(fit.coef[i]) for i in members]}
+    )
     written = write_causal_edges(store, run, edges, src_type="Variant", dst_type="Phenotype") if members else 0
     _summarise(store, result, run.id)
-    return "done", (f"SuSiE on MSUPRP chromosome {inp.chrom} ({inp.X.shape[0]} animals x {n} markers, {trait}): "
-                    f"{len(fit.credible_sets)} credible set(s); wrote {n} PIPs and {written} CAUSAL_FOR edges (run {run.id})")
+    return "done", (
+        f"SuSiE on MSUPRP chromosome {inp.chrom} ({inp.X.shape[0]} animals x {n} markers, {trait}): "
+        f"{len(fit.credible_sets)} credible set(s); wrote {n} PIPs and {written} CAUSAL_FOR edges (run {run.id})"
+    )
 
 
 def _summarise(store: Any, result: Any, run_id: str) -> None:
-    t = store.query("MATCH (v:Variant) WHERE v.finemap_run_id = $r RETURN v.rsid AS marker, v.chrom AS chrom, v.pos AS pos, "
-                    "v.pip AS pip, v.credible_set AS cs ORDER BY pip DESC LIMIT 5", {"r": run_id})
+    t = store.query(
+        "MATCH (v:Variant) WHERE v.finemap_run_id = $r RETURN v.rsid AS marker, v.chrom AS chrom, v.pos AS pos, "
+        "v.pip AS pip, v.credible_set AS cs ORDER BY pip DESC LIMIT 5",
+        {"r": run_id},
+    )
     rows = t.to_pylist()
     for r in rows:
         r["pip"] = round(float(r["pip"]), 4)
     e = store.query("MATCH (:Variant)-[c:CAUSAL_FOR]->(:Phenotype) WHERE c.run_id = $r RETURN count(c) AS n", {"r": run_id})
     result.findings["pig_finemap"] = rows
-    result.metrics["pig_finemap"] = {"run": run_id, "top_pip": rows[0]["pip"] if rows else None,
-                                     "causal_for_edges": int(e["n"][0].as_py())}
+    result.metrics["pig_finemap"] = {
+        "run": run_id,
+        "top_pip": rows[0]["pip"] if rows else None,
+        "causal_for_edges": int(e["n"][0].as_py()),
+    }

@@ -80,9 +80,16 @@ def _gnn_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoRe
                       patience=5 if quick else 10, seed=0, device="cpu", split="chromosome")
     res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=out, quiet=True)
     pw = predict_and_write(store, checkpoint=res.checkpoint)
-    m = {k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in res.metrics.items() if isinstance(v, dict) and "auroc" in v}
+    m = {
+        k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}
+        for k, v in res.metrics.items()
+        if isinstance(v, dict) and "auroc" in v
+    }
     result.metrics["gnn"] = m
-    return "done", f"trained on {len(y)} ClinVar SNVs; wrote {pw.get('written', pw.get('predicted'))} predictions (run {pw['run_id']})"
+    return (
+        "done",
+        f"trained on {len(y)} ClinVar SNVs; wrote {pw.get('written', pw.get('predicted'))} predictions (run {pw['run_id']})",
+    )
 
 
 def _causal_step(data: Path, result: DemoResult) -> tuple[str, str]:
@@ -100,7 +107,10 @@ def _causal_step(data: Path, result: DemoResult) -> tuple[str, str]:
     y = np.loadtxt(ys)[:, 0]
     fit = susie(X, y, L=10)
     pip = np.asarray(fit.pip)
-    msg = f"SuSiE on susieR's N3finemapping genotypes ({X.shape[0]} samples x {X.shape[1]} variants): {len(fit.credible_sets)} credible set(s)"
+    msg = (
+        f"SuSiE on susieR's N3finemapping genotypes ({X.shape[0]} samples x {X.shape[1]} variants): "
+        f"{len(fit.credible_sets)} credible set(s)"
+    )
     m: dict[str, Any] = {"n_sets": len(fit.credible_sets), "top_pip": float(pip.max())}
     if ref.exists():
         r = np.loadtxt(ref, skiprows=1)
@@ -119,15 +129,21 @@ def _findings(store: Any, result: DemoResult) -> None:
         except Exception as exc:  # summary only
             result.findings[name] = [{"error": str(exc)[:200]}]
 
-    top("top_predicted_variants",
+    top(
+        "top_predicted_variants",
         "MATCH (v:Variant) WHERE v.effect_probability IS NOT NULL RETURN v.id AS variant, v.effect_probability AS p "
-        "ORDER BY p DESC LIMIT 5")
-    top("motif_disrupting_variants",
+        "ORDER BY p DESC LIMIT 5",
+    )
+    top(
+        "motif_disrupting_variants",
         "MATCH (v:Variant)-[e:IN_ELEMENT]->(r:RegulatoryElement) WHERE e.motif_delta IS NOT NULL "
-        "RETURN v.id AS variant, r.id AS element, e.motif_id AS motif, e.motif_delta AS delta ORDER BY abs(delta) DESC LIMIT 5")
-    top("genes_with_most_regulatory_variants",
+        "RETURN v.id AS variant, r.id AS element, e.motif_id AS motif, e.motif_delta AS delta ORDER BY abs(delta) DESC LIMIT 5",
+    )
+    top(
+        "genes_with_most_regulatory_variants",
         "MATCH (v:Variant)-[:IN_ELEMENT]->(:RegulatoryElement)-[:REGULATES]->(g:Gene) "
-        "RETURN g.symbol AS gene, count(DISTINCT v) AS variants ORDER BY variants DESC, gene LIMIT 5")
+        "RETURN g.symbol AS gene, count(DISTINCT v) AS variants ORDER BY variants DESC, gene LIMIT 5",
+    )
     result.metrics["library_queries"] = len(library.all_queries())
 
 
@@ -153,7 +169,12 @@ def default_work_dir(store: str | Path) -> Path:
 
 
 def run_demo(
-    data: Path, store_path: str | Path, *, quick: bool = False, log: Log | None = print, work_dir: Path | None = None,
+    data: Path,
+    store_path: str | Path,
+    *,
+    quick: bool = False,
+    log: Log | None = print,
+    work_dir: Path | None = None,
 ) -> DemoResult:
     """Build the demo graph at ``store_path`` from the mirror ``data`` and run the pipeline.
 
@@ -180,8 +201,10 @@ def run_demo(
         _step(result, log, "causal", lambda: _causal_step(data, result))
         _step(result, log, "pig-finemap", lambda: _pig_step(store, data, result=result))
         if any(st.name == "hic" and st.status in ("loaded", "reused") for st in build.steps):
-            result.metrics["hic"] = ("GM12878 Hi-C is hg19 and the mirror has no GRCh38 map: loaded under assembly hg19 "
-                                     "as its own region set, not joined to the GRCh38 genes, elements or variants")
+            result.metrics["hic"] = (
+                "GM12878 Hi-C is hg19 and the mirror has no GRCh38 map: loaded under assembly hg19 "
+                "as its own region set, not joined to the GRCh38 genes, elements or variants"
+            )
         rel = cut_release(store)
         result.release = rel["id"]
         result.counts = {k: v for k, v in rel["counts"].items() if v}

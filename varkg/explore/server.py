@@ -19,8 +19,14 @@ from varkg.errors import VarkgError
 
 STATIC = Path(__file__).resolve().parent / "static"
 SEARCH_LABELS = ("Gene", "Variant", "Phenotype", "TranscriptionFactor", "Pathway", "RegulatoryElement")
-_SEARCH_FIELDS = {"Gene": ("id", "symbol"), "Variant": ("id", "rsid"), "Phenotype": ("id", "name"),
-                  "TranscriptionFactor": ("id", "symbol"), "Pathway": ("id", "name"), "RegulatoryElement": ("id",)}
+_SEARCH_FIELDS = {
+    "Gene": ("id", "symbol"),
+    "Variant": ("id", "rsid"),
+    "Phenotype": ("id", "name"),
+    "TranscriptionFactor": ("id", "symbol"),
+    "Pathway": ("id", "name"),
+    "RegulatoryElement": ("id",),
+}
 _MIME = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
@@ -65,8 +71,10 @@ class Explorer:
             cap = self.caption(label)
             where = " OR ".join(f"lower(n.{f}) = lower($t) OR lower(n.{f}) STARTS WITH lower($t)" for f in fields)
             is_exact = " OR ".join(f"coalesce(lower(n.{f}) = lower($t), false)" for f in fields)
-            rows = self._q(f"MATCH (n:{label}) WHERE {where} RETURN n.id AS id, n.{cap} AS caption, {is_exact} AS exact LIMIT $limit",
-                           {"t": text, "limit": limit})
+            rows = self._q(
+                f"MATCH (n:{label}) WHERE {where} RETURN n.id AS id, n.{cap} AS caption, {is_exact} AS exact LIMIT $limit",
+                {"t": text, "limit": limit},
+            )
             out += [{"type": label, "id": r["id"], "caption": r["caption"] or r["id"], "exact": bool(r["exact"])} for r in rows]
         out.sort(key=lambda r: (not r["exact"], SEARCH_LABELS.index(r["type"])))
         return out[:limit]
@@ -89,9 +97,13 @@ class Explorer:
                     "c.pvalue AS pvalue, c.pp_h4 AS pp_h4, c.run_id AS run_id",
                     {"id": node_id, "label": label},
                 )
-        return {"type": label, "id": node_id, "caption": rows[0].get(self.caption(label)) or node_id,
-                "properties": {k: _clean(v) for k, v in rows[0].items() if v is not None},
-                "causal": [{k: _clean(v) for k, v in r.items()} for r in causal]}
+        return {
+            "type": label,
+            "id": node_id,
+            "caption": rows[0].get(self.caption(label)) or node_id,
+            "properties": {k: _clean(v) for k, v in rows[0].items() if v is not None},
+            "causal": [{k: _clean(v) for k, v in r.items()} for r in causal],
+        }
 
     def neighbours(self, label: str, node_id: str, *, limit: int = 60) -> dict[str, Any]:
         """The node and up to ``limit`` neighbours with the connecting edges (both directions)."""
@@ -105,7 +117,9 @@ class Explorer:
                 {"id": node_id, "label": label, "limit": limit},
             )
             for r in rows:
-                src, dst = ((label, node_id), (r["type"], r["id"])) if direction == "out" else ((r["type"], r["id"]), (label, node_id))
+                src, dst = (
+                    ((label, node_id), (r["type"], r["id"])) if direction == "out" else ((r["type"], r["id"]), (label, node_id))
+                )
                 edges.append({"type": r["rel"], "source": f"{src[0]}:{src[1]}", "target": f"{dst[0]}:{dst[1]}"})
         edges = edges[:limit]
         keys = {(label, node_id)}
@@ -122,8 +136,15 @@ class Explorer:
                 continue
             cap = self.caption(t)
             for r in self._q(f"MATCH (m:{t}) WHERE m.id IN $ids RETURN m.id AS id, m.{cap} AS caption", {"ids": ids}):
-                nodes.append({"key": f"{t}:{r['id']}", "type": t, "id": r["id"], "caption": r["caption"] or r["id"],
-                              "color": self.schema.nodes[t].color})
+                nodes.append(
+                    {
+                        "key": f"{t}:{r['id']}",
+                        "type": t,
+                        "id": r["id"],
+                        "caption": r["caption"] or r["id"],
+                        "color": self.schema.nodes[t].color,
+                    }
+                )
         return {"center": f"{label}:{node_id}", "nodes": nodes, "edges": edges}
 
 
@@ -152,7 +173,7 @@ def make_handler(explorer: Explorer) -> type[BaseHTTPRequestHandler]:
                 if u.path in ("/", "/index.html"):
                     return self._send(200, (STATIC / "index.html").read_bytes(), _MIME[".html"])
                 if u.path.startswith("/static/"):
-                    f = (STATIC / u.path[len("/static/"):]).resolve()
+                    f = (STATIC / u.path[len("/static/") :]).resolve()
                     if STATIC not in f.parents or not f.is_file():
                         return self._json(404, {"error": "not found"})
                     return self._send(200, f.read_bytes(), _MIME.get(f.suffix, "application/octet-stream"))
@@ -161,7 +182,9 @@ def make_handler(explorer: Explorer) -> type[BaseHTTPRequestHandler]:
                 if u.path == "/api/node":
                     return self._json(200, explorer.node(q.get("type", ""), q.get("id", "")))
                 if u.path == "/api/neighbours":
-                    return self._json(200, explorer.neighbours(q.get("type", ""), q.get("id", ""), limit=min(int(q.get("limit", 60)), 300)))
+                    return self._json(
+                        200, explorer.neighbours(q.get("type", ""), q.get("id", ""), limit=min(int(q.get("limit", 60)), 300))
+                    )
                 return self._json(404, {"error": f"no such path {u.path}"})
             except (VarkgError, ValueError) as exc:
                 return self._json(400, {"error": str(exc)})

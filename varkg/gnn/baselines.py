@@ -41,8 +41,13 @@ class GraphFreeBaselines:
         y = np.asarray(y).astype(int)
         lr = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000, random_state=seed)).fit(X, y)
         gb = HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10, l2_regularization=1.0,
-            early_stopping=False, random_state=seed,
+            max_iter=200,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=10,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
         ).fit(X, y)
         return cls(models={"logistic_regression": lr, "gradient_boosting": gb})
 

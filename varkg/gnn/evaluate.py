@@ -30,8 +30,13 @@ def evaluate_labels(store: GraphStore, labels: str | Path, *, checkpoint: str | 
     lg = labelled_graph(store, labels, assembly=assembly, encoder=ckpt.encoder)
     ex, idx, y, loaded = lg.export, lg.index, lg.y, lg.loaded
     pred = predict_variants(ckpt, ex, idx)
-    out: dict[str, Any] = {"n": int(y.size), "n_pos": int(y.sum()), "checkpoint_sha256": ckpt.sha256, "release_id": ex.release_id,
-                           "variants_loaded": loaded["variants"]}
+    out: dict[str, Any] = {
+        "n": int(y.size),
+        "n_pos": int(y.sum()),
+        "checkpoint_sha256": ckpt.sha256,
+        "release_id": ex.release_id,
+        "variants_loaded": loaded["variants"],
+    }
     out["model"] = _auc(y, pred["probability"])
     target = ckpt.config.model.target
     if ckpt.baselines is not None:
@@ -59,7 +64,12 @@ def predict_and_write(store: GraphStore, *, checkpoint: str | Path, run_id: str 
     pred = predict_variants(ckpt, ex)
     rid = run_id or run_id_for(checkpoint_hash=ckpt.sha256, release_id=ex.release_id, task="variant-effect")
     counts = write_predictions(
-        store, pred, run_id=rid, checkpoint_hash=ckpt.sha256, release_id=ex.release_id,
-        metrics=ckpt.metrics.get("model", {}), parameters=ckpt.config.to_dict(),
+        store,
+        pred,
+        run_id=rid,
+        checkpoint_hash=ckpt.sha256,
+        release_id=ex.release_id,
+        metrics=ckpt.metrics.get("model", {}),
+        parameters=ckpt.config.to_dict(),
     )
     return {"run_id": rid, "release_id": ex.release_id, "predicted": int(len(pred["key"])), **counts}

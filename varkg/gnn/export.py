@@ -109,7 +109,10 @@ class GraphExport:
         out = Path(out_dir)
         (out / "id_maps").mkdir(parents=True, exist_ok=True)
         for t, k in self.keys.items():
-            pq.write_table(pa.table({"index": np.arange(len(k), dtype=np.int64), "key": pa.array(k, pa.string())}), out / "id_maps" / f"{t}.parquet")
+            pq.write_table(
+                pa.table({"index": np.arange(len(k), dtype=np.int64), "key": pa.array(k, pa.string())}),
+                out / "id_maps" / f"{t}.parquet",
+            )
         path = out / "manifest.json"
         path.write_text(json.dumps(self.manifest(), indent=1))
         return path
@@ -126,7 +129,7 @@ def _keys_hash(keys: np.ndarray) -> str:
 def reverse_edge_type(et: EdgeType) -> EdgeType:
     """``(src, rel, dst)`` -> ``(dst, rev_rel, src)`` and back."""
     s, r, d = et
-    return (d, r[len(REVERSE_PREFIX):], s) if r.startswith(REVERSE_PREFIX) else (d, REVERSE_PREFIX + r, s)
+    return (d, r[len(REVERSE_PREFIX) :], s) if r.startswith(REVERSE_PREFIX) else (d, REVERSE_PREFIX + r, s)
 
 
 def build_hetero(
@@ -172,8 +175,13 @@ def build_hetero(
         if reverse:
             data[reverse_edge_type(et)].edge_index = torch.from_numpy(ei[::-1].copy())
     return GraphExport(
-        data=data, keys=keys, node_tables=dict(node_tables), encoder=encoder, schema_hash=schema.hash,
-        release_id=release_id, reverse=reverse,
+        data=data,
+        keys=keys,
+        node_tables=dict(node_tables),
+        encoder=encoder,
+        schema_hash=schema.hash,
+        release_id=release_id,
+        reverse=reverse,
     )
 
 

@@ -49,16 +49,28 @@ from varkg.typing import NodeType
 
 CATEGORICAL: frozenset[str] = frozenset(
     {
-        "vtype", "consequence", "impact", "biotype", "kind", "ccre_class", "assay", "strand",
-        "namespace", "ontology", "family", "tf_class", "collection", "tax_group", "ref", "alt",
+        "vtype",
+        "consequence",
+        "impact",
+        "biotype",
+        "kind",
+        "ccre_class",
+        "assay",
+        "strand",
+        "namespace",
+        "ontology",
+        "family",
+        "tf_class",
+        "collection",
+        "tax_group",
+        "ref",
+        "alt",
         "source",
     }
 )
 """String properties that may be one-hot encoded (when they have few levels)."""
 
-LABEL_PROPERTIES: frozenset[str] = frozenset(
-    {"clinical_significance", "label", "label_pathogenic", "review_stars"}
-)
+LABEL_PROPERTIES: frozenset[str] = frozenset({"clinical_significance", "label", "label_pathogenic", "review_stars"})
 """Properties derived from the labels (ClinVar); never features, whatever the task."""
 
 PREDICTION_PROPERTIES: frozenset[str] = frozenset(
@@ -176,17 +188,14 @@ class FeatureEncoder:
             "schema_hash": self.schema_hash,
             "max_levels": self.max_levels,
             "node_types": {
-                t: {"columns": self.columns(t), "properties": [asdict(e) for e in encs]}
-                for t, encs in self.encodings.items()
+                t: {"columns": self.columns(t), "properties": [asdict(e) for e in encs]} for t, encs in self.encodings.items()
             },
         }
 
     @classmethod
     def from_description(cls, desc: Mapping[str, Any]) -> FeatureEncoder:
         """Rebuild an encoder from :meth:`describe` output."""
-        encodings = {
-            t: [PropertyEncoding(**e) for e in d["properties"]] for t, d in desc["node_types"].items()
-        }
+        encodings = {t: [PropertyEncoding(**e) for e in d["properties"]] for t, d in desc["node_types"].items()}
         return cls(encodings=encodings, schema_hash=desc.get("schema_hash", ""), max_levels=desc.get("max_levels", 32))
 
 
@@ -234,7 +243,7 @@ def _fit_property(name: str, kind: str, col: pa.ChunkedArray, *, max_levels: int
         if width == 0:
             return None
         mat = _pad(lists, width)
-        means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(width)))
+        means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(width)), strict=False)
         missing = bool(np.isnan(mat).any())
         cols = [f"{name}[{i}]" for i in range(width)] + ([f"{name}__missing"] if missing else [])
         return PropertyEncoding(name, "list", cols, means=list(means), sds=list(sds), missing_indicator=missing)
@@ -251,11 +260,16 @@ def fit_annotations(table: pa.Table) -> PropertyEncoding | None:
     if not names:
         return None
     mat = _named(names_l, vals_l, names)
-    means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(len(names))))
+    means, sds = zip(*(_mean_sd(mat[:, j]) for j in range(len(names))), strict=False)
     missing = bool(np.isnan(mat).any())
     cols = [f"annotation:{n}" for n in names] + (["annotation__missing"] if missing else [])
     return PropertyEncoding(
-        "annotation_values", "named_list", cols, names=names, means=list(means), sds=list(sds),
+        "annotation_values",
+        "named_list",
+        cols,
+        names=names,
+        means=list(means),
+        sds=list(sds),
         missing_indicator=missing,
     )
 
@@ -280,10 +294,10 @@ def _pad(lists: list[Any], width: int) -> np.ndarray:
 def _named(names_l: list[Any], vals_l: list[Any], names: list[str]) -> np.ndarray:
     pos = {n: j for j, n in enumerate(names)}
     mat = np.full((len(names_l), len(names)), np.nan)
-    for i, (ns, vs) in enumerate(zip(names_l, vals_l)):
+    for i, (ns, vs) in enumerate(zip(names_l, vals_l, strict=False)):
         if not ns or not vs:
             continue
-        for nm, v in zip(ns, vs):
+        for nm, v in zip(ns, vs, strict=False):
             j = pos.get(nm)
             if j is not None and v is not None:
                 mat[i, j] = v

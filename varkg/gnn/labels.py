@@ -57,9 +57,7 @@ class LabelledVariants:
         return self.nodes.column("id").to_pylist()
 
 
-def read_labels(
-    path: str | Path, *, assembly: Assembly = "GRCh38", store: GraphStore | None = None
-) -> LabelledVariants:
+def read_labels(path: str | Path, *, assembly: Assembly = "GRCh38", store: GraphStore | None = None) -> LabelledVariants:
     """Parse a labelled-variant TSV with the ``variant-labels`` loader and split off the labels.
 
     Args:
@@ -86,7 +84,8 @@ def read_labels(
     if bad:
         raise InputError(
             f"{len(bad)} variant(s) without a 0/1 label, first {nodes.column('id')[bad[0]].as_py()} (got {lab[bad[0]]!r})",
-            path=path, field="label_pathogenic",
+            path=path,
+            field="label_pathogenic",
         )
     keep = [c for c in nodes.column_names if c not in LABEL_PROPERTIES]
     edges = [f for f in frames if f.kind == "edge"]

@@ -98,7 +98,7 @@ def reliability_plot(y: np.ndarray, p: np.ndarray, path: str | Path, *, bins: in
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect")
     ax.plot(xs, ys, "o-", label=f"model (ECE {expected_calibration_error(y, p, bins=bins):.3f})")
-    for x, yy, n in zip(xs, ys, ns):
+    for x, yy, n in zip(xs, ys, ns, strict=False):
         ax.annotate(str(n), (x, yy), textcoords="offset points", xytext=(3, -10), fontsize=7)
     ax.set_xlabel("predicted probability")
     ax.set_ylabel("observed fraction positive")

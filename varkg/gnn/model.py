@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from varkg.errors import ModelError
 from varkg.gnn.external_attention import ExternalAttention, Normalization
-from varkg.typing import EdgeType, NodeType
+from varkg.typing import EdgeType, NodeType, as_edge_type
 
 
 @dataclass
@@ -96,7 +96,7 @@ class _Layer(nn.Module):
         types = list(out)
         sizes = [out[t].size(0) for t in types]
         e = torch.split(self.ea(torch.cat([out[t] for t in types], dim=0)), sizes, dim=0)
-        for t, et in zip(types, e):
+        for t, et in zip(types, e, strict=False):
             x = self.norm2[t](out[t] + self.drop(et))
             out[t] = self.norm3[t](x + self.drop(self.ffn(x)))
         return out
@@ -111,22 +111,29 @@ class EAHGT(nn.Module):
         config: hyperparameters.
     """
 
-    def __init__(self, in_dims: dict[NodeType, int], metadata: tuple[list[NodeType], list[EdgeType]], config: ModelConfig) -> None:
+    def __init__(
+        self, in_dims: dict[NodeType, int], metadata: tuple[list[NodeType], list[EdgeType]], config: ModelConfig
+    ) -> None:
         super().__init__()
         for dim_name, heads in (("heads", config.heads), ("ea_heads", config.ea_heads)):
             if config.hidden % heads:
                 raise ModelError(f"'hidden' (got {config.hidden}) must be divisible by {dim_name} (got {heads})")
         self.config = config
         self.in_dims = dict(in_dims)
-        self.metadata = (list(metadata[0]), [tuple(e) for e in metadata[1]])
+        self.metadata = (list(metadata[0]), [as_edge_type(e) for e in metadata[1]])
         missing = [t for t in self.metadata[0] if t not in in_dims]
         if missing:
             raise ModelError(f"no input width for node types {missing}")
         d = config.hidden
         self.encoders = nn.ModuleDict(
-            {t: nn.Sequential(nn.Linear(in_dims[t], d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(config.dropout)) for t in self.metadata[0]}
+            {
+                t: nn.Sequential(nn.Linear(in_dims[t], d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(config.dropout))
+                for t in self.metadata[0]
+            }
         )
-        ea = ExternalAttention(d, memory_units=config.memory_units, heads=config.ea_heads, normalization=config.normalization, dropout=config.dropout)
+        ea = ExternalAttention(
+            d, memory_units=config.memory_units, heads=config.ea_heads, normalization=config.normalization, dropout=config.dropout
+        )
         self.external_attention = ea
         self.layers = nn.ModuleList([_Layer(self.metadata, config, ea) for _ in range(config.layers)])
         self.effect_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, 1))
@@ -186,13 +193,15 @@ def conform(data: Any, in_dims: dict[NodeType, int], metadata: tuple[list[NodeTy
         if t in data.node_types:
             x = data[t].x
             if x.size(1) != in_dims[t]:
-                raise ModelError(f"{t} features have {x.size(1)} columns, the model expects {in_dims[t]}: encode with the checkpoint's encoder")
+                raise ModelError(
+                    f"{t} features have {x.size(1)} columns, the model expects {in_dims[t]}: encode with the checkpoint's encoder"
+                )
             for k, v in data[t].items():
                 out[t][k] = v
         else:
             out[t].x = torch.zeros(0, in_dims[t])
             out[t].num_nodes = 0
     for et in metadata[1]:
-        et = tuple(et)
+        et = as_edge_type(et)
         out[et].edge_index = data[et].edge_index if et in data.edge_types else torch.zeros(2, 0, dtype=torch.long)
     return out

@@ -28,7 +28,7 @@ import pyarrow as pa
 from varkg.errors import SchemaError
 from varkg.gnn.export import REVERSE_PREFIX, GraphExport, build_hetero
 from varkg.gnn.features import FeatureEncoder
-from varkg.typing import EdgeType, NodeKey, NodeType
+from varkg.typing import EdgeType, NodeKey, NodeType, as_edge_type
 
 if TYPE_CHECKING:
     from varkg.store.base import GraphStore
@@ -40,7 +40,7 @@ def _stored(et: EdgeType) -> tuple[EdgeType, bool]:
     """The stored relationship of ``et`` and whether ``et`` reads it reversed."""
     s, r, d = et
     if r.startswith(REVERSE_PREFIX):
-        return (d, r[len(REVERSE_PREFIX):], s), True
+        return (d, r[len(REVERSE_PREFIX) :], s), True
     return et, False
 
 
@@ -78,15 +78,15 @@ def khop_subgraph(
         raise SchemaError("seed keys contain duplicates")
     rng = np.random.default_rng(seed)
     for et in edge_types:
-        (s, r, d), _ = _stored(tuple(et))
+        (s, r, d), _ = _stored(as_edge_type(et))
         schema.check_endpoints(r, s, d)  # labels/types only from the schema
     order: dict[NodeType, dict[str, int]] = {node_type: {k: i for i, k in enumerate(seeds)}}
     frontier: dict[NodeType, list[str]] = {node_type: list(seeds)}
-    edges: dict[EdgeType, list[tuple[int, int]]] = {tuple(et): [] for et in edge_types}
+    edges: dict[EdgeType, list[tuple[int, int]]] = {as_edge_type(et): [] for et in edge_types}
     for hop in range(num_hops):
         new: dict[NodeType, list[str]] = {}
         for et in edge_types:
-            et = tuple(et)
+            et = as_edge_type(et)
             src_t, _, dst_t = et
             keys = frontier.get(dst_t)
             if not keys:
@@ -100,7 +100,7 @@ def khop_subgraph(
             pairs: list[tuple[str, str]] = []
             for i in range(0, len(keys), _BATCH):
                 t = store.query(cypher, {"keys": keys[i : i + _BATCH]})
-                pairs.extend(zip(t.column("src").to_pylist(), t.column("dst").to_pylist()))
+                pairs.extend(zip(t.column("src").to_pylist(), t.column("dst").to_pylist(), strict=False))
             pairs = sorted(set(pairs), key=lambda p: (p[1], p[0]))
             if fan[hop] >= 0:
                 pairs = _limit(pairs, fan[hop], rng)
@@ -120,9 +120,9 @@ def khop_subgraph(
     import torch
 
     for et in edge_types:
-        et = tuple(et)
-        pairs = edges.get(et, [])
-        export.data[et].edge_index = torch.from_numpy(np.array(pairs, dtype=np.int64).reshape(-1, 2).T.copy())
+        et = as_edge_type(et)
+        local = edges.get(et, [])
+        export.data[et].edge_index = torch.from_numpy(np.array(local, dtype=np.int64).reshape(-1, 2).T.copy())
     export.data[node_type].batch_size = len(seeds)
     return export
 
@@ -156,7 +156,9 @@ def _fetch_nodes(store: GraphStore, node_type: NodeType, keys: list[str], encode
         return pa.table({c: pa.array([], arrow_type(spec.properties[c])) for c in [spec.key, *props]})
     parts = []
     for i in range(0, len(keys), _BATCH):
-        parts.append(store.query(f"MATCH (n:{node_type}) WHERE n.{spec.key} IN $keys RETURN {ret}", {"keys": keys[i : i + _BATCH]}))
+        parts.append(
+            store.query(f"MATCH (n:{node_type}) WHERE n.{spec.key} IN $keys RETURN {ret}", {"keys": keys[i : i + _BATCH]})
+        )
     t = pa.concat_tables(parts, promote_options="permissive")
     pos = {k: i for i, k in enumerate(t.column(spec.key).to_pylist())}
     missing = [k for k in keys if k not in pos]

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from varkg.errors import SchemaError
-from varkg.typing import EdgeType, NodeType
+from varkg.typing import EdgeType, NodeType, as_edge_type
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -73,9 +73,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nda
     return pos, row
 
 
-def sample_rows(
-    indptr: np.ndarray, rows: np.ndarray, k: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def sample_rows(indptr: np.ndarray, rows: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw at most ``k`` CSR positions per row without replacement (``k < 0``: all).
 
     Returns ``(positions, row_of_position)`` where ``row_of_position`` indexes ``rows``.
@@ -135,7 +133,7 @@ class NeighborSampler:
         self.node_types: list[NodeType] = list(data.node_types)
         self.num_nodes = {t: int(data[t].num_nodes) for t in self.node_types}
         if isinstance(fanouts, Mapping):
-            self.fanouts = {tuple(et): [int(k) for k in f] for et, f in fanouts.items()}
+            self.fanouts = {as_edge_type(et): [int(k) for k in f] for et, f in fanouts.items()}
             unknown = [et for et in self.fanouts if et not in data.edge_types]
             if unknown:
                 raise SchemaError(f"fan-outs name edge types not in the graph: {unknown}; graph has {data.edge_types}")
@@ -280,6 +278,9 @@ def neighbor_loader(
     nn = fanouts if not isinstance(fanouts, Mapping) else {et: list(f) for et, f in fanouts.items()}
     torch.manual_seed(seed)
     yield from NeighborLoader(
-        data, num_neighbors=nn, input_nodes=(node_type, torch.as_tensor(np.asarray(index))),
-        batch_size=batch_size, shuffle=shuffle,
+        data,
+        num_neighbors=nn,
+        input_nodes=(node_type, torch.as_tensor(np.asarray(index))),
+        batch_size=batch_size,
+        shuffle=shuffle,
     )

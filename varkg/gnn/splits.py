@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from varkg.errors import AnalysisError
-from varkg.typing import EdgeType, NodeType
+from varkg.typing import EdgeType, NodeType, as_edge_type
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -59,7 +59,9 @@ class Split:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "seed": self.seed, "sizes": [int(self.train.size), int(self.val.size), int(self.test.size)],
+            "mode": self.mode,
+            "seed": self.seed,
+            "sizes": [int(self.train.size), int(self.val.size), int(self.test.size)],
             "groups": self.groups,
         }
 
@@ -106,7 +108,9 @@ def split_nodes(
     elif mode == "gene":
         if genes is None:
             raise AnalysisError("mode='gene' needs a gene per labelled node (got genes=None)")
-        group = np.array([g if g else f"__node{i}" for i, g in enumerate(np.asarray(genes, dtype=object))], dtype=object).astype(str)
+        group = np.array([g if g else f"__node{i}" for i, g in enumerate(np.asarray(genes, dtype=object))], dtype=object).astype(
+            str
+        )
     else:
         raise AnalysisError(f"unknown split mode {mode!r}; expected one of: chromosome, gene, random")
     if len(group) != n:
@@ -134,7 +138,9 @@ def split_nodes(
     return split
 
 
-def first_gene(data: HeteroData, keys: np.ndarray, *, node_type: NodeType = "Variant", edge: EdgeType = ("Variant", "AFFECTS", "Gene")) -> np.ndarray:
+def first_gene(
+    data: HeteroData, keys: np.ndarray, *, node_type: NodeType = "Variant", edge: EdgeType = ("Variant", "AFFECTS", "Gene")
+) -> np.ndarray:
     """The key of the lowest-index gene each node affects (``None`` for nodes without one)."""
     out = np.full(int(data[node_type].num_nodes), None, dtype=object)
     if edge not in data.edge_types:
@@ -169,7 +175,7 @@ def remove_label_edges(
     mask_t = torch.from_numpy(drop)
     removed = 0
     for et in edge_types:
-        for e, side in ((tuple(et), 0), (reverse_edge_type(tuple(et)), 1)):
+        for e, side in ((as_edge_type(et), 0), (reverse_edge_type(as_edge_type(et)), 1)):
             if e not in out.edge_types or e[side * 2] != node_type:
                 continue
             ei = out[e].edge_index

@@ -38,7 +38,7 @@ from varkg.gnn.features import FeatureEncoder
 from varkg.gnn.metrics import PlattCalibrator, binary_metrics, reliability_plot
 from varkg.gnn.model import EAHGT, ModelConfig, conform
 from varkg.gnn.splits import LABEL_EDGE_TYPES, Split, SplitMode, first_gene, remove_label_edges, split_nodes
-from varkg.typing import NodeType
+from varkg.typing import NodeType, as_edge_type
 
 if TYPE_CHECKING:
     import torch
@@ -134,7 +134,13 @@ def seed_everything(seed: int) -> None:
 
 
 def infer_embeddings(
-    model: EAHGT, data: HeteroData, node_type: NodeType, index: np.ndarray, *, batch_size: int = 0, device: torch.device | None = None
+    model: EAHGT,
+    data: HeteroData,
+    node_type: NodeType,
+    index: np.ndarray,
+    *,
+    batch_size: int = 0,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
     """Deterministic embeddings ``[len(index), hidden]`` of ``node_type`` nodes.
 
@@ -162,7 +168,9 @@ def infer_embeddings(
         return torch.cat(outs) if outs else torch.zeros(0, model.config.hidden)
 
 
-def infer_logits(model: EAHGT, data: HeteroData, index: np.ndarray, *, batch_size: int = 0, device: torch.device | None = None) -> np.ndarray:
+def infer_logits(
+    model: EAHGT, data: HeteroData, index: np.ndarray, *, batch_size: int = 0, device: torch.device | None = None
+) -> np.ndarray:
     """Variant-effect logits of ``index`` (see :func:`infer_embeddings`)."""
     import torch
 
@@ -171,7 +179,9 @@ def infer_logits(model: EAHGT, data: HeteroData, index: np.ndarray, *, batch_siz
         return model.effect_head.eval()(h.to(next(model.parameters()).device)).squeeze(-1).cpu().numpy().astype(np.float64)
 
 
-def label_index(export: GraphExport, keys: list[str], y: np.ndarray, *, node_type: NodeType = "Variant") -> tuple[np.ndarray, np.ndarray]:
+def label_index(
+    export: GraphExport, keys: list[str], y: np.ndarray, *, node_type: NodeType = "Variant"
+) -> tuple[np.ndarray, np.ndarray]:
     """Global indices of labelled keys present in the export, and their labels."""
     idx = export.index_of(node_type, keys, missing=-1)
     ok = idx >= 0
@@ -205,19 +215,31 @@ def train_variant_effect(
     cfg = config or TrainConfig()
     target = cfg.model.target
     if len(cfg.fanouts) != cfg.model.layers:
-        raise ModelError(f"'fanouts' has {len(cfg.fanouts)} hops (got {cfg.fanouts}); the model has {cfg.model.layers} layers: give one per layer")
+        raise ModelError(
+            f"'fanouts' has {len(cfg.fanouts)} hops (got {cfg.fanouts}); the model has {cfg.model.layers} layers: give one per "
+            "layer"
+        )
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     index = np.asarray(index, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
-    chrom_col = export.node_tables[target].column("chrom").to_pylist() if "chrom" in export.node_tables[target].column_names else None
+    chrom_col = (
+        export.node_tables[target].column("chrom").to_pylist() if "chrom" in export.node_tables[target].column_names else None
+    )
     chrom = np.asarray(chrom_col, dtype=object)[index] if chrom_col is not None else None
     genes = first_gene(export.data, export.keys["Gene"])[index] if "Gene" in export.keys else None
     split = split_nodes(
-        index, mode=cfg.split, seed=cfg.seed, val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
-        chrom=chrom, genes=genes, val_chroms=cfg.val_chroms, test_chroms=cfg.test_chroms,
+        index,
+        mode=cfg.split,
+        seed=cfg.seed,
+        val_fraction=cfg.val_fraction,
+        test_fraction=cfg.test_fraction,
+        chrom=chrom,
+        genes=genes,
+        val_chroms=cfg.val_chroms,
+        test_chroms=cfg.test_chroms,
     )
-    label_of = dict(zip(index.tolist(), y.tolist()))
+    label_of = dict(zip(index.tolist(), y.tolist(), strict=False))
     y_of = lambda idx: np.array([label_of[i] for i in idx.tolist()], dtype=np.int64)  # noqa: E731
     drop_nodes = np.concatenate([split.val, split.test]) if cfg.label_edges == "heldout" else index
     data, removed = remove_label_edges(export.data, drop_nodes, node_type=target, edge_types=LABEL_EDGE_TYPES)
@@ -260,8 +282,17 @@ def train_variant_effect(
         val_logits = infer_logits(model, data, split.val, batch_size=cfg.inference_batch_size, device=device)
         vm = binary_metrics(y_val, val_logits, probability=False)
         val_auc = vm["auroc"] if vm["auroc"] is not None else 0.0
-        val_loss = float(torch.nn.functional.binary_cross_entropy_with_logits(torch.from_numpy(val_logits), torch.from_numpy(y_val).double()))
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"), "val_auroc": val_auc, "val_loss": val_loss})
+        val_loss = float(
+            torch.nn.functional.binary_cross_entropy_with_logits(torch.from_numpy(val_logits), torch.from_numpy(y_val).double())
+        )
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                "val_auroc": val_auc,
+                "val_loss": val_loss,
+            }
+        )
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", val_auroc=f"{val_auc:.3f}")
         if (val_auc, -val_loss) > best:
             best = (val_auc, -val_loss)
@@ -279,7 +310,10 @@ def train_variant_effect(
     test_logits = infer_logits(model, data, split.test, batch_size=cfg.inference_batch_size, device=device)
     y_test = y_of(split.test)
     p_test = calibrator(test_logits)
-    metrics: dict[str, Any] = {"model": binary_metrics(y_test, p_test), "val_model": binary_metrics(y_val, calibrator(val_logits))}
+    metrics: dict[str, Any] = {
+        "model": binary_metrics(y_test, p_test),
+        "val_model": binary_metrics(y_val, calibrator(val_logits)),
+    }
 
     X = data[target].x.numpy()
     baselines = GraphFreeBaselines.fit(X[split.train], y_train, seed=cfg.seed)
@@ -299,12 +333,26 @@ def train_variant_effect(
         with open(out / "baselines.pkl", "wb") as fh:
             pickle.dump(baselines, fh)
         ckpt_path = save_checkpoint(
-            out / "model.pt", model=model, config=cfg, encoder=export.encoder, calibrator=calibrator,
-            schema_hash=export.schema_hash, release_id=export.release_id, metrics=metrics,
+            out / "model.pt",
+            model=model,
+            config=cfg,
+            encoder=export.encoder,
+            calibrator=calibrator,
+            schema_hash=export.schema_hash,
+            release_id=export.release_id,
+            metrics=metrics,
             baselines_sha256=sha256_file(out / "baselines.pkl"),
         )
         (out / "metrics.json").write_text(json.dumps(metrics | {"checkpoint_sha256": sha256_file(ckpt_path)}, indent=1))
-    return TrainResult(model=model, calibrator=calibrator, split=split, metrics=metrics, history=history, checkpoint=ckpt_path, baselines=baselines)
+    return TrainResult(
+        model=model,
+        calibrator=calibrator,
+        split=split,
+        metrics=metrics,
+        history=history,
+        checkpoint=ckpt_path,
+        baselines=baselines,
+    )
 
 
 def sha256_file(path: str | Path) -> str:
@@ -382,7 +430,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
         raise ModelError(f"{path}: format {payload.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
     cfg = TrainConfig.from_dict(json.loads(payload["config"]))
     nodes, edges = json.loads(payload["metadata"])
-    model = EAHGT(json.loads(payload["in_dims"]), (nodes, [tuple(e) for e in edges]), cfg.model)
+    model = EAHGT(json.loads(payload["in_dims"]), (nodes, [as_edge_type(e) for e in edges]), cfg.model)
     model.load_state_dict(payload["state_dict"])
     model.eval()
     baselines = None
@@ -391,9 +439,15 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
         with open(bpath, "rb") as fh:
             baselines = pickle.load(fh)  # noqa: S301 - our own file, hash checked against the checkpoint
     return Checkpoint(
-        model=model, config=cfg, encoder=FeatureEncoder.from_description(json.loads(payload["encoder"])),
-        calibrator=PlattCalibrator(**json.loads(payload["calibration"])), schema_hash=payload["schema_hash"],
-        release_id=payload["release_id"], metrics=json.loads(payload["metrics"]), sha256=sha256_file(path), path=path,
+        model=model,
+        config=cfg,
+        encoder=FeatureEncoder.from_description(json.loads(payload["encoder"])),
+        calibrator=PlattCalibrator(**json.loads(payload["calibration"])),
+        schema_hash=payload["schema_hash"],
+        release_id=payload["release_id"],
+        metrics=json.loads(payload["metrics"]),
+        sha256=sha256_file(path),
+        path=path,
         baselines=baselines,
     )
 

@@ -79,8 +79,9 @@ def write_predictions(
             "prediction_run_id": pa.array([run_id] * n, pa.string()),
         }
     )
-    run = PredictionRun(run_id, task, model, checkpoint_hash, release_id, parameters=dict(parameters or {}),
-                        metrics=dict(metrics or {}))
+    run = PredictionRun(
+        run_id, task, model, checkpoint_hash, release_id, parameters=dict(parameters or {}), metrics=dict(metrics or {})
+    )
     write = NodeWrite(node_type, table, clear=EFFECT_PROPERTIES, run_property="prediction_run_id")
     r = replace_run(store, run, nodes=[write])
     return {"cleared": r.cleared, "written": r.written}

@@ -36,9 +36,7 @@ DNA_ALPHABET = "ACGTN"
 _BAD_BASE = re.compile(r"[^ACGTN]")
 
 
-def check_dna(
-    seq: str, *, source: str = "sequence", line: int | None = None, field: str | None = None
-) -> str:
+def check_dna(seq: str, *, source: str = "sequence", line: int | None = None, field: str | None = None) -> str:
     """Upper-case ``seq`` and check it uses only ``ACGTN``.
 
     Args:
@@ -57,10 +55,7 @@ def check_dna(
     bad = _BAD_BASE.search(up)
     if bad is not None:
         shown = seq[:40] + ("..." if len(seq) > 40 else "")
-        msg = (
-            f"non-ACGTN character {bad.group()!r} at offset {bad.start()} (0-based) of {shown!r}; "
-            "expected only A, C, G, T, N"
-        )
+        msg = f"non-ACGTN character {bad.group()!r} at offset {bad.start()} (0-based) of {shown!r}; expected only A, C, G, T, N"
         if line is None and field is None:
             raise InputError(f"{source}: {msg}")
         raise InputError(msg, path=source, line=line, field=field)
@@ -119,9 +114,7 @@ class FastaReader:
         """
         name = self._alias.get(chrom) or self._alias.get(normalise_chrom(chrom))
         if name is None:
-            raise InputError(
-                f"chromosome {chrom!r} is not in {str(self.path)!r}; records: {sorted(self._lengths)[:20]}"
-            )
+            raise InputError(f"chromosome {chrom!r} is not in {str(self.path)!r}; records: {sorted(self._lengths)[:20]}")
         return name
 
     def fetch(self, chrom: str, start: int, end: int) -> str:
@@ -158,7 +151,7 @@ def _parse_fasta(path: Path) -> dict[str, str]:
     opener = gzip.open if _is_gzip(path) else open
     records: dict[str, list[str]] = {}
     current: list[str] | None = None
-    with opener(path, "rt") as fh:  # type: ignore[operator]
+    with opener(path, "rt") as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.strip()
             if not line:
@@ -169,9 +162,7 @@ def _parse_fasta(path: Path) -> dict[str, str]:
                     raise InputError("empty FASTA header", path=path, line=lineno)
                 current = records.setdefault(name, [])
             elif current is None:
-                raise InputError(
-                    f"sequence before the first '>' header: {line[:30]!r}", path=path, line=lineno
-                )
+                raise InputError(f"sequence before the first '>' header: {line[:30]!r}", path=path, line=lineno)
             else:
                 current.append(line)
     return {k: "".join(v) for k, v in records.items()}
@@ -201,9 +192,7 @@ def random_windows(
     """
     names = [k for k, v in fasta.lengths.items() if v >= length]
     if not names:
-        raise InputError(
-            f"no record of {str(fasta.path)!r} is at least {length} bp long; lengths {fasta.lengths}"
-        )
+        raise InputError(f"no record of {str(fasta.path)!r} is at least {length} bp long; lengths {fasta.lengths}")
     sizes = np.array([fasta.lengths[k] - length + 1 for k in names], dtype=float)
     probs = sizes / sizes.sum()
     out: list[str] = []
@@ -217,15 +206,12 @@ def random_windows(
                 break
         else:
             raise InputError(
-                f"found no {length}-bp window with at most {max_n_fraction:.0%} N in "
-                f"{str(fasta.path)!r} after {max_tries} tries"
+                f"found no {length}-bp window with at most {max_n_fraction:.0%} N in {str(fasta.path)!r} after {max_tries} tries"
             )
     return out
 
 
-def tile_windows(
-    fasta: FastaReader, *, length: int, stride: int, max_n_fraction: float = 0.1
-) -> Iterator[str]:
+def tile_windows(fasta: FastaReader, *, length: int, stride: int, max_n_fraction: float = 0.1) -> Iterator[str]:
     """Yield windows of ``length`` bp every ``stride`` bp over every record, skipping N-rich ones."""
     for name, size in fasta.lengths.items():
         for start in range(0, size - length + 1, stride):
@@ -264,9 +250,7 @@ def read_sequence_csv(
         fields = reader.fieldnames or []
         for need in [sequence_field] + ([label_field] if label_field else []):
             if need not in fields:
-                raise InputError(
-                    f"column {need!r} missing; header has {fields}", path=path, line=1, field=need
-                )
+                raise InputError(f"column {need!r} missing; header has {fields}", path=path, line=1, field=need)
         for lineno, row in enumerate(reader, start=2):
             seqs.append(check_dna(row[sequence_field] or "", source=str(path), line=lineno, field=sequence_field))
             if label_field:
@@ -274,9 +258,7 @@ def read_sequence_csv(
                 try:
                     labels.append(int(raw))
                 except (TypeError, ValueError):
-                    raise InputError(
-                        f"label {raw!r} is not an integer", path=path, line=lineno, field=label_field
-                    ) from None
+                    raise InputError(f"label {raw!r} is not an integer", path=path, line=lineno, field=label_field) from None
     return LabelledSequences(seqs, np.asarray(labels, dtype=np.int64), str(path))
 
 

@@ -108,9 +108,7 @@ def embed_sequences(
     return Embeddings(mean_out, cls_out)
 
 
-def promoter_window(
-    fasta: FastaReader, *, chrom: str, tss: int, strand: str, upstream: int = 1000, downstream: int = 200
-) -> str:
+def promoter_window(fasta: FastaReader, *, chrom: str, tss: int, strand: str, upstream: int = 1000, downstream: int = 200) -> str:
     """The promoter sequence of a gene, 5'→3' on its strand (see the module docstring).
 
     Raises:
@@ -164,9 +162,7 @@ def embed_variants(
         alts.append(w[:o] + v.alt.upper() + w[o + len(v.ref) :])
     both = embed_sequences(model, tokenizer, refs + alts, batch_size=batch_size, quiet=quiet)
     n = len(variants)
-    return VariantEmbeddings(
-        Embeddings(both.mean[:n], both.cls[:n]), Embeddings(both.mean[n:], both.cls[n:])
-    )
+    return VariantEmbeddings(Embeddings(both.mean[:n], both.cls[:n]), Embeddings(both.mean[n:], both.cls[n:]))
 
 
 def schema_embedding_dim(label: str, prop: str = "seq_embedding") -> int:
@@ -261,8 +257,12 @@ def embed_nodes(
         emb = embed_variants(model, tokenizer, fasta, vs, flank=flank, batch_size=batch_size, quiet=quiet)
         return [v.key(assembly) for v in vs], emb.diff(pooling)
     if node_type == "Gene":
-        seqs = [promoter_window(fasta, chrom=str(r["chrom"]), tss=int(r["tss"]), strand=str(r["strand"]),
-                                upstream=upstream, downstream=downstream) for r in rows]
+        seqs = [
+            promoter_window(
+                fasta, chrom=str(r["chrom"]), tss=int(r["tss"]), strand=str(r["strand"]), upstream=upstream, downstream=downstream
+            )
+            for r in rows
+        ]
     elif node_type == "RegulatoryElement":
         seqs = [element_window(fasta, chrom=str(r["chrom"]), start=int(r["start"]), stop=int(r["stop"])) for r in rows]
     else:

@@ -130,8 +130,7 @@ def load_classifier(model_dir: str | Path, *, num_labels: int, cfg: FinetuneConf
     conf = AutoConfig.from_pretrained(str(model_dir), local_files_only=True)
     extra: dict[str, Any] = {"num_labels": num_labels}
     if conf.model_type == MODEL_TYPE:
-        extra |= {"classifier_pooling": cfg.pooling, "classifier_bins": cfg.bins,
-                  "classifier_dropout": cfg.classifier_dropout}
+        extra |= {"classifier_pooling": cfg.pooling, "classifier_bins": cfg.bins, "classifier_dropout": cfg.classifier_dropout}
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True, **extra)
     if cfg.method == "full":
         return model
@@ -140,9 +139,7 @@ def load_classifier(model_dir: str | Path, *, num_labels: int, cfg: FinetuneConf
     hidden = model.config.hidden_size
     if cfg.method == "lora":
         target = ["query", "key", "value"] if conf.model_type == MODEL_TYPE else None
-        pc: Any = peft.LoraConfig(
-            task_type=peft.TaskType.SEQ_CLS, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=target
-        )
+        pc: Any = peft.LoraConfig(task_type=peft.TaskType.SEQ_CLS, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=target)
     elif cfg.method == "prefix":
         pc = peft.PrefixTuningConfig(
             task_type=peft.TaskType.SEQ_CLS,
@@ -152,9 +149,7 @@ def load_classifier(model_dir: str | Path, *, num_labels: int, cfg: FinetuneConf
             num_attention_heads=model.config.num_attention_heads,
         )
     elif cfg.method == "prompt":
-        pc = peft.PromptTuningConfig(
-            task_type=peft.TaskType.SEQ_CLS, num_virtual_tokens=cfg.virtual_tokens, token_dim=hidden
-        )
+        pc = peft.PromptTuningConfig(task_type=peft.TaskType.SEQ_CLS, num_virtual_tokens=cfg.virtual_tokens, token_dim=hidden)
     else:
         raise ModelError(f"fine-tuning method {cfg.method!r} is not one of ['full', 'lora', 'prefix', 'prompt']")
     return peft.get_peft_model(model, pc)
@@ -337,9 +332,17 @@ def finetune(
         tokenizer.save_pretrained(str(out))
         (out / "metrics.json").write_text(
             json.dumps(
-                {"dev": dev_metrics, "test": test_metrics, "seconds": seconds, "steps": step,
-                 "best_step": best[1], "n_parameters": n_params, "n_trainable": n_train,
-                 "config": asdict(cfg), "base_model": str(model_dir)},
+                {
+                    "dev": dev_metrics,
+                    "test": test_metrics,
+                    "seconds": seconds,
+                    "steps": step,
+                    "best_step": best[1],
+                    "n_parameters": n_params,
+                    "n_trainable": n_train,
+                    "config": asdict(cfg),
+                    "base_model": str(model_dir),
+                },
                 indent=2,
             )
         )

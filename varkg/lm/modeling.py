@@ -108,8 +108,7 @@ class VarkgDnaConfig(PretrainedConfig):
     ) -> None:
         if hidden_size % num_attention_heads:
             raise ModelError(
-                f"'hidden_size' (got {hidden_size}) must be divisible by the number of heads "
-                f"(got {num_attention_heads})"
+                f"'hidden_size' (got {hidden_size}) must be divisible by the number of heads (got {num_attention_heads})"
             )
         if classifier_pooling not in POOLINGS:
             raise ModelError(f"'classifier_pooling' (got {classifier_pooling!r}) must be one of {list(POOLINGS)}")
@@ -132,7 +131,7 @@ class VarkgDnaConfig(PretrainedConfig):
         if conv_kernel_size < 0 or (conv_kernel_size and conv_kernel_size % 2 == 0):
             raise ModelError(f"'conv_kernel_size' (got {conv_kernel_size}) must be 0 or an odd positive number")
         self.conv_kernel_size = conv_kernel_size
-        super().__init__(pad_token_id=pad_token_id, tie_word_embeddings=tie_word_embeddings, **kwargs)
+        super().__init__(pad_token_id=pad_token_id, tie_word_embeddings=tie_word_embeddings, **kwargs)  # type: ignore[call-arg]  # accepted at runtime, absent from transformers' annotations
 
     @classmethod
     def from_size(cls, size: SizeName, *, vocab_size: int, **kwargs: Any) -> VarkgDnaConfig:
@@ -185,9 +184,7 @@ class _Attention(nn.Module):
         self.out = nn.Linear(config.hidden_size, config.hidden_size)
         self.dropout = config.attention_probs_dropout_prob
 
-    def forward(
-        self, x: torch.Tensor, bias: torch.Tensor, prefix: tuple[torch.Tensor, torch.Tensor] | None
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor, prefix: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
         b, t, _ = x.shape
 
         def split(z: torch.Tensor) -> torch.Tensor:
@@ -197,9 +194,7 @@ class _Attention(nn.Module):
         if prefix is not None:
             k = torch.cat([prefix[0].to(k.dtype), k], dim=2)
             v = torch.cat([prefix[1].to(v.dtype), v], dim=2)
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.dropout if self.training else 0.0
-        )
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.dropout if self.training else 0.0)
         return self.out(y.transpose(1, 2).reshape(b, t, -1))
 
 
@@ -261,7 +256,7 @@ class VarkgDnaModel(VarkgDnaPreTrainedModel):
     def get_input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings
 
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
+    def set_input_embeddings(self, value: nn.Embedding) -> None:  # type: ignore[override]  # only an Embedding fits here
         self.embeddings.word_embeddings = value
 
     def _bias(self, attention_mask: torch.Tensor, t: int, prefix_len: int, dtype: torch.dtype) -> torch.Tensor:
@@ -426,7 +421,7 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
         self.model = VarkgDnaModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
         width = pooled_width(config.classifier_pooling, config.hidden_size, config.classifier_bins)
-        self.classifier = nn.Linear(width, config.num_labels)
+        self.classifier = nn.Linear(width, config.num_labels)  # type: ignore[arg-type]  # num_labels is always set (default 2)
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Embedding:
@@ -472,9 +467,7 @@ def register_auto_classes() -> None:
     AutoConfig.register(MODEL_TYPE, VarkgDnaConfig, exist_ok=True)
     AutoModel.register(VarkgDnaConfig, VarkgDnaModel, exist_ok=True)
     AutoModelForMaskedLM.register(VarkgDnaConfig, VarkgDnaForMaskedLM, exist_ok=True)
-    AutoModelForSequenceClassification.register(
-        VarkgDnaConfig, VarkgDnaForSequenceClassification, exist_ok=True
-    )
+    AutoModelForSequenceClassification.register(VarkgDnaConfig, VarkgDnaForSequenceClassification, exist_ok=True)
     _REGISTERED = True
 
 

@@ -121,9 +121,7 @@ class SequenceSampler:
     def batch(self, step: int, size: int, *, rc_prob: float) -> list[str]:
         """The ``size`` sequences of step ``step`` (same for a given seed and step)."""
         rng = np.random.default_rng([self.seed, step])
-        n_csv = int(rng.binomial(size, self.csv_fraction)) if 0 < self.csv_fraction < 1 else int(
-            size * self.csv_fraction
-        )
+        n_csv = int(rng.binomial(size, self.csv_fraction)) if 0 < self.csv_fraction < 1 else int(size * self.csv_fraction)
         out: list[str] = []
         for _ in range(n_csv):
             s = self.pool[int(rng.integers(len(self.pool)))]
@@ -136,11 +134,7 @@ class SequenceSampler:
             per = np.bincount(rng.integers(len(self.fastas), size=n_fa), minlength=len(self.fastas))
             for fa, k in zip(self.fastas, per, strict=True):
                 if k:
-                    out.extend(
-                        random_windows(
-                            fa, length=self.window_bp, n=int(k), rng=rng, max_n_fraction=self.max_n_fraction
-                        )
-                    )
+                    out.extend(random_windows(fa, length=self.window_bp, n=int(k), rng=rng, max_n_fraction=self.max_n_fraction))
         flips = rng.random(len(out)) < rc_prob
         return [reverse_complement(s) if f else s for s, f in zip(out, flips, strict=True)]
 
@@ -284,10 +278,7 @@ def pretrain(
         model = VarkgDnaForMaskedLM.from_pretrained(str(ckpt))
         state = torch.load(state_file, weights_only=False)
         if state["cfg"] != asdict(cfg) | {"steps": state["cfg"]["steps"], "max_seconds": state["cfg"]["max_seconds"]}:
-            raise ModelError(
-                f"checkpoint {str(ckpt)!r} was written with different settings; "
-                "use a new --out or --no-resume"
-            )
+            raise ModelError(f"checkpoint {str(ckpt)!r} was written with different settings; use a new --out or --no-resume")
         start_step = int(state["step"])
         losses = [tuple(x) for x in state["losses"]]
     else:
@@ -300,7 +291,7 @@ def pretrain(
         )
         model = VarkgDnaForMaskedLM(config)
         state = None
-    model.to(dev).train()
+    model.to(dev).train()  # type: ignore[arg-type]  # transformers' decorator annotates .to() for models only
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, cfg.steps))
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -348,9 +339,7 @@ def pretrain(
             mask_prob=cfg.mask_prob,
             generator=gen,
         )
-        loss = model(
-            input_ids=ids.to(dev), attention_mask=enc["attention_mask"].to(dev), labels=labels.to(dev)
-        ).loss
+        loss = model(input_ids=ids.to(dev), attention_mask=enc["attention_mask"].to(dev), labels=labels.to(dev)).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

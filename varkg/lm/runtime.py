@@ -11,8 +11,8 @@ import functools
 import hashlib
 import os
 import random
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np

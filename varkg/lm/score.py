@@ -107,8 +107,7 @@ def variant_window(fasta: FastaReader, v: Variant, *, flank: int, source: str = 
     got = window[flank : flank + len(ref)]
     if got != ref:
         raise InputError(
-            f"{source}: REF {v.ref!r} at {v.chrom}:{v.pos} (1-based) does not match the reference "
-            f"{got!r} in {str(fasta.path)!r}"
+            f"{source}: REF {v.ref!r} at {v.chrom}:{v.pos} (1-based) does not match the reference {got!r} in {str(fasta.path)!r}"
         )
     return window, flank
 
@@ -127,9 +126,7 @@ def _span_tokens(offsets: list[tuple[int, int]], special: list[int], a: int, b: 
     return idx[0], idx[-1] + 1
 
 
-def _same_length_jobs(
-    tokenizer: Any, seq: str, a: int, b: int, alt: str, *, variant: int, strand: int
-) -> list[_Job]:
+def _same_length_jobs(tokenizer: Any, seq: str, a: int, b: int, alt: str, *, variant: int, strand: int) -> list[_Job]:
     ids, offsets, special = _encode_with_offsets(tokenizer, seq)
     i, j = _span_tokens(offsets, special, a, b)
     ca, cb = offsets[i][0], offsets[j - 1][1]
@@ -149,9 +146,7 @@ def _same_length_jobs(
     ]
 
 
-def _pll_jobs(
-    tokenizer: Any, seq: str, a: int, b: int, *, radius: int, sign: float, variant: int, strand: int
-) -> list[_Job]:
+def _pll_jobs(tokenizer: Any, seq: str, a: int, b: int, *, radius: int, sign: float, variant: int, strand: int) -> list[_Job]:
     ids, offsets, special = _encode_with_offsets(tokenizer, seq)
     m = tokenizer.mask_token_id
     jobs = []
@@ -181,7 +176,7 @@ def build_jobs(
         w = w.upper()
         ref, alt = ref.upper(), alt.upper()
         if w[o : o + len(ref)] != ref:
-            raise InputError(f"variant {vi}: REF {ref!r} does not match the window {w[o:o + len(ref)]!r} at offset {o}")
+            raise InputError(f"variant {vi}: REF {ref!r} does not match the window {w[o : o + len(ref)]!r} at offset {o}")
         L = len(w)
         alt_w = w[:o] + alt + w[o + len(ref) :]
         for strand in (0, 1):
@@ -195,9 +190,7 @@ def build_jobs(
             else:
                 ab = a + len(a_al)
                 jobs.extend(_pll_jobs(tokenizer, seq, a, b, radius=pll_radius, sign=-1.0, variant=vi, strand=strand))
-                jobs.extend(
-                    _pll_jobs(tokenizer, seq_alt, a, ab, radius=pll_radius, sign=+1.0, variant=vi, strand=strand)
-                )
+                jobs.extend(_pll_jobs(tokenizer, seq_alt, a, ab, radius=pll_radius, sign=+1.0, variant=vi, strand=strand))
         if len(ref) != len(alt):
             methods.append("pll")
         else:
@@ -211,9 +204,7 @@ def _is_single(tokenizer: Any) -> bool:
     return is_single_nucleotide(tokenizer)
 
 
-def run_jobs(
-    model: Any, jobs: Sequence[_Job], n_variants: int, *, batch_size: int = 64, quiet: bool = True
-) -> np.ndarray:
+def run_jobs(model: Any, jobs: Sequence[_Job], n_variants: int, *, batch_size: int = 64, quiet: bool = True) -> np.ndarray:
     """Run masked inputs through ``model``; returns ``(n_variants, 2)`` per-strand LLR sums (nats)."""
     import torch
     from tqdm.auto import tqdm
@@ -263,10 +254,7 @@ def score_windows(
     """
     jobs, methods = build_jobs(tokenizer, windows, offsets, refs, alts, pll_radius=pll_radius)
     per = run_jobs(model, jobs, len(windows), batch_size=batch_size, quiet=quiet)
-    return [
-        VariantScore(float(per[i].mean()), float(per[i, 0]), float(per[i, 1]), methods[i])
-        for i in range(len(windows))
-    ]
+    return [VariantScore(float(per[i].mean()), float(per[i, 0]), float(per[i, 1]), methods[i]) for i in range(len(windows))]
 
 
 def score_variants(
@@ -320,12 +308,11 @@ def read_variants_vcf(path: str | Path) -> Iterator[Variant]:
                 for field, allele in (("REF", rec.ref), ("ALT", alt)):
                     if not allele or set(allele.upper()) - set("ACGTN"):
                         raise InputError(
-                            f"allele {allele!r} of record {n} ({rec.chrom}:{rec.pos}) cannot be scored; "
-                            "expected A/C/G/T/N bases",
+                            f"allele {allele!r} of record {n} ({rec.chrom}:{rec.pos}) cannot be scored; expected A/C/G/T/N bases",
                             path=path,
                             field=field,
                         )
-                yield Variant(rec.chrom, rec.pos, rec.ref.upper(), alt.upper(), rec.id if rec.id else None)
+                yield Variant(rec.chrom, rec.pos, (rec.ref or "").upper(), alt.upper(), rec.id if rec.id else None)
 
 
 def read_variants_table(path: str | Path) -> list[Variant]:
@@ -353,5 +340,3 @@ def read_variants_table(path: str | Path) -> list[Variant]:
                 raise InputError(f"position {r['pos']!r} is not an integer", path=path, line=line, field="pos") from None
             out.append(Variant(r["chrom"], pos, r["ref"].upper(), r["alt"].upper(), r.get("id") or None))
     return out
-
-

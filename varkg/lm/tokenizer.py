@@ -76,9 +76,7 @@ def single_nucleotide_tokenizer(*, model_max_length: int = 100_000) -> PreTraine
     return _wrap(tok, model_max_length=model_max_length)
 
 
-def train_bpe_tokenizer(
-    sequences: Iterable[str], *, merges: int, model_max_length: int = 100_000
-) -> PreTrainedTokenizerFast:
+def train_bpe_tokenizer(sequences: Iterable[str], *, merges: int, model_max_length: int = 100_000) -> PreTrainedTokenizerFast:
     """Train a DNA BPE tokenizer with (at most) ``merges`` merges.
 
     The vocabulary is the 5 special tokens, the 5 bases and one token per merge
@@ -116,9 +114,7 @@ def train_bpe_tokenizer(
     return wrapped
 
 
-def make_tokenizer(
-    kind: TokenizerKind, *, sequences: Iterable[str] | None = None, merges: int = 512
-) -> PreTrainedTokenizerFast:
+def make_tokenizer(kind: TokenizerKind, *, sequences: Iterable[str] | None = None, merges: int = 512) -> PreTrainedTokenizerFast:
     """Build a tokenizer by kind: ``"char"`` (single nucleotide) or ``"bpe"`` (trained on ``sequences``)."""
     if kind == "char":
         return single_nucleotide_tokenizer()
@@ -141,7 +137,7 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerFast:
 
     if not (Path(path) / "tokenizer.json").exists() and not (Path(path) / "vocab.txt").exists():
         raise ModelError(f"no tokenizer (tokenizer.json or vocab.txt) in {str(path)!r}")
-    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)  # type: ignore[return-value]  # the files above load as a fast tokenizer
 
 
 def is_single_nucleotide(tokenizer) -> bool:

@@ -88,9 +88,7 @@ def kmer_class(kmer: str) -> int:
     return v
 
 
-def _region_windows(
-    fasta: FastaReader, *, length: int, n: int, rng: np.random.Generator, part: str, holdout: float
-) -> list[str]:
+def _region_windows(fasta: FastaReader, *, length: int, n: int, rng: np.random.Generator, part: str, holdout: float) -> list[str]:
     recs = [(k, v) for k, v in fasta.lengths.items() if v * holdout > length]
     if not recs:
         raise InputError(f"no record of {str(fasta.path)!r} is long enough for {length}-bp windows")
@@ -161,7 +159,7 @@ def next_kmer_accuracy(
     for _step in range(cfg.probe_steps):
         idx = torch.randint(len(train), (cfg.probe_batch,), generator=gen)
         outs = probe.logits(xtr[idx], mtr[idx])
-        loss = sum(torch.nn.functional.cross_entropy(o, ytr[idx, j]) for j, o in enumerate(outs))
+        loss: torch.Tensor = sum(torch.nn.functional.cross_entropy(o, ytr[idx, j]) for j, o in enumerate(outs))  # type: ignore[assignment]  # outs is non-empty
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(probe.parameters()), 1.0)
@@ -224,8 +222,13 @@ def select_vocab(
             out=run_dir,
             tokenizer=tok,
             cfg=PretrainConfig(
-                size=cfg.size, window_bp=2 * span, steps=cfg.pretrain_steps, batch_size=cfg.pretrain_batch,
-                seed=cfg.seed, save_every=10**9, warmup_steps=max(1, cfg.pretrain_steps // 10),
+                size=cfg.size,
+                window_bp=2 * span,
+                steps=cfg.pretrain_steps,
+                batch_size=cfg.pretrain_batch,
+                seed=cfg.seed,
+                save_every=10**9,
+                warmup_steps=max(1, cfg.pretrain_steps // 10),
             ),
             fasta_paths=fasta_paths,
             resume=False,

@@ -25,8 +25,12 @@ from varkg.typing import Assembly
 def _run(task: str, node_type: str, model_id: str, parameters: Mapping[str, Any], metrics: Mapping[str, Any]) -> PredictionRun:
     """The run of ``task`` by ``model_id`` (``name@checkpoint hash``) on ``node_type`` nodes."""
     return PredictionRun(
-        run_id(task, node_type=node_type, model_id=model_id), task, model_id.split("@")[0], model_id.split("@")[-1],
-        parameters=dict(parameters), metrics=dict(metrics),
+        run_id(task, node_type=node_type, model_id=model_id),
+        task,
+        model_id.split("@")[0],
+        model_id.split("@")[-1],
+        parameters=dict(parameters),
+        metrics=dict(metrics),
     )
 
 

@@ -39,10 +39,32 @@ log = logging.getLogger(__name__)
 
 _GTF_ATTR = re.compile(r'\s*([^\s;]+)\s+(?:"([^"]*)"|([^;\s]+))\s*;?')
 _TRANSCRIPT_FEATURES = {
-    "transcript", "mRNA", "lnc_RNA", "ncRNA", "miRNA", "snRNA", "snoRNA", "rRNA", "tRNA", "misc_RNA",
-    "primary_transcript", "pseudogenic_transcript", "unconfirmed_transcript", "V_gene_segment", "C_gene_segment",
-    "J_gene_segment", "D_gene_segment", "scRNA", "antisense_RNA", "guide_RNA", "telomerase_RNA", "vault_RNA", "Y_RNA",
-    "RNase_MRP_RNA", "RNase_P_RNA", "SRP_RNA",
+    "transcript",
+    "mRNA",
+    "lnc_RNA",
+    "ncRNA",
+    "miRNA",
+    "snRNA",
+    "snoRNA",
+    "rRNA",
+    "tRNA",
+    "misc_RNA",
+    "primary_transcript",
+    "pseudogenic_transcript",
+    "unconfirmed_transcript",
+    "V_gene_segment",
+    "C_gene_segment",
+    "J_gene_segment",
+    "D_gene_segment",
+    "scRNA",
+    "antisense_RNA",
+    "guide_RNA",
+    "telomerase_RNA",
+    "vault_RNA",
+    "Y_RNA",
+    "RNase_MRP_RNA",
+    "RNase_P_RNA",
+    "SRP_RNA",
 }
 _GENE_FEATURES = {"gene", "ncRNA_gene", "pseudogene"}
 _KEPT_FEATURES = {"exon", "CDS", "UTR", "five_prime_UTR", "three_prime_UTR", "start_codon", "stop_codon"}
@@ -111,7 +133,19 @@ class _Collector:
         elif g["chrom"] == chrom:
             g["_lo"], g["_hi"] = min(g["_lo"], start), max(g["_hi"], stop)
 
-    def feature(self, chrom: str, start: int, stop: int, strand: str, feat: str, phase: int | None, tid: str | None, gid: str, tbiotype: str | None, canonical: bool) -> None:
+    def feature(
+        self,
+        chrom: str,
+        start: int,
+        stop: int,
+        strand: str,
+        feat: str,
+        phase: int | None,
+        tid: str | None,
+        gid: str,
+        tbiotype: str | None,
+        canonical: bool,
+    ) -> None:
         r = self.rows
         r["chrom"].append(chrom)
         r["start"].append(start)
@@ -202,8 +236,10 @@ class AnnotationLoader(Loader):
                 spaced += 1
             if len(fields) != 9:
                 raise InputError(
-                    f"has {len(fields)} tab-separated fields, expected 9 (seqname source feature start end score strand frame attributes): {line[:100]!r}",
-                    path=path, line=lineno,
+                    f"has {len(fields)} tab-separated fields, expected 9 (seqname source feature start end score strand frame "
+                    f"attributes): {line[:100]!r}",
+                    path=path,
+                    line=lineno,
                 )
             seqname, _src, feat, s1, e1, _score, strand, frame, attrs = fields
             try:
@@ -211,12 +247,16 @@ class AnnotationLoader(Loader):
             except ValueError:
                 raise InputError(f"start/end {s1!r}/{e1!r} are not integers", path=path, line=lineno, field="start") from None
             if start < 0 or stop < start:
-                raise InputError(f"interval {s1}-{e1} is invalid; expected 1 <= start <= end", path=path, line=lineno, field="start")
+                raise InputError(
+                    f"interval {s1}-{e1} is invalid; expected 1 <= start <= end", path=path, line=lineno, field="start"
+                )
             chrom = normalise_chrom(seqname)
             if ref is not None and chrom not in ref:
                 raise InputError(
                     f"unknown chromosome {seqname!r}: not in the reference (expected one of {ref.chroms[:25]})",
-                    path=path, line=lineno, field="seqname",
+                    path=path,
+                    line=lineno,
+                    field="seqname",
                 )
             if strand not in ("+", "-", "."):
                 raise InputError(f"strand {strand!r}; expected '+', '-' or '.'", path=path, line=lineno, field="strand")
@@ -228,8 +268,16 @@ class AnnotationLoader(Loader):
                 gid = strip_version(raw_gid)
                 tid = a.get("transcript_id")
                 if feat == "gene":
-                    col.gene(gid, symbol=a.get("gene_name") or a.get("gene"), biotype=a.get("gene_type") or a.get("gene_biotype"),
-                             chrom=chrom, start=start, stop=stop, strand=strand, entrez_id=_geneid(a.get("db_xref")))
+                    col.gene(
+                        gid,
+                        symbol=a.get("gene_name") or a.get("gene"),
+                        biotype=a.get("gene_type") or a.get("gene_biotype"),
+                        chrom=chrom,
+                        start=start,
+                        stop=stop,
+                        strand=strand,
+                        entrez_id=_geneid(a.get("db_xref")),
+                    )
                     continue
                 col.gene(gid, symbol=a.get("gene_name") or a.get("gene"), biotype=a.get("gene_type") or a.get("gene_biotype"))
                 col.extend(gid, chrom, start, stop, strand)
@@ -239,10 +287,19 @@ class AnnotationLoader(Loader):
                 canonical = "Ensembl_canonical" in a.get("tag", "") or "MANE_Select" in a.get("tag", "")
                 tbt = a.get("transcript_type") or a.get("transcript_biotype")
                 if feat == "transcript":
-                    col.transcripts[tid] = {"gene": gid, "chrom": chrom, "start": start, "stop": stop, "strand": strand, "canonical": canonical}
+                    col.transcripts[tid] = {
+                        "gene": gid,
+                        "chrom": chrom,
+                        "start": start,
+                        "stop": stop,
+                        "strand": strand,
+                        "canonical": canonical,
+                    }
                     col.feature(chrom, start, stop, strand, "transcript", None, tid, gid, tbt, canonical)
                 elif feat in _KEPT_FEATURES:
-                    t = col.transcripts.setdefault(tid, {"gene": gid, "chrom": chrom, "start": start, "stop": stop, "strand": strand, "canonical": canonical})
+                    t = col.transcripts.setdefault(
+                        tid, {"gene": gid, "chrom": chrom, "start": start, "stop": stop, "strand": strand, "canonical": canonical}
+                    )
                     t["start"], t["stop"] = min(t["start"], start), max(t["stop"], stop)
                     phase = int(frame) if frame in ("0", "1", "2") else None
                     col.feature(chrom, start, stop, strand, feat, phase, tid, gid, tbt, canonical)
@@ -250,17 +307,30 @@ class AnnotationLoader(Loader):
                 a = parse_gff3_attributes(attrs)
                 fid = a.get("ID")
                 parent = a.get("Parent", "").split(",")[0] or None
-                if feat in _GENE_FEATURES or (parent is None and feat not in _KEPT_FEATURES and feat not in _TRANSCRIPT_FEATURES and fid):
+                if feat in _GENE_FEATURES or (
+                    parent is None and feat not in _KEPT_FEATURES and feat not in _TRANSCRIPT_FEATURES and fid
+                ):
                     if feat not in _GENE_FEATURES:
                         continue  # region, chromosome, biological_region ...
                     raw = a.get(id_attr) or _ensembl_xref(a.get("Dbxref")) or re.sub(r"^gene[:-]", "", fid or "")
                     if not raw:
-                        raise InputError(f"gene without {id_attr!r} or ID: {attrs[:80]!r}", path=path, line=lineno, field="attributes")
+                        raise InputError(
+                            f"gene without {id_attr!r} or ID: {attrs[:80]!r}", path=path, line=lineno, field="attributes"
+                        )
                     gid = strip_version(raw)
                     if fid:
                         gff_parents[fid] = gid
-                    col.gene(gid, symbol=a.get("Name") or a.get("gene_name") or a.get("gene"), biotype=a.get("biotype") or a.get("gene_biotype") or a.get("gene_type"),
-                             name=a.get("description"), chrom=chrom, start=start, stop=stop, strand=strand, entrez_id=_geneid(a.get("Dbxref")))
+                    col.gene(
+                        gid,
+                        symbol=a.get("Name") or a.get("gene_name") or a.get("gene"),
+                        biotype=a.get("biotype") or a.get("gene_biotype") or a.get("gene_type"),
+                        name=a.get("description"),
+                        chrom=chrom,
+                        start=start,
+                        stop=stop,
+                        strand=strand,
+                        entrez_id=_geneid(a.get("Dbxref")),
+                    )
                     continue
                 if parent is None:
                     continue
@@ -278,7 +348,16 @@ class AnnotationLoader(Loader):
                     tags = a.get("tag", "")
                     canonical = "Ensembl_canonical" in tags or "MANE_Select" in tags or "MANE Select" in tags
                     tbt = a.get("biotype") or a.get("transcript_biotype") or a.get("transcript_type") or feat
-                    col.transcripts[fid or tid] = {"gene": gid, "tid": tid, "biotype": tbt, "chrom": chrom, "start": start, "stop": stop, "strand": strand, "canonical": canonical}
+                    col.transcripts[fid or tid] = {
+                        "gene": gid,
+                        "tid": tid,
+                        "biotype": tbt,
+                        "chrom": chrom,
+                        "start": start,
+                        "stop": stop,
+                        "strand": strand,
+                        "canonical": canonical,
+                    }
                     col.extend(gid, chrom, start, stop, strand)
                     col.feature(chrom, start, stop, strand, "transcript", None, tid, gid, tbt, canonical)
             if len(col.rows["chrom"]) >= _BATCH:
@@ -296,7 +375,10 @@ class AnnotationLoader(Loader):
             cand = (bool(t["canonical"]), t5)
             if old is None or (cand[0] and not old[0]):
                 tss[t["gene"]] = cand
-        ids, rows = [], {k: [] for k in ("symbol", "name", "biotype", "chrom", "start", "stop", "strand", "tss", "entrez_id")}
+        ids: list[str] = []
+        rows: dict[str, list[Any]] = {
+            k: [] for k in ("symbol", "name", "biotype", "chrom", "start", "stop", "strand", "tss", "entrez_id")
+        }
         for gid, g in col.genes.items():
             if g.get("chrom") is None:
                 continue
@@ -310,8 +392,8 @@ class AnnotationLoader(Loader):
             rows["start"].append(start)
             rows["stop"].append(stop)
             rows["strand"].append(g.get("strand"))
-            t = tss.get(gid)
-            rows["tss"].append(t[1] if t else (start if g.get("strand") != "-" else stop - 1))
+            best = tss.get(gid)
+            rows["tss"].append(best[1] if best else (start if g.get("strand") != "-" else stop - 1))  # type: ignore[operator]  # a located gene has a stop
             rows["entrez_id"].append(g.get("entrez_id"))
         for i in range(0, len(ids), _BATCH):
             sl = slice(i, i + _BATCH)
@@ -341,27 +423,31 @@ class AnnotationLoader(Loader):
             part = keys[i : i + _BATCH]
             yield Frame.nodes(
                 "RegulatoryElement",
-                pa.table({
-                    "id": part,
-                    "assembly": [assembly] * len(part),
-                    "chrom": [nodes[k][0] for k in part],
-                    "start": [nodes[k][1] for k in part],
-                    "stop": [nodes[k][2] for k in part],
-                    "kind": ["promoter"] * len(part),
-                    "source": ["annotation"] * len(part),
-                }),
+                pa.table(
+                    {
+                        "id": part,
+                        "assembly": [assembly] * len(part),
+                        "chrom": [nodes[k][0] for k in part],
+                        "start": [nodes[k][1] for k in part],
+                        "stop": [nodes[k][2] for k in part],
+                        "kind": ["promoter"] * len(part),
+                        "source": ["annotation"] * len(part),
+                    }
+                ),
             )
         ekeys = list(edges)
         for i in range(0, len(ekeys), _BATCH):
-            part = ekeys[i : i + _BATCH]
+            epart = ekeys[i : i + _BATCH]
             yield Frame.edges(
                 "REGULATES",
-                pa.table({
-                    "src": [k[0] for k in part],
-                    "dst": [k[1] for k in part],
-                    "evidence": ["promoter"] * len(part),
-                    "distance": pa.array([0] * len(part), pa.int64()),
-                }),
+                pa.table(
+                    {
+                        "src": [k[0] for k in epart],
+                        "dst": [k[1] for k in epart],
+                        "evidence": ["promoter"] * len(epart),
+                        "distance": pa.array([0] * len(epart), pa.int64()),
+                    }
+                ),
                 src_type="RegulatoryElement",
                 dst_type="Gene",
             )
@@ -463,9 +549,15 @@ class GeneTableLoader(Loader):
             ex = ex[keep]
             n = len(ex)
             rows = {
-                "chrom": ex["chrom"].tolist(), "start": ex["start"].tolist(), "stop": ex["stop"].tolist(),
-                "strand": ex["strand"].tolist(), "feature": ["exon"] * n, "phase": [None] * n,
-                "transcript_id": [None] * n, "gene_id": gid[keep].tolist(), "transcript_biotype": [None] * n,
+                "chrom": ex["chrom"].tolist(),
+                "start": ex["start"].tolist(),
+                "stop": ex["stop"].tolist(),
+                "strand": ex["strand"].tolist(),
+                "feature": ["exon"] * n,
+                "phase": [None] * n,
+                "transcript_id": [None] * n,
+                "gene_id": gid[keep].tolist(),
+                "transcript_biotype": [None] * n,
                 "canonical": [False] * n,
             }
             pq.write_table(pa.table(rows, schema=FEATURES_SCHEMA), out)
@@ -488,21 +580,25 @@ def _read_coord_frame(path: Path):
         for c in cands:
             if c.lower() in names:
                 return names[c.lower()]
-        raise InputError(f"missing required column: expected one of {list(cands)}; the table has {list(df.columns)}", path=path, field=cands[0])
+        raise InputError(
+            f"missing required column: expected one of {list(cands)}; the table has {list(df.columns)}", path=path, field=cands[0]
+        )
 
     c_sym, c_chr = pick("gene_name", "symbol"), pick("_labels", "chrom", "chromosome", "seqname")
     c_s, c_e, c_str = pick("_starts", "start"), pick("_ends", "end"), pick("Strand", "strand")
     c_bt = names.get("gene_type") or names.get("biotype")
     df = df[df[c_sym].notna() & df[c_s].notna()]
     chroms = {c: normalise_chrom(str(c)) for c in df[c_chr].astype(str).unique()}
-    return pd.DataFrame({
-        "symbol": df[c_sym].astype(str).to_numpy(),
-        "chrom": df[c_chr].astype(str).map(chroms).to_numpy(),
-        "start": df[c_s].astype("int64").to_numpy() - 1,
-        "stop": df[c_e].astype("int64").to_numpy(),
-        "strand": df[c_str].astype(str).to_numpy(),
-        "biotype": (df[c_bt].astype(object) if c_bt else pd.Series([None] * len(df))).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "symbol": df[c_sym].astype(str).to_numpy(),
+            "chrom": df[c_chr].astype(str).map(chroms).to_numpy(),
+            "start": df[c_s].astype("int64").to_numpy() - 1,
+            "stop": df[c_e].astype("int64").to_numpy(),
+            "strand": df[c_str].astype(str).to_numpy(),
+            "biotype": (df[c_bt].astype(object) if c_bt else pd.Series([None] * len(df))).to_numpy(),
+        }
+    )
 
 
 def _read_coord_table(path: Path) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
 
@@ -30,6 +30,10 @@ from varkg.errors import SchemaError
 from varkg.schema import Schema, load_schema
 from varkg.schema.validate import validate_edges, validate_nodes
 from varkg.typing import Assembly, NodeType, RelType
+
+if TYPE_CHECKING:  # annotations only: loaders.reference imports this module
+    from varkg.loaders.reference import ReferenceGenome
+    from varkg.store.base import GraphStore
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,9 @@ class LoadContext:
     side tables (genotype matrices, Parquet), and free options."""
 
     assembly: Assembly | None = None
-    store: Any | None = None  # a GraphStore, read-only use
-    reference: Any | None = None  # varkg.loaders.reference.ReferenceGenome
+    store: GraphStore | None = None
+    """The graph being loaded into, for reads only (e.g. the loaded genes)."""
+    reference: ReferenceGenome | None = None
     artifacts_dir: Path | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     artifacts: list[str] = field(default_factory=list)

@@ -122,9 +122,20 @@ class ClinvarLoader(Loader):
                     if alt in ("*", "."):
                         continue
                     vid = variant_key(assembly, chrom, v.POS, v.REF.upper(), alt.upper())
-                    nodes.append({"id": vid, "assembly": assembly, "chrom": chrom, "pos": v.POS, "ref": v.REF.upper(), "alt": alt.upper(),
-                                  "rsid": rsid, "clinical_significance": sig, "review_stars": stars,
-                                  "vtype": "SNV" if len(v.REF) == len(alt) == 1 else ("MNV" if len(v.REF) == len(alt) else "INDEL")})
+                    nodes.append(
+                        {
+                            "id": vid,
+                            "assembly": assembly,
+                            "chrom": chrom,
+                            "pos": v.POS,
+                            "ref": v.REF.upper(),
+                            "alt": alt.upper(),
+                            "rsid": rsid,
+                            "clinical_significance": sig,
+                            "review_stars": stars,
+                            "vtype": "SNV" if len(v.REF) == len(alt) == 1 else ("MNV" if len(v.REF) == len(alt) else "INDEL"),
+                        }
+                    )
                     if not with_conditions:
                         continue
                     names = str(v.INFO.get("CLNDN") or "").split("|")
@@ -134,8 +145,17 @@ class ClinvarLoader(Loader):
                             continue
                         pid, onto, xrefs = _phenotype_id(dbs[k] if k < len(dbs) else "", name)
                         phen.setdefault(pid, (name.replace("_", " "), onto, xrefs))
-                        edges.setdefault((vid, pid), {"src": vid, "dst": pid, "source": "ClinVar", "study": str(v.ID or ""),
-                                                      "clinical_significance": sig, "review_stars": stars})
+                        edges.setdefault(
+                            (vid, pid),
+                            {
+                                "src": vid,
+                                "dst": pid,
+                                "source": "ClinVar",
+                                "study": str(v.ID or ""),
+                                "clinical_significance": sig,
+                                "review_stars": stars,
+                            },
+                        )
                 if len(nodes) >= batch_size:
                     yield from _flush(nodes, phen, edges)
                     nodes, phen, edges = [], {}, {}
@@ -149,9 +169,16 @@ def _flush(nodes: list[dict], phen: dict, edges: dict) -> Iterator[Frame]:
         yield Frame.nodes("Variant", pa.Table.from_pylist(list(uniq.values())))
     if phen:
         ids = list(phen)
-        yield Frame.nodes("Phenotype", pa.table({
-            "id": ids, "name": [phen[i][0] for i in ids], "ontology": [phen[i][1] for i in ids],
-            "xrefs": pa.array([phen[i][2] for i in ids], pa.list_(pa.string())),
-        }))
+        yield Frame.nodes(
+            "Phenotype",
+            pa.table(
+                {
+                    "id": ids,
+                    "name": [phen[i][0] for i in ids],
+                    "ontology": [phen[i][1] for i in ids],
+                    "xrefs": pa.array([phen[i][2] for i in ids], pa.list_(pa.string())),
+                }
+            ),
+        )
     if edges:
         yield Frame.edges("ASSOCIATED_WITH", pa.Table.from_pylist(list(edges.values())), src_type="Variant", dst_type="Phenotype")

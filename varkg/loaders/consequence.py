@@ -37,7 +37,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -89,7 +89,11 @@ SEVERITY: dict[str, int] = {term: i for i, term in enumerate(IMPACT)}
 
 _BASES = "TCAG"
 _AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
-CODON_TABLE: dict[str, str] = {a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)}
+CODON_TABLE: dict[str, str] = {
+    a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)
+}
+
+
 def translate(codon: str) -> str:
     """One amino acid (``*`` stop, ``X`` unknown) for a 3-base codon (standard genetic code)."""
     return CODON_TABLE.get(codon.upper(), "X")
@@ -140,7 +144,7 @@ def _merge(iv: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-class ReferenceLike:
+class ReferenceLike(Protocol):
     """What the engine needs from a reference (``varkg.loaders.reference.ReferenceGenome``)."""
 
     def fetch(self, chrom: str, start: int, end: int) -> str: ...  # pragma: no cover
@@ -206,7 +210,7 @@ class Annotation:
         gene_rows: dict[str, list] = {}
         if genes is not None and genes.num_rows:
             g = {c: genes.column(c).to_pylist() for c in ("id", "chrom", "start", "stop")}
-            for gid, chrom, s, e in zip(g["id"], g["chrom"], g["start"], g["stop"]):
+            for gid, chrom, s, e in zip(g["id"], g["chrom"], g["start"], g["stop"], strict=False):
                 if chrom is not None and s is not None and e is not None:
                     gene_rows[gid] = [chrom, int(s), int(e)]
         for chrom, lst in self.transcripts.items():
@@ -218,18 +222,18 @@ class Annotation:
         for gid, (chrom, s, e) in gene_rows.items():
             by_chrom[chrom].append((s, e, gid))
         self._genes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
-        for chrom, lst in by_chrom.items():
-            lst.sort()
-            starts = np.array([s for s, _, _ in lst], dtype=np.int64)
-            stops = np.array([e for _, e, _ in lst], dtype=np.int64)
+        for chrom, spans in by_chrom.items():
+            spans.sort()
+            starts = np.array([s for s, _, _ in spans], dtype=np.int64)
+            stops = np.array([e for _, e, _ in spans], dtype=np.int64)
             # running argmax of stops: the gene reaching furthest right among those starting before p
-            run = np.zeros(len(lst), dtype=np.int64)
+            run = np.zeros(len(spans), dtype=np.int64)
             best = 0
-            for i in range(len(lst)):
+            for i in range(len(spans)):
                 if stops[i] > stops[best]:
                     best = i
                 run[i] = best
-            self._genes[chrom] = (starts, stops, run, [gid for _, _, gid in lst])
+            self._genes[chrom] = (starts, stops, run, [gid for _, _, gid in spans])
 
     @property
     def n_transcripts(self) -> int:
@@ -315,9 +319,10 @@ class Annotation:
             term = "upstream_gene_variant" if up else "downstream_gene_variant"
             return Hit(tx.gene_id, term, IMPACT[term], dist, tx.id, None, None)
         terms: list[str] = []
-        positions = range(max(lo, tx.start), min(hi, tx.stop))
-        if len(positions) > 64:  # long deletions: boundaries are what matter
-            positions = [*range(positions.start, positions.start + 32), *range(positions.stop - 32, positions.stop)]
+        span = range(max(lo, tx.start), min(hi, tx.stop))
+        positions: Iterable[int] = span
+        if len(span) > 64:  # long deletions: boundaries are what matter
+            positions = [*range(span.start, span.start + 32), *range(span.stop - 32, span.stop)]
         for p in positions:
             terms.append(self._base_term(tx, p, plus))
         amino = codons = None
@@ -333,7 +338,15 @@ class Annotation:
         elif in_coding:
             terms.append("coding_sequence_variant")
         term = most_severe(terms)
-        if term not in ("missense_variant", "synonymous_variant", "stop_gained", "stop_lost", "stop_retained_variant", "start_lost", "start_retained_variant"):
+        if term not in (
+            "missense_variant",
+            "synonymous_variant",
+            "stop_gained",
+            "stop_lost",
+            "stop_retained_variant",
+            "start_lost",
+            "start_retained_variant",
+        ):
             amino = codons = None
         return Hit(tx.gene_id, term, IMPACT[term], None, tx.id, amino, codons)
 
@@ -407,7 +420,11 @@ class Annotation:
             alt_codon = "".join(alt_bases)
             ra, aa = translate(ref_codon), translate(alt_codon)
             if ra == aa:
-                term = "stop_retained_variant" if ra == "*" else ("start_retained_variant" if codon_idx == 0 and ra == "M" else "synonymous_variant")
+                term = (
+                    "stop_retained_variant"
+                    if ra == "*"
+                    else ("start_retained_variant" if codon_idx == 0 and ra == "M" else "synonymous_variant")
+                )
             elif codon_idx == 0 and ra == "M":
                 term = "start_lost"
             elif ra == "*":

@@ -35,7 +35,6 @@ from varkg.errors import InputError
 from varkg.loaders._support.bed import BedRecords, read_bed
 from varkg.loaders._support.context import option, reference_of, require_assembly
 from varkg.loaders._support.frames import edge_frames, node_frames
-from varkg.loaders._support.text import parse_float
 from varkg.loaders._support.interval_joins import (
     Intervals,
     contact_links,
@@ -46,6 +45,7 @@ from varkg.loaders._support.interval_joins import (
     nearest_tss,
     overlap_table,
 )
+from varkg.loaders._support.text import parse_float
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 
 BedFormat = Literal["auto", "bed", "narrowPeak", "broadPeak", "ccre"]
@@ -77,8 +77,17 @@ def detect_format(rec: BedRecords) -> BedFormat:
     return "bed"
 
 
-def element_table(rec: BedRecords, *, path: Path, assembly: str, fmt: BedFormat, kind: str | None,
-                  assay: str | None, biosample: str | None, source: str) -> tuple[pa.Table, int]:
+def element_table(
+    rec: BedRecords,
+    *,
+    path: Path,
+    assembly: str,
+    fmt: BedFormat,
+    kind: str | None,
+    assay: str | None,
+    biosample: str | None,
+    source: str,
+) -> tuple[pa.Table, int]:
     """RegulatoryElement rows from parsed records; returns (table, n collapsed duplicates)."""
     n = len(rec)
     keys = np.empty(n, dtype=object)
@@ -124,7 +133,9 @@ def element_table(rec: BedRecords, *, path: Path, assembly: str, fmt: BedFormat,
         diff = same & ((start[order] != np.roll(start[order], 1)) | (end[order] != np.roll(end[order], 1)))
         if diff.any():
             j = order[np.flatnonzero(diff)[0]]
-            raise InputError(f"accession {keys[j]!r} appears with different coordinates", path=path, line=int(rec.line[j]), field="name")
+            raise InputError(
+                f"accession {keys[j]!r} appears with different coordinates", path=path, line=int(rec.line[j]), field="name"
+            )
     collapsed = n - len(keep)
 
     def col(a: np.ndarray) -> pa.Array:
@@ -192,7 +203,9 @@ def element_links(context: LoadContext, elements: pa.Table, *, assembly: str) ->
             has = c >= 0
             yield from node_frames(
                 "RegulatoryElement",
-                pa.table({"id": pa.array(iv.key[has].tolist(), pa.string()), "tad_id": pa.array(tiv.key[c[has]].tolist(), pa.string())}),
+                pa.table(
+                    {"id": pa.array(iv.key[has].tolist(), pa.string()), "tad_id": pa.array(tiv.key[c[has]].tolist(), pa.string())}
+                ),
             )
 
 
@@ -207,7 +220,9 @@ def _with_motif_deltas(context: LoadContext, pairs: pa.Table, variants: pa.Table
         if not motifs:
             raise InputError("option motifs=store but no Motif nodes are loaded (load motifs first)", field="motifs")
     else:
-        motifs = jaspar_motifs(release=option(context.options, "jaspar_release", "JASPAR2024"), ids=[s.strip() for s in spec.split(",") if s.strip()])
+        motifs = jaspar_motifs(
+            release=option(context.options, "jaspar_release", "JASPAR2024"), ids=[s.strip() for s in spec.split(",") if s.strip()]
+        )
     vids = np.array(variants.column("id").to_pylist(), object)
     used = np.unique(np.array(pairs.column("src").to_pylist(), object).astype(str))
     sel = np.isin(vids.astype(str), used)
@@ -215,10 +230,12 @@ def _with_motif_deltas(context: LoadContext, pairs: pa.Table, variants: pa.Table
     d, _ = motif_deltas(ref, sub, motifs, pvalue=option(context.options, "pvalue", 1e-4))
     pos = {v: i for i, v in enumerate(vids[sel].tolist())}
     rows = [pos[s] for s in pairs.column("src").to_pylist()]
-    return pairs.append_column("motif_id", pa.array(d["motif_id"][rows].tolist(), pa.string())) \
-        .append_column("motif_delta", pa.array(d["motif_delta"][rows], pa.float64(), from_pandas=True)) \
-        .append_column("ref_score", pa.array(d["ref_score"][rows], pa.float64(), from_pandas=True)) \
+    return (
+        pairs.append_column("motif_id", pa.array(d["motif_id"][rows].tolist(), pa.string()))
+        .append_column("motif_delta", pa.array(d["motif_delta"][rows], pa.float64(), from_pandas=True))
+        .append_column("ref_score", pa.array(d["ref_score"][rows], pa.float64(), from_pandas=True))
         .append_column("alt_score", pa.array(d["alt_score"][rows], pa.float64(), from_pandas=True))
+    )
 
 
 @register_loader("elements")
@@ -255,9 +272,14 @@ class ElementsLoader(Loader):
             rec = read_bed(path)
             fmt = detect_format(rec) if fmt_opt == "auto" else fmt_opt
             t, _ = element_table(
-                rec, path=path, assembly=assembly, fmt=fmt,
-                kind=option(context.options, "kind", None), assay=option(context.options, "assay", None),
-                biosample=option(context.options, "biosample", None), source=option(context.options, "source", path.name),
+                rec,
+                path=path,
+                assembly=assembly,
+                fmt=fmt,
+                kind=option(context.options, "kind", None),
+                assay=option(context.options, "assay", None),
+                biosample=option(context.options, "biosample", None),
+                source=option(context.options, "source", path.name),
             )
             tables.append(t)
         elements = pa.concat_tables(tables) if tables else None

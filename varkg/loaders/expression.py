@@ -25,7 +25,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -143,14 +143,17 @@ class ExpressionLoader(Loader):
         ids = _gene_ids(names, mapper)
         keep = [i for i, g in enumerate(ids) if g is not None]
         if not keep:
-            raise InputError(f"no row name maps to an Ensembl gene id (first rows: {names[:5]}); give id_map=PATH or load genes first",
-                             path=path, field="NAME")
+            raise InputError(
+                f"no row name maps to an Ensembl gene id (first rows: {names[:5]}); give id_map=PATH or load genes first",
+                path=path,
+                field="NAME",
+            )
         if len(keep) < len(ids):
             log.info("%s: %d of %d rows have no Ensembl id and are skipped", path, len(ids) - len(keep), len(ids))
         # average rows (probes) of the same gene
         uniq: dict[str, list[int]] = {}
         for i in keep:
-            uniq.setdefault(ids[i], []).append(i)
+            uniq.setdefault(cast(str, ids[i]), []).append(i)  # keep: rows with an id
         genes = list(uniq)
         xm = np.stack([np.nanmean(x[uniq[g]], axis=0) for g in genes])
         mean = np.nanmean(xm, axis=1)
@@ -168,16 +171,32 @@ class ExpressionLoader(Loader):
         for b in range(0, len(genes), _BATCH):
             sl = slice(b, b + _BATCH)
             g = genes[sl]
-            yield Frame.nodes("Gene", pa.table({
-                "id": g,
-                "expression": pa.array([list(map(float, r)) for r in z[sl]], pa.list_(pa.float64())),
-                "expression_mean": pa.array(mean[sl], pa.float64()),
-            }))
+            yield Frame.nodes(
+                "Gene",
+                pa.table(
+                    {
+                        "id": g,
+                        "expression": pa.array([list(map(float, r)) for r in z[sl]], pa.list_(pa.float64())),
+                        "expression_mean": pa.array(mean[sl], pa.float64()),
+                    }
+                ),
+            )
             gi, ci = np.nonzero(np.nan_to_num(xm[sl], nan=-np.inf) > threshold)
-            yield Frame.edges("EXPRESSED_IN", pa.table({
-                "src": [g[i] for i in gi], "dst": [normalise_name(columns[j]) for j in ci],
-                "source": [source] * len(gi), "value": pa.array(xm[sl][gi, ci], pa.float64()), "unit": [unit] * len(gi),
-            }), src_type="Gene", dst_type=node_type, missing="skip")
+            yield Frame.edges(
+                "EXPRESSED_IN",
+                pa.table(
+                    {
+                        "src": [g[i] for i in gi],
+                        "dst": [normalise_name(columns[j]) for j in ci],
+                        "source": [source] * len(gi),
+                        "value": pa.array(xm[sl][gi, ci], pa.float64()),
+                        "unit": [unit] * len(gi),
+                    }
+                ),
+                src_type="Gene",
+                dst_type=node_type,
+                missing="skip",
+            )
 
     # ------------------------------------------------------------------ single cell
     def _h5ad(self, path: Path, context: LoadContext, mapper: GeneMapper) -> Iterator[Frame]:
@@ -195,8 +214,11 @@ class ExpressionLoader(Loader):
         if col is None:
             col = next((c for c in ("cell_type", "celltype", "bulk_labels", "louvain", "leiden") if c in ad.obs.columns), None)
         if col is None or col not in ad.obs.columns:
-            raise InputError(f"no cell-type column {col!r} in obs; expected one of {list(ad.obs.columns)} (option cell_type_column)",
-                             path=path, field="obs")
+            raise InputError(
+                f"no cell-type column {col!r} in obs; expected one of {list(ad.obs.columns)} (option cell_type_column)",
+                path=path,
+                field="obs",
+            )
         if ad.raw is not None:
             x, var_names = ad.raw.X, list(ad.raw.var_names)
         else:
@@ -227,10 +249,12 @@ class ExpressionLoader(Loader):
         ids = _gene_ids(var_names, mapper)
         keep = [i for i, g in enumerate(ids) if g is not None]
         if not keep:
-            raise InputError(f"no gene name maps to an Ensembl id (first: {var_names[:5]}); give id_map=PATH or load genes first", path=path)
+            raise InputError(
+                f"no gene name maps to an Ensembl id (first: {var_names[:5]}); give id_map=PATH or load genes first", path=path
+            )
         uniq: dict[str, int] = {}
         for i in keep:
-            uniq.setdefault(ids[i], i)
+            uniq.setdefault(cast(str, ids[i]), i)  # keep: rows with an id
         genes = list(uniq)
         rows = np.array([uniq[g] for g in genes])
         xm = xm[rows]
@@ -238,10 +262,21 @@ class ExpressionLoader(Loader):
         threshold = option(context.options, "threshold", 0.1)
         unit = option(context.options, "unit", "log1p(CP10k)")
         gi, ci = np.nonzero(xm > threshold)
-        yield Frame.edges("EXPRESSED_IN", pa.table({
-            "src": [genes[i] for i in gi], "dst": [normalise_name(groups[j]) for j in ci], "source": [path.name] * len(gi),
-            "value": pa.array(xm[gi, ci], pa.float64()), "unit": [unit] * len(gi),
-        }), src_type="Gene", dst_type="CellType", missing="skip")
+        yield Frame.edges(
+            "EXPRESSED_IN",
+            pa.table(
+                {
+                    "src": [genes[i] for i in gi],
+                    "dst": [normalise_name(groups[j]) for j in ci],
+                    "source": [path.name] * len(gi),
+                    "value": pa.array(xm[gi, ci], pa.float64()),
+                    "unit": [unit] * len(gi),
+                }
+            ),
+            src_type="Gene",
+            dst_type="CellType",
+            missing="skip",
+        )
         if context.artifacts_dir is not None:
             context.artifacts_dir.mkdir(parents=True, exist_ok=True)
             out = context.artifacts_dir / f"{path.name.split('.')[0]}.celltype_means.json"

@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,12 +43,27 @@ from varkg.typing import normalise_chrom, variant_key
 
 log = logging.getLogger(__name__)
 
-ROW_SCHEMA = pa.schema([
-    ("variant_id", pa.string()), ("chrom", pa.string()), ("pos", pa.int64()), ("ref", pa.string()), ("alt", pa.string()),
-    ("rsid", pa.string()), ("beta", pa.float64()), ("se", pa.float64()), ("pvalue", pa.float64()),
-    ("neg_log10_p", pa.float64()), ("odds_ratio", pa.float64()), ("eaf", pa.float64()), ("n", pa.int64()),
-    ("flipped", pa.bool_()), ("study", pa.string()), ("trait", pa.string()), ("line", pa.int64()),
-])
+ROW_SCHEMA = pa.schema(
+    [
+        ("variant_id", pa.string()),
+        ("chrom", pa.string()),
+        ("pos", pa.int64()),
+        ("ref", pa.string()),
+        ("alt", pa.string()),
+        ("rsid", pa.string()),
+        ("beta", pa.float64()),
+        ("se", pa.float64()),
+        ("pvalue", pa.float64()),
+        ("neg_log10_p", pa.float64()),
+        ("odds_ratio", pa.float64()),
+        ("eaf", pa.float64()),
+        ("n", pa.int64()),
+        ("flipped", pa.bool_()),
+        ("study", pa.string()),
+        ("trait", pa.string()),
+        ("line", pa.int64()),
+    ]
+)
 _BATCH = 50_000
 
 _ALIASES = {
@@ -70,8 +85,14 @@ _ALIASES = {
 class Harmoniser:
     """Resolve (chrom, pos, effect, other) to a Variant's ref/alt and whether to flip the effect."""
 
-    def __init__(self, *, reference: Any = None, store_variants: dict | None = None, alleles: dict | None = None,
-                 palindromic: str = "drop_ambiguous") -> None:
+    def __init__(
+        self,
+        *,
+        reference: Any = None,
+        store_variants: dict | None = None,
+        alleles: dict | None = None,
+        palindromic: str = "drop_ambiguous",
+    ) -> None:
         self.reference = reference
         self.store_variants = store_variants or {}
         self.alleles = alleles or {}
@@ -81,8 +102,17 @@ class Harmoniser:
     def _drop(self, why: str) -> None:
         self.dropped[why] = self.dropped.get(why, 0) + 1
 
-    def resolve(self, chrom: str | None, pos: int | None, effect: str, other: str | None, rsid: str | None,
-                eaf: float | None, *, oriented: bool = False) -> tuple[str, int, str, str, bool] | None:
+    def resolve(
+        self,
+        chrom: str | None,
+        pos: int | None,
+        effect: str,
+        other: str | None,
+        rsid: str | None,
+        eaf: float | None,
+        *,
+        oriented: bool = False,
+    ) -> tuple[str, int, str, str, bool] | None:
         """``(chrom, pos, ref, alt, flip)`` or None (reason counted in ``dropped``).
         ``oriented``: the alleles are already on the forward strand (GWAS-VCF), no palindrome check."""
         effect = effect.upper()
@@ -166,17 +196,22 @@ class GwasLoader(Loader):
         self._assembly = assembly
         for p in paths:
             check_gzip(Path(p))
-        store_variants = None
+        store_variants: dict[tuple[str, int], list[tuple[str, str]]] | None = None
         if context.store is not None and option(opts, "harmonise_with_store", True):
             store_variants = {}
             t = context.store.query(
-                "MATCH (v:Variant) WHERE v.assembly = $a RETURN v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt", {"a": assembly}
+                "MATCH (v:Variant) WHERE v.assembly = $a RETURN v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt",
+                {"a": assembly},
             )
-            for c, p, r, a in zip(*(t.column(k).to_pylist() for k in ("chrom", "pos", "ref", "alt"))):
+            for c, p, r, a in zip(*(t.column(k).to_pylist() for k in ("chrom", "pos", "ref", "alt")), strict=False):
                 store_variants.setdefault((c, p), []).append((r, a))
         alleles = _read_alleles(Path(opts["alleles"])) if opts.get("alleles") else None
-        harm = Harmoniser(reference=context.reference, store_variants=store_variants, alleles=alleles,
-                          palindromic=option(opts, "palindromic", "drop_ambiguous", choices=["drop_ambiguous", "drop", "keep"]))
+        harm = Harmoniser(
+            reference=context.reference,
+            store_variants=store_variants,
+            alleles=alleles,
+            palindromic=option(opts, "palindromic", "drop_ambiguous", choices=["drop_ambiguous", "drop", "keep"]),
+        )
         for path in paths:
             path = Path(path)
             fmt = _detect(path)
@@ -220,9 +255,27 @@ class GwasLoader(Loader):
         self.dropped = dict(harm.dropped)
 
     # --------------------------------------------------------------- formats
-    def _row(self, harm: Harmoniser, *, assembly_chrom: str | None, pos: int | None, effect: str, other: str | None,
-             rsid: str | None, beta: float | None, se: float | None, p: float | None, lp: float | None, orr: float | None,
-             eaf: float | None, n: int | None, study: str, trait: str, line: int, oriented: bool = False) -> dict | None:
+    def _row(
+        self,
+        harm: Harmoniser,
+        *,
+        assembly_chrom: str | None,
+        pos: int | None,
+        effect: str,
+        other: str | None,
+        rsid: str | None,
+        beta: float | None,
+        se: float | None,
+        p: float | None,
+        lp: float | None,
+        orr: float | None,
+        eaf: float | None,
+        n: int | None,
+        study: str,
+        trait: str,
+        line: int,
+        oriented: bool = False,
+    ) -> dict | None:
         res = harm.resolve(assembly_chrom, pos, effect, other, rsid, eaf, oriented=oriented)
         if res is None:
             return None
@@ -235,9 +288,25 @@ class GwasLoader(Loader):
             p = 10.0 ** (-lp)
         if lp is None and p is not None:
             lp = -math.log10(p) if p > 0 else None
-        return {"variant_id": variant_key(self._assembly, chrom, pos, ref, alt), "chrom": chrom, "pos": pos, "ref": ref, "alt": alt, "rsid": rsid if rsid and rsid.startswith("rs") else None,
-                "beta": beta, "se": se, "pvalue": p, "neg_log10_p": lp, "odds_ratio": orr, "eaf": eaf, "n": n,
-                "flipped": flip, "study": study, "trait": trait, "line": line}
+        return {
+            "variant_id": variant_key(self._assembly, chrom, pos, ref, alt),
+            "chrom": chrom,
+            "pos": pos,
+            "ref": ref,
+            "alt": alt,
+            "rsid": rsid if rsid and rsid.startswith("rs") else None,
+            "beta": beta,
+            "se": se,
+            "pvalue": p,
+            "neg_log10_p": lp,
+            "odds_ratio": orr,
+            "eaf": eaf,
+            "n": n,
+            "flipped": flip,
+            "study": study,
+            "trait": trait,
+            "line": line,
+        }
 
     def _table(self, path: Path, harm: Harmoniser, context: LoadContext) -> Iterator[tuple[dict, str]]:
         t = Table(path)
@@ -258,29 +327,45 @@ class GwasLoader(Loader):
         ref = context.reference
         bad = option(context.options, "bad_rows", "error", choices=["error", "skip"])
         for line, f in t.rows(bad_rows=bad):
-            def g(k: str) -> str | None:
-                c = col[k]
-                return f[ix[c]] if c is not None else None
 
-            chrom = normalise_chrom(g("chrom").strip()) if col["chrom"] else None
+            def g(k: str) -> str | None:  # called only within this iteration
+                c = col[k]
+                return f[ix[c]] if c is not None else None  # noqa: B023 (f is this iteration's row)
+
+            def v(k: str) -> str:  # a column the caller checked is present (col[k] is set)
+                return f[ix[cast(str, col[k])]]  # noqa: B023 (f is this iteration's row)
+
+            chrom = normalise_chrom(v("chrom").strip()) if col["chrom"] else None
             if chrom is not None and ref is not None and chrom not in ref:
-                raise InputError(f"unknown chromosome {g('chrom')!r}: not in the reference", path=path, line=line, field=col["chrom"])
-            pos = parse_int(g("pos"), path=path, line=line, field=col["pos"]) if col["pos"] else None
-            p = parse_float(g("p"), path=path, line=line, field=col["p"]) if col["p"] else None
-            lp = parse_float(g("lp"), path=path, line=line, field=col["lp"]) if col["lp"] else None
+                raise InputError(
+                    f"unknown chromosome {g('chrom')!r}: not in the reference", path=path, line=line, field=col["chrom"]
+                )
+            pos = parse_int(v("pos"), path=path, line=line, field=col["pos"]) if col["pos"] else None
+            p = parse_float(v("p"), path=path, line=line, field=col["p"]) if col["p"] else None
+            lp = parse_float(v("lp"), path=path, line=line, field=col["lp"]) if col["lp"] else None
             if p is not None and not 0.0 <= p <= 1.0:
                 raise InputError(f"p-value {g('p')!r} is outside [0, 1]", path=path, line=line, field=col["p"])
-            beta = parse_float(g("beta"), path=path, line=line, field=col["beta"]) if col["beta"] else None
-            orr = parse_float(g("or"), path=path, line=line, field=col["or"]) if col["or"] else None
+            beta = parse_float(v("beta"), path=path, line=line, field=col["beta"]) if col["beta"] else None
+            orr = parse_float(v("or"), path=path, line=line, field=col["or"]) if col["or"] else None
             if beta is None and orr is not None and orr > 0:
                 beta = math.log(orr)
             row = self._row(
-                harm, assembly_chrom=chrom, pos=pos, effect=g("effect").strip(), other=(g("other") or "").strip() or None,
-                rsid=(g("rsid") or "").strip() or None, beta=beta,
-                se=parse_float(g("se"), path=path, line=line, field=col["se"]) if col["se"] else None, p=p, lp=lp, orr=orr,
-                eaf=parse_float(g("eaf"), path=path, line=line, field=col["eaf"]) if col["eaf"] else None,
-                n=(parse_int(g("n"), path=path, line=line, field=col["n"]) if col["n"] else None) or n_default,
-                study=study, trait=trait, line=line,
+                harm,
+                assembly_chrom=chrom,
+                pos=pos,
+                effect=v("effect").strip(),
+                other=(g("other") or "").strip() or None,
+                rsid=(g("rsid") or "").strip() or None,
+                beta=beta,
+                se=parse_float(v("se"), path=path, line=line, field=col["se"]) if col["se"] else None,
+                p=p,
+                lp=lp,
+                orr=orr,
+                eaf=parse_float(v("eaf"), path=path, line=line, field=col["eaf"]) if col["eaf"] else None,
+                n=(parse_int(v("n"), path=path, line=line, field=col["n"]) if col["n"] else None) or n_default,
+                study=study,
+                trait=trait,
+                line=line,
             )
             if row is not None:
                 yield row, "GWAS"
@@ -304,34 +389,59 @@ class GwasLoader(Loader):
             if study is None:
                 raise InputError("record before the #CHROM header line", path=path, line=line)
             if len(f) < 10:
-                raise InputError(f"has {len(f)} fields, expected at least 10 (8 VCF columns, FORMAT, study)", path=path, line=line)
+                raise InputError(
+                    f"has {len(f)} fields, expected at least 10 (8 VCF columns, FORMAT, study)", path=path, line=line
+                )
             chrom = normalise_chrom(f[0])
             if ref is not None and chrom not in ref:
                 raise InputError(f"unknown chromosome {f[0]!r}: not in the reference", path=path, line=line, field="CHROM")
             pos = parse_int(f[1], path=path, line=line, field="POS", allow_na=False)
             keys = f[8].split(":")
-            vals = dict(zip(keys, f[9].split(":")))
+            vals = dict(zip(keys, f[9].split(":"), strict=False))
             for ai, alt in enumerate(f[4].split(",")):
-                def num(k: str) -> float | None:
-                    if k not in vals:
+
+                def num(k: str) -> float | None:  # called only within this iteration: the loop variables are current
+                    if k not in vals:  # noqa: B023
                         return None
-                    parts = vals[k].split(",")
-                    return parse_float(parts[min(ai, len(parts) - 1)], path=path, line=line, field=k)
+                    parts = vals[k].split(",")  # noqa: B023
+                    return parse_float(parts[min(ai, len(parts) - 1)], path=path, line=line, field=k)  # noqa: B023
 
                 rsid = vals.get("ID") or (f[2] if f[2] != "." else None)
                 ss = num("SS")
-                row = self._row(harm, assembly_chrom=chrom, pos=pos, effect=alt, other=f[3], rsid=rsid, beta=num("ES"), se=num("SE"),
-                                p=None, lp=num("LP"), orr=None, eaf=num("AF"),
-                                n=int(ss) if ss is not None else (option(context.options, "n", 0) or None),
-                                study=study, trait=trait, line=line, oriented=True)
+                row = self._row(
+                    harm,
+                    assembly_chrom=chrom,
+                    pos=pos,
+                    effect=alt,
+                    other=f[3],
+                    rsid=rsid,
+                    beta=num("ES"),
+                    se=num("SE"),
+                    p=None,
+                    lp=num("LP"),
+                    orr=None,
+                    eaf=num("AF"),
+                    n=int(ss) if ss is not None else (option(context.options, "n", 0) or None),
+                    study=study,
+                    trait=trait,
+                    line=line,
+                    oriented=True,
+                )
                 if row is not None:
                     yield row, "GWAS"
 
     def _catalog(self, path: Path, harm: Harmoniser, context: LoadContext) -> Iterator[tuple[dict, str]]:
         t = Table(path)
-        need = {k: t.find(k, required=True) for k in ("CHR_ID", "CHR_POS", "STRONGEST SNP-RISK ALLELE", "P-VALUE", "DISEASE/TRAIT")}
+        need = {
+            k: t.find(k, required=True) for k in ("CHR_ID", "CHR_POS", "STRONGEST SNP-RISK ALLELE", "P-VALUE", "DISEASE/TRAIT")
+        }
         c_or, c_ci = t.find("OR or BETA"), t.find("95% CI (TEXT)")
-        c_mt, c_uri, c_study, c_snps = t.find("MAPPED_TRAIT"), t.find("MAPPED_TRAIT_URI"), t.find("STUDY ACCESSION"), t.find("SNPS")
+        c_mt, c_uri, c_study, c_snps = (
+            t.find("MAPPED_TRAIT"),
+            t.find("MAPPED_TRAIT_URI"),
+            t.find("STUDY ACCESSION"),
+            t.find("SNPS"),
+        )
         ix = t.index
         self._trait_ids = {}
         for line, f in t.rows():
@@ -355,15 +465,35 @@ class GwasLoader(Loader):
                     orr = val
                     beta = math.log(val) if val > 0 else None
             study = f[ix[c_study]].strip() if c_study else str(context.options.get("study") or path.name.split(".")[0])
-            names = [x.strip() for x in f[ix[c_mt]].split(",")] if c_mt and f[ix[c_mt]].strip() else [f[ix[need["DISEASE/TRAIT"]]].strip()]
+            names = (
+                [x.strip() for x in f[ix[c_mt]].split(",")]
+                if c_mt and f[ix[c_mt]].strip()
+                else [f[ix[need["DISEASE/TRAIT"]]].strip()]
+            )
             uris = [x.strip() for x in f[ix[c_uri]].split(",")] if c_uri and f[ix[c_uri]].strip() else []
             snp = (f[ix[c_snps]].strip() if c_snps else rsid) or rsid
             for k, name in enumerate(names):
                 tid = _ontology_id(uris[k]) if k < len(uris) else None
                 trait = tid or _norm_trait(name)
                 self._trait_ids[trait] = (name, tid)
-                row = self._row(harm, assembly_chrom=chrom, pos=pos, effect=allele, other=None, rsid=snp, beta=beta, se=None,
-                                p=p, lp=None, orr=orr, eaf=None, n=None, study=study, trait=trait, line=line)
+                row = self._row(
+                    harm,
+                    assembly_chrom=chrom,
+                    pos=pos,
+                    effect=allele,
+                    other=None,
+                    rsid=snp,
+                    beta=beta,
+                    se=None,
+                    p=p,
+                    lp=None,
+                    orr=orr,
+                    eaf=None,
+                    n=None,
+                    study=study,
+                    trait=trait,
+                    line=line,
+                )
                 if row is not None:
                     yield row, "GWAS Catalog"
 
@@ -396,29 +526,59 @@ def _hit_frames(hits: list[dict], *, assembly: str, source: str, trait_ids: dict
     for r in hits:
         variants.setdefault(r["variant_id"], r)
     vs = list(variants.values())
-    yield Frame.nodes("Variant", pa.table({
-        "id": [r["variant_id"] for r in vs], "assembly": [assembly] * len(vs), "chrom": [r["chrom"] for r in vs],
-        "pos": pa.array([r["pos"] for r in vs], pa.int64()), "ref": [r["ref"] for r in vs], "alt": [r["alt"] for r in vs],
-        "rsid": pa.array([r["rsid"] for r in vs], pa.string()),
-        "vtype": ["SNV" if len(r["ref"]) == len(r["alt"]) == 1 else "INDEL" for r in vs],
-    }))
+    yield Frame.nodes(
+        "Variant",
+        pa.table(
+            {
+                "id": [r["variant_id"] for r in vs],
+                "assembly": [assembly] * len(vs),
+                "chrom": [r["chrom"] for r in vs],
+                "pos": pa.array([r["pos"] for r in vs], pa.int64()),
+                "ref": [r["ref"] for r in vs],
+                "alt": [r["alt"] for r in vs],
+                "rsid": pa.array([r["rsid"] for r in vs], pa.string()),
+                "vtype": ["SNV" if len(r["ref"]) == len(r["alt"]) == 1 else "INDEL" for r in vs],
+            }
+        ),
+    )
     traits = sorted({r["trait"] for r in hits})
-    yield Frame.nodes("Phenotype", pa.table({
-        "id": traits,
-        "name": [trait_ids.get(t, (t, None))[0] for t in traits],
-        "ontology": [(trait_ids.get(t, (t, None))[1] or "name").split(":")[0] if trait_ids.get(t, (t, None))[1] else ("name" if ":" not in t else t.split(":")[0]) for t in traits],
-    }))
+    yield Frame.nodes(
+        "Phenotype",
+        pa.table(
+            {
+                "id": traits,
+                "name": [trait_ids.get(t, (t, None))[0] for t in traits],
+                "ontology": [
+                    (trait_ids.get(t, (t, None))[1] or "name").split(":")[0]
+                    if trait_ids.get(t, (t, None))[1]
+                    else ("name" if ":" not in t else t.split(":")[0])
+                    for t in traits
+                ],
+            }
+        ),
+    )
     edges: dict[tuple[str, str, str], dict] = {}
     for r in hits:
         edges.setdefault((r["variant_id"], r["trait"], r["study"]), r)
     es = list(edges.values())
-    yield Frame.edges("ASSOCIATED_WITH", pa.table({
-        "src": [r["variant_id"] for r in es], "dst": [r["trait"] for r in es],
-        "source": [source] * len(es), "study": [r["study"] or "" for r in es],
-        "beta": pa.array([r["beta"] for r in es], pa.float64()), "se": pa.array([r["se"] for r in es], pa.float64()),
-        "pvalue": pa.array([r["pvalue"] for r in es], pa.float64()), "n": pa.array([r["n"] for r in es], pa.int64()),
-        "odds_ratio": pa.array([r["odds_ratio"] for r in es], pa.float64()),
-    }), src_type="Variant", dst_type="Phenotype")
+    yield Frame.edges(
+        "ASSOCIATED_WITH",
+        pa.table(
+            {
+                "src": [r["variant_id"] for r in es],
+                "dst": [r["trait"] for r in es],
+                "source": [source] * len(es),
+                "study": [r["study"] or "" for r in es],
+                "beta": pa.array([r["beta"] for r in es], pa.float64()),
+                "se": pa.array([r["se"] for r in es], pa.float64()),
+                "pvalue": pa.array([r["pvalue"] for r in es], pa.float64()),
+                "n": pa.array([r["n"] for r in es], pa.int64()),
+                "odds_ratio": pa.array([r["odds_ratio"] for r in es], pa.float64()),
+            }
+        ),
+        src_type="Variant",
+        dst_type="Phenotype",
+    )
 
 
 def _read_alleles(path: Path) -> dict[str, tuple[str, int, str, str]]:
@@ -446,10 +606,9 @@ def _read_alleles(path: Path) -> dict[str, tuple[str, int, str, str]]:
     refs, alts = t.column(c_ref).to_pylist(), t.column(c_alt).to_pylist()
     norm: dict[str, str] = {}
     out = {}
-    for i, c, p, r, a in zip(ids, chroms, poss, refs, alts):
+    for i, c, p, r, a in zip(ids, chroms, poss, refs, alts, strict=False):
         if i is None or c is None:
             continue
         nc = norm.get(c) or norm.setdefault(c, normalise_chrom(c))
         out[i] = (nc, int(p), str(r).upper(), str(a).upper())
     return out
-

@@ -77,7 +77,9 @@ def open_cooler(path: Path, resolution: int | None):
         raise InputError("variable-size bins are not supported; expected fixed bins", path=path, field="bin-type")
     if resolution is not None and int(c.binsize) != int(resolution):
         raise InputError(
-            f"file resolution is {int(c.binsize)} bp, expected {resolution} bp (--option resolution)", path=path, field="resolution"
+            f"file resolution is {int(c.binsize)} bp, expected {resolution} bp (--option resolution)",
+            path=path,
+            field="resolution",
         )
     return c
 
@@ -192,7 +194,9 @@ def summarise(c, *, window_bins: int) -> HicSummary:
     )
 
 
-def boundaries(log_ins: np.ndarray, chrom_idx: np.ndarray, *, window_bins: int, min_strength: float) -> tuple[np.ndarray, np.ndarray]:
+def boundaries(
+    log_ins: np.ndarray, chrom_idx: np.ndarray, *, window_bins: int, min_strength: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of boundary bins and their prominence (see the module docstring)."""
     x = log_ins
     out_i, out_s = [], []
@@ -258,7 +262,10 @@ class HicLoader(Loader):
         res = int(c.binsize)
         wbins = max(2, option(opts, "window", 10 * res) // res)
         s = summarise(c, window_bins=wbins)
-        keys = np.array([f"{assembly}:{ch}:{a}-{b}" for ch, a, b in zip(s.chrom.tolist(), s.start.tolist(), s.end.tolist())], object)
+        keys = np.array(
+            [f"{assembly}:{ch}:{a}-{b}" for ch, a, b in zip(s.chrom.tolist(), s.start.tolist(), s.end.tolist(), strict=False)],
+            object,
+        )
         n = len(keys)
         bins = pa.table(
             {
@@ -273,7 +280,9 @@ class HicLoader(Loader):
                 "contact_degree": pa.array(s.degree, pa.float64()),
             }
         )
-        bidx, strength = boundaries(s.insulation, s.chrom_idx, window_bins=wbins, min_strength=option(opts, "boundary_strength", 0.1))
+        bidx, strength = boundaries(
+            s.insulation, s.chrom_idx, window_bins=wbins, min_strength=option(opts, "boundary_strength", 0.1)
+        )
         tads = self._tads(s, bidx, strength, assembly=assembly, res=res)
         # contacts
         min_oe = option(opts, "min_obs_exp", 2.0)
@@ -324,7 +333,7 @@ class HicLoader(Loader):
             bstr = strength[mine].tolist()
             edges = [cs, *bpos, ce]
             strengths = [float("nan"), *bstr]
-            for a, b, st in zip(edges[:-1], edges[1:], strengths):
+            for a, b, st in zip(edges[:-1], edges[1:], strengths, strict=False):
                 if b - a <= res:  # a one-bin "TAD" would share the bin's key
                     continue
                 rows["id"].append(f"{assembly}:{chrom}:{a}-{b}")
@@ -350,24 +359,32 @@ class HicLoader(Loader):
     def _links(context: LoadContext, assembly: str, bins: pa.Table, tads: pa.Table) -> Iterator[Frame]:
         regions = pa.concat_tables([bins.select(["id", "chrom", "start", "stop"]), tads.select(["id", "chrom", "start", "stop"])])
         riv = Intervals(
-            np.array(regions.column("id").to_pylist(), object), np.array(regions.column("chrom").to_pylist(), object),
-            regions.column("start").to_numpy(), regions.column("stop").to_numpy(),
+            np.array(regions.column("id").to_pylist(), object),
+            np.array(regions.column("chrom").to_pylist(), object),
+            regions.column("start").to_numpy(),
+            regions.column("stop").to_numpy(),
         )
         tiv = Intervals(
-            np.array(tads.column("id").to_pylist(), object), np.array(tads.column("chrom").to_pylist(), object),
-            tads.column("start").to_numpy(), tads.column("stop").to_numpy(),
+            np.array(tads.column("id").to_pylist(), object),
+            np.array(tads.column("chrom").to_pylist(), object),
+            tads.column("start").to_numpy(),
+            tads.column("stop").to_numpy(),
         )
         biv = Intervals(
-            np.array(bins.column("id").to_pylist(), object), np.array(bins.column("chrom").to_pylist(), object),
-            bins.column("start").to_numpy(), bins.column("stop").to_numpy(),
+            np.array(bins.column("id").to_pylist(), object),
+            np.array(bins.column("chrom").to_pylist(), object),
+            bins.column("start").to_numpy(),
+            bins.column("stop").to_numpy(),
         )
         genes = store_nodes(context, "Gene", ["assembly", "chrom", "start", "stop"])
         if genes is not None:
             genes = genes.filter(pc.and_(pc.equal(genes.column("assembly"), assembly), pc.is_valid(genes.column("start"))))
         if genes is not None and genes.num_rows:
             giv = Intervals(
-                np.array(genes.column("id").to_pylist(), object), np.array(genes.column("chrom").to_pylist(), object),
-                genes.column("start").to_numpy().astype(np.int64), genes.column("stop").to_numpy().astype(np.int64),
+                np.array(genes.column("id").to_pylist(), object),
+                np.array(genes.column("chrom").to_pylist(), object),
+                genes.column("start").to_numpy().astype(np.int64),
+                genes.column("stop").to_numpy().astype(np.int64),
             )
             yield from edge_frames("IN_REGION", overlap_table(giv, riv), src_type="Gene", dst_type="ChromatinRegion")
             t_of = containing(giv, tiv)
@@ -376,22 +393,34 @@ class HicLoader(Loader):
             if tss is not None:
                 b_of = containing(Intervals(tss.key, tss.chrom, tss.tss, tss.tss + 1), biv)
                 deg = bins.column("contact_degree").to_numpy()
-                dmap = {k: float(deg[b]) for k, b in zip(tss.key.tolist(), b_of.tolist()) if b >= 0}
+                dmap = {k: float(deg[b]) for k, b in zip(tss.key.tolist(), b_of.tolist(), strict=False) if b >= 0}
                 props["contact_degree"] = [dmap.get(k) for k in props["id"]]
-            yield from node_frames("Gene", pa.table({k: pa.array(v, pa.float64() if k == "contact_degree" else pa.string()) for k, v in props.items()}))
+            yield from node_frames(
+                "Gene",
+                pa.table({k: pa.array(v, pa.float64() if k == "contact_degree" else pa.string()) for k, v in props.items()}),
+            )
         el = store_nodes(context, "RegulatoryElement", ["assembly", "chrom", "start", "stop"])
         if el is not None:
             el = el.filter(pc.equal(el.column("assembly"), assembly))
         if el is not None and el.num_rows:
             eiv = Intervals(
-                np.array(el.column("id").to_pylist(), object), np.array(el.column("chrom").to_pylist(), object),
-                el.column("start").to_numpy().astype(np.int64), el.column("stop").to_numpy().astype(np.int64),
+                np.array(el.column("id").to_pylist(), object),
+                np.array(el.column("chrom").to_pylist(), object),
+                el.column("start").to_numpy().astype(np.int64),
+                el.column("stop").to_numpy().astype(np.int64),
             )
             yield from edge_frames("IN_REGION", overlap_table(eiv, riv), src_type="RegulatoryElement", dst_type="ChromatinRegion")
             t_of = containing(eiv, tiv)
             has = t_of >= 0
-            yield from node_frames("RegulatoryElement", pa.table({"id": pa.array(eiv.key[has].tolist(), pa.string()),
-                                                                  "tad_id": pa.array(tiv.key[t_of[has]].tolist(), pa.string())}))
+            yield from node_frames(
+                "RegulatoryElement",
+                pa.table(
+                    {
+                        "id": pa.array(eiv.key[has].tolist(), pa.string()),
+                        "tad_id": pa.array(tiv.key[t_of[has]].tolist(), pa.string()),
+                    }
+                ),
+            )
         var = loaded_variants(context, assembly)
         if var is not None:
             yield from edge_frames("IN_REGION", overlap_table(var[0], riv), src_type="Variant", dst_type="ChromatinRegion")

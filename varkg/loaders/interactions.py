@@ -55,7 +55,9 @@ class _Edges:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], dict] = {}
 
-    def add(self, a: str, b: str, *, score: float | None = None, evidence: str | None = None, channels: str | None = None) -> None:
+    def add(
+        self, a: str, b: str, *, score: float | None = None, evidence: str | None = None, channels: str | None = None
+    ) -> None:
         if a == b:
             return
         key = (a, b) if a < b else (b, a)
@@ -126,8 +128,13 @@ def _read_string(path: Path, mapper: GeneMapper, min_score: int) -> _Edges:
         ch = {}
         for c, i in chans:
             ch[c] = parse_int(f[i], path=path, line=lineno, field=c, allow_na=False) / 1000.0
-        edges.add(a, b, score=combined / 1000.0, evidence=",".join(c for c, v in ch.items() if v > 0) or None,
-                  channels=json.dumps(ch, sort_keys=True) if ch else None)
+        edges.add(
+            a,
+            b,
+            score=combined / 1000.0,
+            evidence=",".join(c for c, v in ch.items() if v > 0) or None,
+            channels=json.dumps(ch, sort_keys=True) if ch else None,
+        )
     return edges
 
 
@@ -338,7 +345,7 @@ class InteractionsLoader(Loader):
                 gid, xm = gid[first], x[keep][first]
                 r, c, v = top_k_pearson(xm, k=option(opts, "top_k", 10))
                 e = _Edges()
-                for a, b, val in zip(gid[r].tolist(), gid[c].tolist(), v.tolist()):
+                for a, b, val in zip(gid[r].tolist(), gid[c].tolist(), v.tolist(), strict=False):
                     e.add(a, b, score=abs(val), evidence=f"r={val:.4f}")
                 tables.append(e.table(type_="coexpression", source=option(opts, "source", path.name)))
         record_unmapped(context, mapper, "interactions_genes")
@@ -347,6 +354,8 @@ class InteractionsLoader(Loader):
             return
         edges = pa.concat_tables(tables)
         if policy == "create":
-            ids = set(edges.column("src").to_pylist()) | set(edges.column("dst").to_pylist())
-            yield from node_frames("Gene", mapper.gene_nodes(ids))
-        yield from edge_frames("INTERACTS", edges, src_type="Gene", dst_type="Gene", missing="skip" if policy == "existing" else "error")
+            endpoints = set(edges.column("src").to_pylist()) | set(edges.column("dst").to_pylist())
+            yield from node_frames("Gene", mapper.gene_nodes(endpoints))
+        yield from edge_frames(
+            "INTERACTS", edges, src_type="Gene", dst_type="Gene", missing="skip" if policy == "existing" else "error"
+        )

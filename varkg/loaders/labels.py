@@ -74,11 +74,29 @@ class VariantLabelsLoader(Loader):
             annot, genes_loaded = annotation_from_context(context, assembly)
         ref = context.reference
         for path in paths:
-            yield from self._one(Path(path), assembly=assembly, batch_size=batch_size, annot=annot,
-                                 genes_loaded=genes_loaded, reference=ref, mismatch=mismatch, context=context)
+            yield from self._one(
+                Path(path),
+                assembly=assembly,
+                batch_size=batch_size,
+                annot=annot,
+                genes_loaded=genes_loaded,
+                reference=ref,
+                mismatch=mismatch,
+                context=context,
+            )
 
-    def _one(self, path: Path, *, assembly: str, batch_size: int, annot: Any, genes_loaded: bool, reference: Any,
-             mismatch: str, context: LoadContext) -> Iterator[Frame]:
+    def _one(
+        self,
+        path: Path,
+        *,
+        assembly: str,
+        batch_size: int,
+        annot: Any,
+        genes_loaded: bool,
+        reference: Any,
+        mismatch: str,
+        context: LoadContext,
+    ) -> Iterator[Frame]:
         t = Table(path)
         c_chrom = t.find("chrom", "#chrom", "chr", "chromosome", required=True, what="chromosome")
         c_pos = t.find("pos", "position", "bp", required=True, what="1-based position")
@@ -86,7 +104,9 @@ class VariantLabelsLoader(Loader):
         c_alt = t.find("alt", "alternate_allele", required=True, what="alternate allele")
         label_col = option(context.options, "label_column", None) or t.find("label") or t.find("label_pathogenic")
         if label_col is not None and label_col not in t.index:
-            raise InputError(f"label column {label_col!r} is not in the header {t.columns}", path=path, line=t.header_line, field=label_col)
+            raise InputError(
+                f"label column {label_col!r} is not in the header {t.columns}", path=path, line=t.header_line, field=label_col
+            )
         c_lp = t.find("label_pathogenic")
         c_stars = t.find("review_stars", "stars")
         c_phylop = t.find("phylop", "PhyloP", "phyloP100way", "phylop100way_vertebrate")
@@ -105,27 +125,52 @@ class VariantLabelsLoader(Loader):
         seen: set[str] = set()
         for b in range(0, len(rows), batch_size):
             batch = rows[b : b + batch_size]
-            cols: dict[str, list] = {k: [] for k in ("id", "chrom", "pos", "ref", "alt", "label", "label_pathogenic", "review_stars", "phylop", "annotation_values")}
+            cols: dict[str, list] = {
+                k: []
+                for k in (
+                    "id",
+                    "chrom",
+                    "pos",
+                    "ref",
+                    "alt",
+                    "label",
+                    "label_pathogenic",
+                    "review_stars",
+                    "phylop",
+                    "annotation_values",
+                )
+            }
             for lineno, f in batch:
                 raw_chrom = f[t.index[c_chrom]]
                 chrom = normalise_chrom(raw_chrom.strip())
                 try:
                     pos = int(f[t.index[c_pos]])
                 except ValueError:
-                    raise InputError(f"position {f[t.index[c_pos]]!r} is not an integer", path=path, line=lineno, field=c_pos) from None
+                    raise InputError(
+                        f"position {f[t.index[c_pos]]!r} is not an integer", path=path, line=lineno, field=c_pos
+                    ) from None
                 r, a = f[t.index[c_ref]].strip().upper(), f[t.index[c_alt]].strip().upper()
                 if not r or not a or any(ch not in "ACGTN" for ch in r + a):
                     raise InputError(f"alleles {r!r}>{a!r}; expected A/C/G/T/N sequences", path=path, line=lineno, field=c_ref)
                 if reference is not None:
                     if chrom not in reference:
-                        raise InputError(f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
-                                         path=path, line=lineno, field=c_chrom)
+                        raise InputError(
+                            f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
+                            path=path,
+                            line=lineno,
+                            field=c_chrom,
+                        )
                     if reference.covers(chrom, pos - 1, pos - 1 + len(r)):
                         got = reference.fetch(chrom, pos - 1, pos - 1 + len(r))
                         if got != r:
                             if mismatch == "skip":
                                 continue
-                            raise InputError(f"REF {r!r} at {raw_chrom}:{pos} but the reference has {got!r}", path=path, line=lineno, field=c_ref)
+                            raise InputError(
+                                f"REF {r!r} at {raw_chrom}:{pos} but the reference has {got!r}",
+                                path=path,
+                                line=lineno,
+                                field=c_ref,
+                            )
                 key = variant_key(assembly, chrom, pos, r, a)
                 if key in seen:
                     continue
@@ -147,34 +192,44 @@ class VariantLabelsLoader(Loader):
                 st = _num(f[t.index[c_stars]], path, lineno, c_stars) if c_stars else None
                 cols["review_stars"].append(None if st is None else int(st))
                 cols["phylop"].append(_num(f[t.index[c_phylop]], path, lineno, c_phylop) if c_phylop else None)
-                vals = []
+                numbers: list[float] = []
                 for c in numeric:
                     v = _num(f[t.index[c]], path, lineno, c)
-                    vals.append(math.nan if v is None else v)
-                cols["annotation_values"].append(vals)
+                    numbers.append(math.nan if v is None else v)
+                cols["annotation_values"].append(numbers)
             n = len(cols["id"])
-            table = pa.table({
-                "id": pa.array(cols["id"], pa.string()),
-                "assembly": pa.array([assembly] * n, pa.string()),
-                "chrom": pa.array(cols["chrom"], pa.string()),
-                "pos": pa.array(cols["pos"], pa.int64()),
-                "ref": pa.array(cols["ref"], pa.string()),
-                "alt": pa.array(cols["alt"], pa.string()),
-                "vtype": pa.array(["SNV" if len(r) == len(a) == 1 else ("MNV" if len(r) == len(a) else "INDEL") for r, a in zip(cols["ref"], cols["alt"])], pa.string()),
-                "label": pa.array(cols["label"], pa.string()),
-                "label_pathogenic": pa.array(cols["label_pathogenic"], pa.int64()),
-                "review_stars": pa.array(cols["review_stars"], pa.int64()),
-                "phylop": pa.array(cols["phylop"], pa.float64()),
-                "annotation_names": pa.array([numeric] * n, pa.list_(pa.string())),
-                "annotation_values": pa.array(cols["annotation_values"], pa.list_(pa.float64())),
-            })
+            table = pa.table(
+                {
+                    "id": pa.array(cols["id"], pa.string()),
+                    "assembly": pa.array([assembly] * n, pa.string()),
+                    "chrom": pa.array(cols["chrom"], pa.string()),
+                    "pos": pa.array(cols["pos"], pa.int64()),
+                    "ref": pa.array(cols["ref"], pa.string()),
+                    "alt": pa.array(cols["alt"], pa.string()),
+                    "vtype": pa.array(
+                        [
+                            "SNV" if len(r) == len(a) == 1 else ("MNV" if len(r) == len(a) else "INDEL")
+                            for r, a in zip(cols["ref"], cols["alt"], strict=False)
+                        ],
+                        pa.string(),
+                    ),
+                    "label": pa.array(cols["label"], pa.string()),
+                    "label_pathogenic": pa.array(cols["label_pathogenic"], pa.int64()),
+                    "review_stars": pa.array(cols["review_stars"], pa.int64()),
+                    "phylop": pa.array(cols["phylop"], pa.float64()),
+                    "annotation_names": pa.array([numeric] * n, pa.list_(pa.string())),
+                    "annotation_values": pa.array(cols["annotation_values"], pa.list_(pa.float64())),
+                }
+            )
             edges = None
             if annot is not None:
                 from varkg.loaders.vcf import _annotated_edges, _worst_per_variant
 
                 edges = _annotated_edges(annot, cols, reference, genes_loaded)
                 worst = _worst_per_variant(edges.table)
-                table = table.append_column("consequence", pa.array([worst.get(v, (None, None))[0] for v in cols["id"]], pa.string()))
+                table = table.append_column(
+                    "consequence", pa.array([worst.get(v, (None, None))[0] for v in cols["id"]], pa.string())
+                )
                 table = table.append_column("impact", pa.array([worst.get(v, (None, None))[1] for v in cols["id"]], pa.string()))
             yield Frame.nodes("Variant", table)
             if edges is not None and edges.table.num_rows:

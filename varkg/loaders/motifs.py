@@ -77,13 +77,13 @@ def scan_elements(
     chroms = np.array(el.column("chrom").to_pylist(), object)
     starts = el.column("start").to_numpy(zero_copy_only=False).astype(np.int64)
     ends = el.column("stop").to_numpy(zero_copy_only=False).astype(np.int64)
-    inside = np.array([ref.covers(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)], bool)
+    inside = np.array([ref.covers(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends, strict=False)], bool)
     stats["outside_reference"] = int((~inside).sum())
     stats["elements"] = int(inside.sum())
     keys, chroms, starts, ends = keys[inside], chroms[inside], starts[inside], ends[inside]
     if not len(keys):
         return empty, None, stats
-    seqs = [ref.fetch(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)]
+    seqs = [ref.fetch(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends, strict=False)]
     scanner = MotifScanner(motifs, pvalue=pvalue)
     best, pos, strand = scanner.best(seqs)
     thr = scanner.thresholds(scanner.background)
@@ -92,7 +92,7 @@ def scan_elements(
     pv = scanner.pvalues(m_idx, score)
     rows: dict[str, list] = {k: [] for k in ("src", "dst", "motif_id", "score", "pvalue", "position", "strand")}
     mid = [m.id for m in motifs]
-    for e, m, s, p in zip(e_idx.tolist(), m_idx.tolist(), score.tolist(), pv.tolist()):
+    for e, m, s, p in zip(e_idx.tolist(), m_idx.tolist(), score.tolist(), pv.tolist(), strict=False):
         for tf in tf_of_motif[m]:
             rows["src"].append(tf)
             rows["dst"].append(keys[e])
@@ -114,9 +114,11 @@ def scan_elements(
     )
     # one edge per (TF, element, motif): a heterodimer listed twice for one TF collapses
     if n:
-        binds = binds.group_by(["src", "dst", "motif_id", "evidence", "biosample"], use_threads=False).aggregate(
-            [("score", "max"), ("pvalue", "min"), ("position", "min"), ("strand", "min")]
-        ).rename_columns(["src", "dst", "motif_id", "evidence", "biosample", "score", "pvalue", "position", "strand"])
+        binds = (
+            binds.group_by(["src", "dst", "motif_id", "evidence", "biosample"], use_threads=False)
+            .aggregate([("score", "max"), ("pvalue", "min"), ("position", "min"), ("strand", "min")])
+            .rename_columns(["src", "dst", "motif_id", "evidence", "biosample", "score", "pvalue", "position", "strand"])
+        )
     in_el = None
     var = loaded_variants(context, assembly)
     if var is not None and option(context.options, "deltas", True):
@@ -201,7 +203,9 @@ class MotifsLoader(Loader):
                     gid = None
                 key = gid or sym
                 ids.append(key)
-                row = tf_rows.setdefault(key, {"id": key, "symbol": sym, "family": m.meta.get("tf_family"), "tf_class": m.meta.get("tf_class")})
+                row = tf_rows.setdefault(
+                    key, {"id": key, "symbol": sym, "family": m.meta.get("tf_family"), "tf_class": m.meta.get("tf_class")}
+                )
                 row["family"] = row["family"] or m.meta.get("tf_family")
                 if gid is not None:
                     encoded[key] = gid
@@ -213,26 +217,39 @@ class MotifsLoader(Loader):
             from varkg.loaders._support.context import require_assembly
 
             assembly = require_assembly(context, "motifs")
-            binds, in_el, stats = scan_elements(context, motifs, tf_of_motif, assembly=assembly, pvalue=option(opts, "pvalue", 1e-4))
+            binds, in_el, stats = scan_elements(
+                context, motifs, tf_of_motif, assembly=assembly, pvalue=option(opts, "pvalue", 1e-4)
+            )
             if stats["elements"] == 0:
                 raise InputError(
                     f"scan=elements found no loaded RegulatoryElement of {assembly} inside the reference "
-                    f"({stats['outside_reference']} outside); load elements first", field="scan",
+                    f"({stats['outside_reference']} outside); load elements first",
+                    field="scan",
                 )
         yield from node_frames("Motif", motif_table(motifs))
-        tf = pa.Table.from_pylist(list(tf_rows.values()), schema=pa.schema(
-            [("id", pa.string()), ("symbol", pa.string()), ("family", pa.string()), ("tf_class", pa.string())]))
+        tf = pa.Table.from_pylist(
+            list(tf_rows.values()),
+            schema=pa.schema([("id", pa.string()), ("symbol", pa.string()), ("family", pa.string()), ("tf_class", pa.string())]),
+        )
         yield from node_frames("TranscriptionFactor", tf)
         genes = mapper.gene_nodes(encoded.values()) if policy == "create" else None
         if genes is not None and genes.num_rows:
             yield from node_frames("Gene", genes)
-        hm = sorted({(t, m.id) for ids, m in zip(tf_of_motif, motifs) for t in ids})
-        yield from edge_frames("HAS_MOTIF", pa.table({"src": [a for a, _ in hm], "dst": [b for _, b in hm]}),
-                               src_type="TranscriptionFactor", dst_type="Motif")
+        hm = sorted({(t, m.id) for ids, m in zip(tf_of_motif, motifs, strict=False) for t in ids})
+        yield from edge_frames(
+            "HAS_MOTIF",
+            pa.table({"src": [a for a, _ in hm], "dst": [b for _, b in hm]}),
+            src_type="TranscriptionFactor",
+            dst_type="Motif",
+        )
         if encoded:
             eb = sorted(encoded.items())
-            yield from edge_frames("ENCODED_BY", pa.table({"src": [a for a, _ in eb], "dst": [b for _, b in eb]}),
-                                   src_type="TranscriptionFactor", dst_type="Gene")
+            yield from edge_frames(
+                "ENCODED_BY",
+                pa.table({"src": [a for a, _ in eb], "dst": [b for _, b in eb]}),
+                src_type="TranscriptionFactor",
+                dst_type="Gene",
+            )
         if binds is not None and binds.num_rows:
             yield from edge_frames("BINDS", binds, src_type="TranscriptionFactor", dst_type="RegulatoryElement")
         if in_el is not None and in_el.num_rows:

@@ -44,11 +44,25 @@ FORMATS: tuple[str, ...] = PathwayFormat.__args__  # type: ignore[attr-defined]
 _GO_ID = re.compile(r"\((GO:\d{7})\)\s*$")
 _KEGG_ID = re.compile(r"[ _]([a-z]{3,4}\d{5})\s*$")
 _REACTOME = re.compile(r"^R-[A-Z]{3,4}-\d+$")
-_REL = {"isa": "is_a", "is_a": "is_a", "part of": "part_of", "part_of": "part_of", "regulates": "regulates",
-        "positively regulates": "positively_regulates", "positively_regulates": "positively_regulates",
-        "negatively regulates": "negatively_regulates", "negatively_regulates": "negatively_regulates"}
-_GO_NS = {"BP": "biological_process", "MF": "molecular_function", "CC": "cellular_component", "P": "biological_process",
-          "F": "molecular_function", "C": "cellular_component"}
+_REL = {
+    "isa": "is_a",
+    "is_a": "is_a",
+    "part of": "part_of",
+    "part_of": "part_of",
+    "regulates": "regulates",
+    "positively regulates": "positively_regulates",
+    "positively_regulates": "positively_regulates",
+    "negatively regulates": "negatively_regulates",
+    "negatively_regulates": "negatively_regulates",
+}
+_GO_NS = {
+    "BP": "biological_process",
+    "MF": "molecular_function",
+    "CC": "cellular_component",
+    "P": "biological_process",
+    "F": "molecular_function",
+    "C": "cellular_component",
+}
 
 
 @dataclass
@@ -146,7 +160,9 @@ class _Parser:
         return gid
 
     def gmt(self, path: Path) -> None:
-        default_source = self.source or ("MSigDB" if path.name.startswith(("h.all", "c1.", "c2.", "c3.", "c5.", "c6.", "c7.")) else "GMT")
+        default_source = self.source or (
+            "MSigDB" if path.name.startswith(("h.all", "c1.", "c2.", "c3.", "c5.", "c6.", "c7.")) else "GMT"
+        )
         for lineno, line in iter_lines(path):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -165,7 +181,9 @@ class _Parser:
                 raise InputError(
                     f"none of the {len(genes)} genes of set {name!r} maps to a gene id (first: {genes[:5]}); "
                     "expected known symbols (check the species / id_map, or --option empty_sets=skip)",
-                    path=path, line=lineno, field=name,
+                    path=path,
+                    line=lineno,
+                    field=name,
                 )
             pretty = _GO_ID.sub("", name).strip() if pid != name else name
             self.acc.pathway(pid, name=pretty, source=_source_of(pid, default_source), namespace=path.name)
@@ -217,7 +235,12 @@ class _Parser:
                 raise InputError(f"has {len(f)} fields, expected child, parent, relationship_type", path=path, line=lineno)
             kind = _REL.get(f[2].strip())
             if kind is None:
-                raise InputError(f"relationship {f[2]!r}; expected one of {sorted(set(_REL))}", path=path, line=lineno, field="relationship_type")
+                raise InputError(
+                    f"relationship {f[2]!r}; expected one of {sorted(set(_REL))}",
+                    path=path,
+                    line=lineno,
+                    field="relationship_type",
+                )
             if f[1] == "all":  # GO.db's pseudo-root above the three namespaces
                 continue
             for t in (f[0], f[1]):
@@ -294,7 +317,9 @@ class _Parser:
         for lineno, line in iter_lines(path):
             f = line.split("\t")
             if len(f) < 6:
-                raise InputError(f"has {len(f)} fields, expected 6 (gene, pathway, url, name, evidence, species)", path=path, line=lineno)
+                raise InputError(
+                    f"has {len(f)} fields, expected 6 (gene, pathway, url, name, evidence, species)", path=path, line=lineno
+                )
             if self.species != "all" and f[5].strip() != self.species:
                 continue
             gid = f[0].split(".")[0] if f[0].startswith("ENS") and "G" in f[0][:6] else self._map(f[0], "any")
@@ -309,7 +334,12 @@ class _Parser:
         for lineno, line in it:
             f = line.split("\t")
             if len(f) != 2 or not f[1].strip().isdigit():
-                raise InputError(f"expected entrez_id<TAB>5-digit KEGG pathway number, got {line[:60]!r}", path=path, line=lineno, field="kegg_path_id")
+                raise InputError(
+                    f"expected entrez_id<TAB>5-digit KEGG pathway number, got {line[:60]!r}",
+                    path=path,
+                    line=lineno,
+                    field="kegg_path_id",
+                )
             pid = f"{prefix}{f[1].strip()}"
             self.acc.pathway(pid, source="KEGG")
             gid = self._map(f[0], "entrez")
@@ -395,8 +425,16 @@ class PathwaysLoader(Loader):
             if pid in n_genes:
                 r["n_genes"] = n_genes[pid]
             rows.append(r)
-        schema = pa.schema([("id", pa.string()), ("name", pa.string()), ("source", pa.string()), ("namespace", pa.string()),
-                            ("species", pa.string()), ("n_genes", pa.int64())])
+        schema = pa.schema(
+            [
+                ("id", pa.string()),
+                ("name", pa.string()),
+                ("source", pa.string()),
+                ("namespace", pa.string()),
+                ("species", pa.string()),
+                ("n_genes", pa.int64()),
+            ]
+        )
         yield from node_frames("Pathway", pa.Table.from_pylist(rows, schema=schema))
         if acc.members:
             if gene_policy(context) == "create":
@@ -404,13 +442,16 @@ class PathwaysLoader(Loader):
             keys = sorted(acc.members)
             yield from edge_frames(
                 "IN_PATHWAY",
-                pa.table({
-                    "src": pa.array([g for g, _ in keys], pa.string()),
-                    "dst": pa.array([p for _, p in keys], pa.string()),
-                    "evidence": pa.array([acc.members[k]["evidence"] for k in keys], pa.string()),
-                    "qualifier": pa.array([acc.members[k]["qualifier"] for k in keys], pa.string()),
-                }),
-                src_type="Gene", dst_type="Pathway",
+                pa.table(
+                    {
+                        "src": pa.array([g for g, _ in keys], pa.string()),
+                        "dst": pa.array([p for _, p in keys], pa.string()),
+                        "evidence": pa.array([acc.members[k]["evidence"] for k in keys], pa.string()),
+                        "qualifier": pa.array([acc.members[k]["qualifier"] for k in keys], pa.string()),
+                    }
+                ),
+                src_type="Gene",
+                dst_type="Pathway",
             )
         if acc.links:
             lk = sorted(acc.links)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from varkg.errors import InputError
 from varkg.loaders._support.context import option
@@ -55,7 +56,7 @@ class ReferenceGenome:
         self._names: dict[Chrom, str] = {}
         self.lengths: dict[Chrom, int] = {}
         self.offsets: dict[Chrom, int] = {normalise_chrom(k): int(v) for k, v in (offsets or {}).items()}
-        for name, length in zip(self._fa.references, self._fa.lengths):
+        for name, length in zip(self._fa.references, self._fa.lengths, strict=False):
             chrom = normalise_chrom(name)
             self._names[chrom] = name
             self.lengths[chrom] = self.offsets.get(chrom, 0) + int(length)
@@ -77,7 +78,8 @@ class ReferenceGenome:
         off = self.offsets.get(c, 0)
         if start < off or end > self.lengths[c] or start > end:
             raise InputError(
-                f"interval {c}:{start}-{end} (0-based) is outside the reference record {c}:{off}-{self.lengths[c]}", path=self.path
+                f"interval {c}:{start}-{end} (0-based) is outside the reference record {c}:{off}-{self.lengths[c]}",
+                path=self.path,
             )
         seq = self._fa.fetch(self._names[c], start - off, end - off)
         return seq if keep_case else seq.upper()
@@ -134,7 +136,7 @@ class ReferenceLoader(Loader):
             probe = ReferenceGenome(path, assembly=context.assembly)
             offsets = {c: offset for c in probe.chroms} if offset else None
             ref = ReferenceGenome(path, assembly=context.assembly, offsets=offsets) if offsets else probe
-            info = {
+            info: dict[str, Any] = {
                 "assembly": context.assembly,
                 "path": str(path.resolve()),
                 "contigs": ref.lengths,

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -37,6 +37,9 @@ from varkg.errors import InputError, VarkgError
 from varkg.loaders.base import Frame, LoadContext, file_checksum, get_loader
 from varkg.provenance import record_dataset
 from varkg.store.base import GraphStore, UpsertResult
+
+if TYPE_CHECKING:
+    from varkg.loaders.reference import ReferenceGenome
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +126,7 @@ def load(
     assembly: str | None = None,
     options: Mapping[str, Any] | None = None,
     dataset_name: str | None = None,
-    reference: Any | None = None,
+    reference: ReferenceGenome | None = None,
     artifacts_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
     atomic: Literal["load", "batch"] = "load",
@@ -186,7 +189,7 @@ def load(
         raise ValueError(f"atomic must be 'load' or 'batch', got {atomic!r}")
     if commit_rows < 1:
         raise ValueError(f"commit_rows must be a positive number of rows, got {commit_rows!r}")
-    transactional = hasattr(store, "transaction") and atomic == "load"
+    transactional = atomic == "load"
     spool = None if transactional else _Spool()
     counts: Counter[str] = Counter()
     try:
@@ -199,8 +202,12 @@ def load(
                     r = store.upsert_nodes(frame.type, frame.table, dataset=dataset_id)
                 else:
                     r = store.upsert_edges(
-                        frame.type, frame.table, src_type=frame.src_type or "", dst_type=frame.dst_type or "",
-                        dataset=dataset_id, missing=frame.missing,
+                        frame.type,
+                        frame.table,
+                        src_type=frame.src_type or "",
+                        dst_type=frame.dst_type or "",
+                        dataset=dataset_id,
+                        missing=frame.missing,
                     )
                 report.add(label, r)
                 counts[label] += frame.table.num_rows
@@ -209,12 +216,13 @@ def load(
                     log.warning(
                         "%s: more than %d rows in one transaction (atomic='load'); Ladybug keeps them all in memory "
                         "until the commit (about 0.5 KiB each): use atomic='batch' (--atomic batch) for flat memory",
-                        loader_name, _LARGE_TRANSACTION_ROWS,
+                        loader_name,
+                        _LARGE_TRANSACTION_ROWS,
                     )
                 if bar is not None:
                     bar.update(task, advance=frame.table.num_rows, description=f"{loader_name}: {label}")
 
-            tx = store.transaction() if transactional else contextlib.nullcontext()  # type: ignore[attr-defined]
+            tx = store.transaction() if transactional else contextlib.nullcontext()
             with tx:
                 for frame in loader.frames(files, context=ctx):
                     frame = frame.validated(store.schema)
@@ -226,8 +234,16 @@ def load(
                     _write_spooled(store, spool, write, commit_rows=commit_rows)
                 report.artifacts = list(ctx.artifacts)
                 record_dataset(
-                    store, dataset_id=dataset_id, name=name, loader=loader_name, version=ctx.version, paths=files,
-                    checksum=checksum, assembly=ctx.assembly, row_counts=report.row_counts(), parameters=ctx.options,
+                    store,
+                    dataset_id=dataset_id,
+                    name=name,
+                    loader=loader_name,
+                    version=ctx.version,
+                    paths=files,
+                    checksum=checksum,
+                    assembly=ctx.assembly,
+                    row_counts=report.row_counts(),
+                    parameters=ctx.options,
                     artifacts=ctx.artifacts,
                 )
     except (VarkgError, OSError, ValueError) as exc:
@@ -251,17 +267,14 @@ def load(
 def _write_spooled(store: GraphStore, spool: _Spool, write: Any, *, commit_rows: int) -> None:
     """Write spooled frames in transactions of about ``commit_rows`` rows (whole frames), freeing
     the store's caches after each commit, so memory does not grow with the size of the load."""
-    begin = getattr(store, "transaction", None)
-    release = getattr(store, "release_memory", None)
     rows = 0
     with contextlib.ExitStack() as group:  # an error rolls back the open group only
         for frame in spool:
-            if rows == 0 and begin is not None:
-                group.enter_context(begin())
+            if rows == 0:
+                group.enter_context(store.transaction())
             write(frame)
             rows += frame.table.num_rows
             if rows >= commit_rows:
                 group.close()  # commits this group
                 rows = 0
-                if release is not None:
-                    release()
+                store.release_memory()

@@ -112,8 +112,9 @@ def embed(texts: Sequence[str], *, batch_size: int = 16, progress: bool = False,
     before = torch.get_num_threads()
     torch.set_num_threads(torch_threads(threads))
     try:
-        vec = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=progress,
-                           convert_to_numpy=True)
+        vec = model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
+        )
     finally:
         torch.set_num_threads(before)
     return np.asarray(vec, dtype=np.float32)
@@ -136,7 +137,9 @@ def sniff(path: Path) -> str:
         if "text" in cols:
             return "tsv"
         break
-    raise InputError("cannot tell the text format; expected TSV/JSONL with a 'text' column, a GO term table or UniProt", path=path, line=1)
+    raise InputError(
+        "cannot tell the text format; expected TSV/JSONL with a 'text' column, a GO term table or UniProt", path=path, line=1
+    )
 
 
 class _Texts:
@@ -183,7 +186,7 @@ def _read_tsv_or_jsonl(path: Path, fmt: str, acc: _Texts, mapper: GeneMapper | N
             f = line.split("\t")
             if len(f) != len(cols):
                 raise InputError(f"has {len(f)} fields, expected {len(cols)}", path=path, line=lineno)
-            rows.append((lineno, dict(zip(cols, f))))
+            rows.append((lineno, dict(zip(cols, f, strict=False))))
     for lineno, r in rows:
         text = str(r.get("text") or "").strip()
         if not text:
@@ -220,7 +223,9 @@ def _read_go_terms(path: Path, acc: _Texts) -> None:
             continue
         tid = acc.add(f"{term}: {d}", source="GO")
         acc.link(tid, "Pathway", go, "GO")
-        acc.pathways.setdefault(go, {"id": go, "name": term, "source": "GO", "namespace": ns.get(f[oi], f[oi]) if oi is not None else None})
+        acc.pathways.setdefault(
+            go, {"id": go, "name": term, "source": "GO", "namespace": ns.get(f[oi], f[oi]) if oi is not None else None}
+        )
 
 
 def _read_uniprot(path: Path, acc: _Texts, mapper: GeneMapper | None) -> None:
@@ -305,7 +310,7 @@ class TextLoader(Loader):
         if option(opts, "gene_names", False):
             genes = store_nodes(context, "Gene", ["symbol", "name"])
             if genes is not None:
-                for gid, sym, name in zip(*(genes.column(c).to_pylist() for c in ("id", "symbol", "name"))):
+                for gid, sym, name in zip(*(genes.column(c).to_pylist() for c in ("id", "symbol", "name")), strict=False):
                     if name:
                         tid = acc.add(f"{sym or gid}: {name}", source="gene_name")
                         acc.link(tid, "Gene", gid, "gene_name")
@@ -323,14 +328,20 @@ class TextLoader(Loader):
                 have = store_nodes(context, label, ["name", "name_embedding"])
                 if have is not None:
                     miss = have.filter(pc.and_(pc.is_null(have.column("name_embedding")), pc.is_valid(have.column("name"))))
-                    names.update(zip(miss.column("id").to_pylist(), miss.column("name").to_pylist()))
+                    names.update(zip(miss.column("id").to_pylist(), miss.column("name").to_pylist(), strict=False))
                 if label == "Pathway":
-                    done = set() if have is None else set(have.filter(pc.is_valid(have.column("name_embedding"))).column("id").to_pylist())
+                    done = (
+                        set()
+                        if have is None
+                        else set(have.filter(pc.is_valid(have.column("name_embedding"))).column("id").to_pylist())
+                    )
                     names.update({k: v["name"] for k, v in acc.pathways.items() if v.get("name") and k not in done})
                 if names:
                     ids = sorted(names)
                     nv = embed([names[i] for i in ids], batch_size=bs, progress=progress, threads=nt)
-                    name_frames.append(Frame.nodes(label, pa.table({"id": pa.array(ids, pa.string()), "name_embedding": _vectors(nv)})))
+                    name_frames.append(
+                        Frame.nodes(label, pa.table({"id": pa.array(ids, pa.string()), "name_embedding": _vectors(nv)}))
+                    )
         yield from node_frames(
             "Text",
             pa.table(
@@ -366,5 +377,7 @@ class TextLoader(Loader):
                 yield from edge_frames(
                     "DESCRIBES",
                     pa.table({"src": [a for a, _, _ in lk], "dst": [b for _, b, _ in lk], "source": [c for _, _, c in lk]}),
-                    src_type="Text", dst_type=kind, missing="skip" if kind != "Gene" else "error",
+                    src_type="Text",
+                    dst_type=kind,
+                    missing="skip" if kind != "Gene" else "error",
                 )

@@ -143,20 +143,22 @@ class TfBindingLoader(Loader):
             yield from node_frames("Gene", mapper.gene_nodes(encoded))
         if encoded:
             eb = sorted(encoded)
-            yield from edge_frames("ENCODED_BY", pa.table({"src": eb, "dst": eb}), src_type="TranscriptionFactor", dst_type="Gene")
-        bk = sorted(binds)
-        sig = np.array([binds[k] for k in bk], np.float64)
+            yield from edge_frames(
+                "ENCODED_BY", pa.table({"src": eb, "dst": eb}), src_type="TranscriptionFactor", dst_type="Gene"
+            )
+        bkeys = sorted(binds)
+        signal = np.array([binds[k] for k in bkeys], np.float64)
         yield from edge_frames(
             "BINDS",
             pa.table(
                 {
-                    "src": pa.array([a for a, _ in bk], pa.string()),
-                    "dst": pa.array([b for _, b in bk], pa.string()),
-                    "evidence": pa.array(["ChIP"] * len(bk), pa.string()),
-                    "motif_id": pa.array([""] * len(bk), pa.string()),
-                    "biosample": pa.array([biosample] * len(bk), pa.string()),
-                    "signal": pa.array(sig, pa.float64(), from_pandas=True),
-                    "score": pa.array(sig, pa.float64(), from_pandas=True),
+                    "src": pa.array([a for a, _ in bkeys], pa.string()),
+                    "dst": pa.array([b for _, b in bkeys], pa.string()),
+                    "evidence": pa.array(["ChIP"] * len(bkeys), pa.string()),
+                    "motif_id": pa.array([""] * len(bkeys), pa.string()),
+                    "biosample": pa.array([biosample] * len(bkeys), pa.string()),
+                    "signal": pa.array(signal, pa.float64(), from_pandas=True),
+                    "score": pa.array(signal, pa.float64(), from_pandas=True),
                 }
             ),
             src_type="TranscriptionFactor",

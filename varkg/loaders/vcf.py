@@ -63,6 +63,7 @@ class RefWindow:
         self.ref = reference
         self._key: tuple[str, int] | None = None
         self._seq = ""
+        self._lo = 0  # genome position of self._seq[0]
 
     def fetch(self, chrom: str, start: int, end: int) -> str:
         if end - start > self._SIZE // 2 or start < 0:
@@ -182,12 +183,33 @@ class VcfLoader(Loader):
             annot, genes_loaded = annotation_from_context(context, assembly)
         self.stats: dict[str, int] = {}
         for p in paths:
-            yield from self._one(Path(p), context=context, assembly=assembly, reference=reference, annot=annot,
-                                 genes_loaded=genes_loaded, batch_size=batch_size, mismatch_mode=mismatch_mode,
-                                 want_gt=want_gt, csq_mode=csq_mode)
+            yield from self._one(
+                Path(p),
+                context=context,
+                assembly=assembly,
+                reference=reference,
+                annot=annot,
+                genes_loaded=genes_loaded,
+                batch_size=batch_size,
+                mismatch_mode=mismatch_mode,
+                want_gt=want_gt,
+                csq_mode=csq_mode,
+            )
 
-    def _one(self, path: Path, *, context: LoadContext, assembly: str, reference: Any, annot: Annotation | None,
-             genes_loaded: bool, batch_size: int, mismatch_mode: str, want_gt: bool, csq_mode: str) -> Iterator[Frame]:
+    def _one(
+        self,
+        path: Path,
+        *,
+        context: LoadContext,
+        assembly: str,
+        reference: Any,
+        annot: Annotation | None,
+        genes_loaded: bool,
+        batch_size: int,
+        mismatch_mode: str,
+        want_gt: bool,
+        csq_mode: str,
+    ) -> Iterator[Frame]:
         """One file: records are normalised (:class:`_RecordNormaliser`), collected into a batch
         (:class:`_VariantBatch`) with their genotypes (:class:`_GenotypeDrain`), one frame set per
         ``batch_size`` Variant rows."""
@@ -217,7 +239,11 @@ class VcfLoader(Loader):
             stem = re.sub(r"\.(vcf|bcf)(\.gz|\.bgz)?$", "", path.name)
             gt_writer = GenotypeWriter(context.artifacts_dir, stem, samples)
         norm = _RecordNormaliser(
-            path=path, n_header=n_header, assembly=assembly, reference=reference, mismatch_mode=mismatch_mode,
+            path=path,
+            n_header=n_header,
+            assembly=assembly,
+            reference=reference,
+            mismatch_mode=mismatch_mode,
             contigs={normalise_chrom(c) for c in re.findall(r"##contig=<ID=([^,>]+)", header)},
         )
         stats = norm.stats
@@ -229,8 +255,9 @@ class VcfLoader(Loader):
                 return
             if genotypes is not None:
                 genotypes.drain(batch)
-            yield from batch.frames(assembly=assembly, csq_key=csq_key, csq_fields=csq_fields, annot=annot, refw=norm.refw,
-                                    genes_loaded=genes_loaded)
+            yield from batch.frames(
+                assembly=assembly, csq_key=csq_key, csq_fields=csq_fields, annot=annot, refw=norm.refw, genes_loaded=genes_loaded
+            )
             batch.reset()
             if genotypes is not None:
                 genotypes.new_batch()
@@ -292,7 +319,9 @@ class VcfLoader(Loader):
         if gt_writer is not None:
             context.artifacts.extend(gt_writer.finish())
         if stats["ref_mismatch"]:
-            log.warning("%s: skipped %d record(s) with REF mismatches, e.g. %s", path, stats["ref_mismatch"], "; ".join(norm.mismatches))
+            log.warning(
+                "%s: skipped %d record(s) with REF mismatches, e.g. %s", path, stats["ref_mismatch"], "; ".join(norm.mismatches)
+            )
         for k, val in stats.items():
             self.stats[k] = self.stats.get(k, 0) + val
 
@@ -306,7 +335,9 @@ class _RecordNormaliser:
     the first mismatch is emitted meanwhile (``failing``).
     """
 
-    def __init__(self, *, path: Path, n_header: int, assembly: str, reference: Any, contigs: set[str], mismatch_mode: str) -> None:
+    def __init__(
+        self, *, path: Path, n_header: int, assembly: str, reference: Any, contigs: set[str], mismatch_mode: str
+    ) -> None:
         self.path, self.n_header, self.assembly, self.reference, self.contigs = path, n_header, assembly, reference, contigs
         self.mismatch_mode = mismatch_mode
         self.refw = RefWindow(reference) if reference is not None else None
@@ -324,11 +355,19 @@ class _RecordNormaliser:
             chrom = normalise_chrom(raw_chrom)
             reference = self.reference
             if reference is not None and chrom not in reference:
-                raise InputError(f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
-                                 path=self.path, line=line, field="CHROM")
+                raise InputError(
+                    f"unknown chromosome {raw_chrom!r}: not in the reference (expected one of {reference.chroms[:25]})",
+                    path=self.path,
+                    line=line,
+                    field="CHROM",
+                )
             if reference is None and self.contigs and chrom not in self.contigs:
-                raise InputError(f"unknown chromosome {raw_chrom!r}: not among the header's ##contig lines {sorted(self.contigs)[:25]}",
-                                 path=self.path, line=line, field="CHROM")
+                raise InputError(
+                    f"unknown chromosome {raw_chrom!r}: not among the header's ##contig lines {sorted(self.contigs)[:25]}",
+                    path=self.path,
+                    line=line,
+                    field="CHROM",
+                )
             self._chroms[raw_chrom] = chrom
         return chrom
 
@@ -342,8 +381,12 @@ class _RecordNormaliser:
         if refw is None:
             return True
         if not refw.covers(chrom, pos0 - 1, pos0 - 1 + len(ref0)):
-            raise InputError(f"position {raw_chrom}:{pos0} (REF {ref0!r}) is outside the reference sequence",
-                             path=self.path, line=line, field="POS")
+            raise InputError(
+                f"position {raw_chrom}:{pos0} (REF {ref0!r}) is outside the reference sequence",
+                path=self.path,
+                line=line,
+                field="POS",
+            )
         got = refw.fetch(chrom, pos0 - 1, pos0 - 1 + len(ref0))
         if got == ref0 or _iupac_match(ref0, got):
             return True
@@ -356,7 +399,9 @@ class _RecordNormaliser:
             self.failing = True
         return False
 
-    def alleles(self, chrom: str, pos0: int, ref0: str, alts: Sequence[str]) -> Iterator[tuple[int, str, int, str, str, str, str]]:
+    def alleles(
+        self, chrom: str, pos0: int, ref0: str, alts: Sequence[str]
+    ) -> Iterator[tuple[int, str, int, str, str, str, str]]:
         """``(alt index, ALT as written (upper case), pos, ref, alt, vtype, Variant id)`` per ALT
         that is a variant not seen before (``*``/``.`` and repeated ids are counted and skipped)."""
         stats, assembly = self.stats, self.assembly
@@ -382,7 +427,9 @@ class _RecordNormaliser:
             raise InputError(
                 f"{self.stats['ref_mismatch']} record(s) whose REF differs from the reference "
                 f"(use --option ref_mismatch=skip to skip them), e.g. " + "; ".join(self.mismatches),
-                path=self.path, line=self.first_mismatch_line, field="REF",
+                path=self.path,
+                line=self.first_mismatch_line,
+                field="REF",
             )
 
 
@@ -405,8 +452,18 @@ class _VariantBatch:
         self.af_missing: list[int] = []  # rows whose AF comes from their genotypes
         self.n = 0
 
-    def add(self, key: str, chrom: str, pos: int, ref: str, alt: str, rsid: str | None, vtype: str, af: float | None,
-            csq: list[str] | None) -> None:
+    def add(
+        self,
+        key: str,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alt: str,
+        rsid: str | None,
+        vtype: str,
+        af: float | None,
+        csq: list[str] | None,
+    ) -> None:
         if af is None:
             self.af_missing.append(self.n)
             af = _AF_MISSING
@@ -423,8 +480,16 @@ class _VariantBatch:
             self.csq_rows.append((key, csq))
         self.n += 1
 
-    def frames(self, *, assembly: str, csq_key: str | None, csq_fields: list[str], annot: Annotation | None,
-               refw: RefWindow | None, genes_loaded: bool) -> Iterator[Frame]:
+    def frames(
+        self,
+        *,
+        assembly: str,
+        csq_key: str | None,
+        csq_fields: list[str],
+        annot: Annotation | None,
+        refw: RefWindow | None,
+        genes_loaded: bool,
+    ) -> Iterator[Frame]:
         """The Variant frame (with the most severe consequence per variant) and its AFFECTS edges:
         from the VCF's ``CSQ``/``ANN`` when ``csq_key`` is set, else called with ``annot``."""
         cols, n = self.cols, self.n
@@ -499,7 +564,7 @@ class _GenotypeDrain:
                     alt_count = np.where(called, d, 0).sum(axis=1, dtype=np.int64)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         freq = np.where(n_called > 0, alt_count / (2.0 * n_called), np.nan)
-                    for r, f in zip((rows + drained + a).tolist(), freq.tolist()):
+                    for r, f in zip((rows + drained + a).tolist(), freq.tolist(), strict=False):
                         c_af[r] = f
         gts.reset()
         batch.af_missing = []
@@ -510,21 +575,35 @@ class _GenotypeDrain:
         self.drained = 0
 
 
-_IUPAC = {"N": "ACGTN", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG"}
+_IUPAC = {
+    "N": "ACGTN",
+    "R": "AG",
+    "Y": "CT",
+    "S": "CG",
+    "W": "AT",
+    "K": "GT",
+    "M": "AC",
+    "B": "CGT",
+    "D": "AGT",
+    "H": "ACT",
+    "V": "ACG",
+}
 
 
 def _iupac_match(ref: str, got: str) -> bool:
     if len(ref) != len(got):
         return False
-    for a, b in zip(ref, got):
+    for a, b in zip(ref, got, strict=False):
         if a != b and b not in _IUPAC.get(a, a) and a not in _IUPAC.get(b, b):
             return False
     return True
 
 
-def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow | None, genes_loaded: bool) -> Frame | None:
-    rows: dict[str, list] = {k: [] for k in ("src", "dst", "consequence", "impact", "distance", "transcript", "amino_acids", "codons")}
-    for vid, chrom, pos, ref, alt in zip(cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"]):
+def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow | None, genes_loaded: bool) -> Frame:
+    rows: dict[str, list] = {
+        k: [] for k in ("src", "dst", "consequence", "impact", "distance", "transcript", "amino_acids", "codons")
+    }
+    for vid, chrom, pos, ref, alt in zip(cols["id"], cols["chrom"], cols["pos"], cols["ref"], cols["alt"], strict=False):
         for h in annot.annotate(chrom, pos, ref, alt, reference=refw):
             rows["src"].append(vid)
             rows["dst"].append(h.gene_id)
@@ -534,8 +613,12 @@ def _annotated_edges(annot: Annotation, cols: dict[str, list], refw: RefWindow |
             rows["transcript"].append(h.transcript)
             rows["amino_acids"].append(h.amino_acids)
             rows["codons"].append(h.codons)
-    table = pa.table({**{k: pa.array(v, pa.int64() if k == "distance" else pa.string()) for k, v in rows.items()},
-                      "source": pa.array(["varkg"] * len(rows["src"]), pa.string())})
+    table = pa.table(
+        {
+            **{k: pa.array(v, pa.int64() if k == "distance" else pa.string()) for k, v in rows.items()},
+            "source": pa.array(["varkg"] * len(rows["src"]), pa.string()),
+        }
+    )
     return Frame.edges("AFFECTS", table, src_type="Variant", dst_type="Gene", missing="error" if genes_loaded else "skip")
 
 
@@ -557,7 +640,12 @@ def _csq_edges(csq_rows: list[tuple[str, list[str]]], key: str, fields: list[str
         c_cons, c_imp, c_gene, c_tx = idx.get("Consequence"), idx.get("IMPACT"), idx.get("Gene"), idx.get("Feature")
         c_aa, c_cod, source = idx.get("Amino_acids"), idx.get("Codons"), "VEP"
     else:
-        c_cons, c_imp, c_gene, c_tx = idx.get("Annotation"), idx.get("Annotation_Impact"), idx.get("Gene_ID"), idx.get("Feature_ID")
+        c_cons, c_imp, c_gene, c_tx = (
+            idx.get("Annotation"),
+            idx.get("Annotation_Impact"),
+            idx.get("Gene_ID"),
+            idx.get("Feature_ID"),
+        )
         c_aa = c_cod = None
         source = "SnpEff"
     best: dict[tuple[str, str], tuple[int, list]] = {}
@@ -573,30 +661,37 @@ def _csq_edges(csq_rows: list[tuple[str, list[str]]], key: str, fields: list[str
                 continue
             term = most_severe(terms)
             sev = SEVERITY.get(term, len(SEVERITY))
-            row = [term, (f[c_imp] if c_imp is not None and c_imp < len(f) else None) or IMPACT.get(term),
-                   f[c_tx] if c_tx is not None and c_tx < len(f) else None,
-                   (f[c_aa] or None) if c_aa is not None and c_aa < len(f) else None,
-                   (f[c_cod] or None) if c_cod is not None and c_cod < len(f) else None]
+            row = [
+                term,
+                (f[c_imp] if c_imp is not None and c_imp < len(f) else None) or IMPACT.get(term),
+                f[c_tx] if c_tx is not None and c_tx < len(f) else None,
+                (f[c_aa] or None) if c_aa is not None and c_aa < len(f) else None,
+                (f[c_cod] or None) if c_cod is not None and c_cod < len(f) else None,
+            ]
             k = (vid, gene)
             if k not in best or sev < best[k][0]:
                 best[k] = (sev, row)
     ks = list(best)
-    table = pa.table({
-        "src": pa.array([k[0] for k in ks], pa.string()),
-        "dst": pa.array([k[1] for k in ks], pa.string()),
-        "consequence": pa.array([best[k][1][0] for k in ks], pa.string()),
-        "impact": pa.array([best[k][1][1] for k in ks], pa.string()),
-        "transcript": pa.array([best[k][1][2] for k in ks], pa.string()),
-        "amino_acids": pa.array([best[k][1][3] for k in ks], pa.string()),
-        "codons": pa.array([best[k][1][4] for k in ks], pa.string()),
-        "source": pa.array([source] * len(ks), pa.string()),
-    })
+    table = pa.table(
+        {
+            "src": pa.array([k[0] for k in ks], pa.string()),
+            "dst": pa.array([k[1] for k in ks], pa.string()),
+            "consequence": pa.array([best[k][1][0] for k in ks], pa.string()),
+            "impact": pa.array([best[k][1][1] for k in ks], pa.string()),
+            "transcript": pa.array([best[k][1][2] for k in ks], pa.string()),
+            "amino_acids": pa.array([best[k][1][3] for k in ks], pa.string()),
+            "codons": pa.array([best[k][1][4] for k in ks], pa.string()),
+            "source": pa.array([source] * len(ks), pa.string()),
+        }
+    )
     return Frame.edges("AFFECTS", table, src_type="Variant", dst_type="Gene", missing="skip")
 
 
 def _worst_per_variant(edges: pa.Table) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
-    for vid, term, imp in zip(edges.column("src").to_pylist(), edges.column("consequence").to_pylist(), edges.column("impact").to_pylist()):
+    for vid, term, imp in zip(
+        edges.column("src").to_pylist(), edges.column("consequence").to_pylist(), edges.column("impact").to_pylist(), strict=False
+    ):
         old = out.get(vid)
         if old is None or SEVERITY.get(term, 99) < SEVERITY.get(old[0], 99):
             out[vid] = (term, imp)

@@ -45,10 +45,7 @@ def neo4j_ddl(schema: Schema | None = None) -> list[str]:
     out: list[str] = []
     for node in schema.nodes.values():
         base = _snake(node.name)
-        out.append(
-            f"CREATE CONSTRAINT {base}_{node.key}_unique IF NOT EXISTS "
-            f"FOR (n:{node.name}) REQUIRE n.{node.key} IS UNIQUE"
-        )
+        out.append(f"CREATE CONSTRAINT {base}_{node.key}_unique IF NOT EXISTS FOR (n:{node.name}) REQUIRE n.{node.key} IS UNIQUE")
         for p in node.properties.values():
             if p.index and p.name != node.key:
                 out.append(f"CREATE INDEX {base}_{p.name} IF NOT EXISTS FOR (n:{node.name}) ON (n.{p.name})")

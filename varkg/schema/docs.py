@@ -16,7 +16,8 @@ def schema_markdown(schema: Schema | None = None) -> str:
         f"Schema version **{schema.version}**, content hash `{schema.hash[:16]}`.",
         "Generated from `varkg/schema/graph.yaml` by `varkg schema ddl --dialect docs`; do not edit by hand.",
         "",
-        "Coordinates: `start`/`stop` are 0-based half-open (BED start/end; `end` is reserved in Ladybug Cypher); `pos` is 1-based (VCF).",
+        "Coordinates: `start`/`stop` are 0-based half-open (BED start/end; `end` is reserved in Ladybug Cypher); `pos` is "
+        "1-based (VCF).",
         "Every node and relationship has `datasets`: the ids of the Dataset nodes that asserted it.",
         "",
         "## Node types",

@@ -90,18 +90,14 @@ class Schema:
         try:
             return self.nodes[name]
         except KeyError:
-            raise SchemaError(
-                f"unknown node type {name!r}; expected one of: {', '.join(sorted(self.nodes))}"
-            ) from None
+            raise SchemaError(f"unknown node type {name!r}; expected one of: {', '.join(sorted(self.nodes))}") from None
 
     def edge(self, name: str) -> EdgeSpec:
         """The edge type ``name``; unknown names fail with the list of valid ones."""
         try:
             return self.edges[name]
         except KeyError:
-            raise SchemaError(
-                f"unknown edge type {name!r}; expected one of: {', '.join(sorted(self.edges))}"
-            ) from None
+            raise SchemaError(f"unknown edge type {name!r}; expected one of: {', '.join(sorted(self.edges))}") from None
 
     def check_endpoints(self, edge: str, src: str, dst: str) -> EdgeSpec:
         spec = self.edge(edge)
@@ -124,7 +120,9 @@ def _parse_property(owner: str, name: str, raw: Any, errors: list[str]) -> Prope
         errors.append(f"{owner}.{name}: property name must match {_IDENT.pattern}")
         return None
     if name.lower() in RESERVED_PROPERTY_NAMES:
-        errors.append(f"{owner}.{name}: {name!r} is reserved (Cypher keyword in Ladybug or an edge endpoint column); choose another name")
+        errors.append(
+            f"{owner}.{name}: {name!r} is reserved (Cypher keyword in Ladybug or an edge endpoint column); choose another name"
+        )
         return None
     if not isinstance(raw, dict):
         errors.append(f"{owner}.{name}: expected a mapping, got {raw!r}")

@@ -46,16 +46,23 @@ def _castable(src: pa.DataType, dst: pa.DataType) -> bool:
     if pa.types.is_floating(dst):
         return pa.types.is_integer(src) or pa.types.is_floating(src)
     if pa.types.is_string(dst):
-        return pa.types.is_string(src) or pa.types.is_large_string(src) or pa.types.is_dictionary(src) and pa.types.is_string(src.value_type)
+        return (
+            pa.types.is_string(src)
+            or pa.types.is_large_string(src)
+            or pa.types.is_dictionary(src)
+            and pa.types.is_string(src.value_type)
+        )
     if pa.types.is_timestamp(dst):
         return pa.types.is_timestamp(src) or pa.types.is_date(src)
     if pa.types.is_boolean(dst):
         return pa.types.is_boolean(src)
     if pa.types.is_fixed_size_list(dst):
         return (
-            (pa.types.is_fixed_size_list(src) and src.list_size == dst.list_size or pa.types.is_list(src) or pa.types.is_large_list(src))
-            and (pa.types.is_floating(src.value_type) or pa.types.is_integer(src.value_type))
-        )
+            pa.types.is_fixed_size_list(src)
+            and src.list_size == dst.list_size
+            or pa.types.is_list(src)
+            or pa.types.is_large_list(src)
+        ) and (pa.types.is_floating(src.value_type) or pa.types.is_integer(src.value_type))
     if pa.types.is_list(dst):
         return (pa.types.is_list(src) or pa.types.is_large_list(src) or pa.types.is_fixed_size_list(src)) and _castable(
             src.value_type, dst.value_type
@@ -84,7 +91,10 @@ def _check_columns(
         prop = props.get(name)
         if prop is None:
             failures.append(
-                Failure(f"{type_name}.{name}.known", f"column {name!r} is not a property of {type_name}; expected some of {sorted(props)}")
+                Failure(
+                    f"{type_name}.{name}.known",
+                    f"column {name!r} is not a property of {type_name}; expected some of {sorted(props)}",
+                )
             )
             continue
         want = arrow_type(prop)
@@ -160,7 +170,9 @@ def validate_nodes(
     schema = schema or load_schema()
     spec: NodeSpec = schema.node(node_type)
     failures: list[Failure] = []
-    present_required = {p.name for p in spec.properties.values() if p.required and (p.name == spec.key or p.name in table.column_names)}
+    present_required = {
+        p.name for p in spec.properties.values() if p.required and (p.name == spec.key or p.name in table.column_names)
+    }
     present_required.add(spec.key)
     targets = _check_columns(node_type, table, spec.properties, present_required, failures)
     out = _cast(node_type, table, targets, failures)
@@ -206,7 +218,11 @@ def validate_edges(
         dups = _duplicate_rows(out, ["src", "dst", *spec.key])
         if dups:
             failures.append(
-                Failure(f"{edge_type}.identity.unique", f"{len(dups)} duplicated (src, dst{''.join(', ' + k for k in spec.key)})", dups)
+                Failure(
+                    f"{edge_type}.identity.unique",
+                    f"{len(dups)} duplicated (src, dst{''.join(', ' + k for k in spec.key)})",
+                    dups,
+                )
             )
     if failures and mode == "strict":
         raise ValidationError(edge_type, [str(f) for f in failures])
@@ -229,7 +245,8 @@ def check_new_nodes_complete(new: pa.Table, node_type: str, *, schema: Schema | 
         raise ValidationError(
             node_type,
             [
-                f"{node_type}.{name}.present: required to create new nodes; {new.num_rows} row(s) are not in the graph yet, e.g. {keys}"
+                f"{node_type}.{name}.present: required to create new nodes; {new.num_rows} row(s) are not in the graph yet, "
+                f"e.g. {keys}"
                 for name in absent
             ],
         )

@@ -23,7 +23,9 @@ def default_location() -> str:
     return os.environ.get("VARKG_STORE") or DEFAULT_STORE
 
 
-def open_store(location: str | os.PathLike[str] | None = None, *, read_only: bool = False, schema: Schema | None = None) -> GraphStore:
+def open_store(
+    location: str | os.PathLike[str] | None = None, *, read_only: bool = False, schema: Schema | None = None
+) -> GraphStore:
     """Open the store at ``location`` (a Ladybug file path or a Neo4j URI)."""
     loc = str(location) if location is not None else default_location()
     if loc.startswith(NEO4J_SCHEMES):

@@ -98,7 +98,9 @@ def changed_rows(incoming: pa.Table, existing: pa.Table, props: Sequence[str], d
         need = ~contains_value(prov, dataset)
         prov = append_value(prov, dataset, need)
         changed |= need
-    merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+    merged = incoming.drop_columns([c for c in incoming.column_names if c == PROVENANCE_PROPERTY]).append_column(
+        PROVENANCE_PROPERTY, prov
+    )
     return merged.filter(pa.array(changed)), int((~changed).sum())
 
 

@@ -9,6 +9,10 @@ Upsert semantics (both stores):
 * each call is one transaction: it validates first, and on any failure the graph is unchanged;
 * loading the same table twice changes nothing; ``dataset`` is appended to the ``datasets``
   provenance list of every record it asserts.
+
+Both backends subclass :class:`GraphStore` explicitly, so they inherit its defaults (the no-op
+:meth:`GraphStore.release_memory`, ``with store:`` closing it); callers use every method directly
+and never probe a store for optional ones.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -53,6 +57,9 @@ class GraphStore(Protocol):
     def init_schema(self) -> None:
         """Create (or migrate) tables/constraints/indexes and record the schema version and hash."""
 
+    def schema_info(self) -> dict[str, Any] | None:
+        """The recorded schema ``version``, ``hash`` and ``created_at``; None for an uninitialised store."""
+
     def upsert_nodes(self, node_type: str, table: pa.Table, *, dataset: str | None = None) -> UpsertResult: ...
 
     def upsert_edges(
@@ -67,7 +74,21 @@ class GraphStore(Protocol):
     ) -> UpsertResult: ...
 
     def transaction(self) -> AbstractContextManager[None]:
-        """Group several upserts into one transaction (committed on exit, rolled back on error)."""
+        """Group several upserts into one transaction (committed on exit, rolled back on error).
+
+        Required, with no default: a no-op would silently drop the all-or-nothing guarantee of
+        ``atomic="load"``. Nested calls join the open transaction."""
+
+    def release_memory(self) -> bool:
+        """Free what the store caches for an open database, between the commits of an
+        ``atomic="batch"`` load. Does nothing inside a transaction.
+
+        The default does nothing (a server-backed store holds nothing client-side worth freeing).
+
+        Returns:
+            True if memory was released, False if there was nothing to do.
+        """
+        return False
 
     def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run a read-only query; write clauses raise :class:`~varkg.errors.ReadOnlyError`."""
@@ -78,22 +99,16 @@ class GraphStore(Protocol):
     def export_nodes(self, node_type: str, *, properties: Sequence[str] | None = None) -> pa.Table:
         """All nodes of a type, sorted by key; the row order defines node indices for export."""
 
-    def export_edges(
-        self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None
-    ) -> pa.Table:
+    def export_edges(self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None) -> pa.Table:
         """All edges of one endpoint pair: ``src``, ``dst`` keys plus properties."""
 
     def export_edge_index(self, edge_type: str, *, src_type: str, dst_type: str) -> np.ndarray:
         """``int64[2, E]`` indices into :meth:`export_nodes` order of the endpoint types."""
 
-    def delete_edges(
-        self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]
-    ) -> int:
+    def delete_edges(self, edge_type: str, *, src_type: str, dst_type: str, where: Mapping[str, Any]) -> int:
         """Delete edges whose properties equal ``where`` (e.g. one run's causal edges)."""
 
-    def unset_node_properties(
-        self, node_type: str, *, properties: Sequence[str], where: Mapping[str, Any]
-    ) -> int:
+    def unset_node_properties(self, node_type: str, *, properties: Sequence[str], where: Mapping[str, Any]) -> int:
         """Set ``properties`` to null on nodes matching ``where`` (replace a run's write-back)."""
 
     def nearest(self, node_type: str, *, property: str, vector: Sequence[float], k: int = 10) -> pa.Table:
@@ -105,6 +120,12 @@ class GraphStore(Protocol):
         """Node counts per label and edge counts per ``Src-REL->Dst``."""
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def dangling_edge_error(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,12 +41,11 @@ from varkg.schema.types import arrow_type, ladybug_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store._diff import changed_rows as _changed_rows
 from varkg.store._diff import match_existing, repeat_list
-from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
+from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 
-
-class LadybugStore:
+class LadybugStore(GraphStore):
     """A :class:`~varkg.store.base.GraphStore` on an embedded Ladybug database file.
 
     Args:
@@ -74,7 +73,8 @@ class LadybugStore:
         self.read_only = read_only
         if self.path.is_dir():
             raise StoreUnavailable(
-                f"store path {str(self.path)!r} is a directory; expected a Ladybug database file (e.g. {str(self.path / 'varkg.db')!r})"
+                f"store path {str(self.path)!r} is a directory; expected a Ladybug database file (e.g. "
+                f"{str(self.path / 'varkg.db')!r})"
             )
         if read_only and not self.path.exists():
             raise StoreUnavailable(f"store {str(self.path)!r} does not exist; create it with `varkg init --store {self.path}`")
@@ -186,19 +186,18 @@ class LadybugStore:
         with contextlib.suppress(Exception):
             self._db.close()
 
-    def __enter__(self) -> LadybugStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ------------------------------------------------------------------ schema
+    def _call(self, cypher: str) -> pa.Table:
+        res = self._conn.execute(cypher)
+        assert not isinstance(res, list)  # one statement, one result
+        return res.get_as_arrow()
+
     def _columns(self, table: str) -> list[str]:
-        res = self._conn.execute(f"CALL table_info('{table}') RETURN *").get_as_arrow()
+        res = self._call(f"CALL table_info('{table}') RETURN *")
         return [str(x) for x in res.column("name").to_pylist()]
 
     def _tables(self) -> set[str]:
-        res = self._conn.execute("CALL show_tables() RETURN *").get_as_arrow()
+        res = self._call("CALL show_tables() RETURN *")
         return {str(x) for x in res.column("name").to_pylist()}
 
     def init_schema(self) -> None:
@@ -221,7 +220,7 @@ class LadybugStore:
                 "id": ["schema"],
                 "version": [self.schema.version],
                 "hash": [self.schema.hash],
-                "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None)], pa.timestamp("us")),
+                "created_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
             }
         )
         current = self.query("MATCH (s:SchemaInfo) RETURN s.hash AS hash")
@@ -286,12 +285,18 @@ class LadybugStore:
             existing = existing.filter(pc.is_in(existing.column("k"), value_set=t.column(key)))
         else:
             existing = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN {ret}", keys))
-        is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool) if existing.num_rows else np.ones(t.num_rows, dtype=bool)
+        is_new = (
+            ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
+            if existing.num_rows
+            else np.ones(t.num_rows, dtype=bool)
+        )
         new = t.filter(pa.array(is_new))
         check_new_nodes_complete(new, node_type, schema=self.schema)
         if dataset is not None:
             prov = repeat_list(dataset, new.num_rows)
-            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                PROVENANCE_PROPERTY, prov
+            )
         old = t.filter(pa.array(~is_new))
         changed_tbl = None
         unchanged = 0
@@ -375,7 +380,11 @@ class LadybugStore:
         skipped = 0
         ok = np.ones(t.num_rows, dtype=bool)
         same_type = src_type == dst_type
-        found_both = self._existing_keys(src_type, pa.chunked_array(t.column("src").chunks + t.column("dst").chunks)) if same_type else None
+        found_both = (
+            self._existing_keys(src_type, pa.chunked_array(t.column("src").chunks + t.column("dst").chunks))
+            if same_type
+            else None
+        )
         for col, ntype in (("src", src_type), ("dst", dst_type)):
             found = found_both if found_both is not None else self._existing_keys(ntype, t.column(col))
             present = np.asarray(pc.is_in(t.column(col), value_set=found).to_numpy(zero_copy_only=False), dtype=bool)
@@ -405,7 +414,8 @@ class LadybugStore:
             ret = ", ".join(["c0 AS src", "c1 AS dst", *rprops])
             existing = self._arrow(
                 self._scan(
-                    f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} {{{dst_key}: c1}}) RETURN {ret}",
+                    f"LOAD FROM vk_scan MATCH (a:{src_type} {{{src_key}: c0}})-[r:{edge_type}]->(b:{dst_type} "
+                    f"{{{dst_key}: c1}}) RETURN {ret}",
                     pairs,
                 )
             )
@@ -413,11 +423,14 @@ class LadybugStore:
         new = t.filter(pa.array(is_new))
         if dataset is not None:
             prov = repeat_list(dataset, new.num_rows)
-            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(PROVENANCE_PROPERTY, prov)
+            new = new.drop_columns([c for c in new.column_names if c == PROVENANCE_PROPERTY]).append_column(
+                PROVENANCE_PROPERTY, prov
+            )
         changed_tbl = None
         unchanged = 0
         if (~is_new).any():
             old = t.filter(pa.array(~is_new))
+            assert ex_idx is not None  # some rows matched stored ones, so something is stored
             exi = pc.drop_null(ex_idx.filter(pa.array(~is_new)))
             exo = existing.take(exi)
             changed_tbl, unchanged = _changed_rows(old, exo, props, dataset)
@@ -455,7 +468,9 @@ class LadybugStore:
         self._require_writable()
         spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
         conds = self._where(spec.properties, where, "r")
-        n = self._arrow(self._run(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {conds} RETURN count(r) AS n", dict(where)))
+        n = self._arrow(
+            self._run(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {conds} RETURN count(r) AS n", dict(where))
+        )
         with self._write_tx(edge_type):
             self._run(f"MATCH (:{src_type})-[r:{edge_type}]->(:{dst_type}) WHERE {conds} DELETE r", dict(where))
         return int(n.column("n")[0].as_py())
@@ -494,12 +509,12 @@ class LadybugStore:
         ret = ", ".join([f"n.{spec.key} AS {spec.key}"] + [f"n.{p} AS {p}" for p in props if p != spec.key])
         t = self._arrow(self._run(f"MATCH (n:{node_type}) RETURN {ret}"))
         if t.num_rows == 0:
-            return pa.table({c: pa.array([], arrow_type(spec.properties[c])) for c in [spec.key, *[p for p in props if p != spec.key]]})
+            return pa.table(
+                {c: pa.array([], arrow_type(spec.properties[c])) for c in [spec.key, *[p for p in props if p != spec.key]]}
+            )
         return t.sort_by(spec.key)
 
-    def export_edges(
-        self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None
-    ) -> pa.Table:
+    def export_edges(self, edge_type: str, *, src_type: str, dst_type: str, properties: Sequence[str] | None = None) -> pa.Table:
         """Edges of one endpoint pair: ``src``, ``dst`` keys plus ``properties`` (default all)."""
         spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
         props = list(properties) if properties is not None else list(spec.properties)
@@ -530,8 +545,12 @@ class LadybugStore:
             f"ORDER BY score DESC, {key} LIMIT $k"
         )
         t = self._arrow(self._run(q, {"v": [float(x) for x in vector], "k": int(k)}))
-        return pa.table({key: t.column(key) if t.num_rows else pa.array([], pa.string()),
-                         "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64())})
+        return pa.table(
+            {
+                key: t.column(key) if t.num_rows else pa.array([], pa.string()),
+                "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64()),
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         """Node counts per label and edge counts per ``Src-REL->Dst`` (zero counts included)."""

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +36,7 @@ from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
 from varkg.store._diff import changed_rows, match_existing, repeat_list
-from varkg.store.base import UpsertResult, check_vector, dangling_edge_error, edge_index
+from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 BATCH = 10_000
@@ -56,7 +56,7 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return rows
 
 
-class Neo4jStore:
+class Neo4jStore(GraphStore):
     """A :class:`~varkg.store.base.GraphStore` on a Neo4j 5 server.
 
     Args:
@@ -93,12 +93,6 @@ class Neo4jStore:
     def close(self) -> None:
         self._driver.close()
 
-    def __enter__(self) -> Neo4jStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         try:
             if self._tx is not None:  # inside transaction(): reads must see its uncommitted writes
@@ -125,7 +119,9 @@ class Neo4jStore:
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j write failed and was rolled back: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (the write was not committed): {_one_line(exc)}") from None
+            raise StoreUnavailable(
+                f"lost the connection to Neo4j at {self.location} (the write was not committed): {_one_line(exc)}"
+            ) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -149,7 +145,9 @@ class Neo4jStore:
         except self._neo4j.exceptions.Neo4jError as exc:
             raise StoreError(f"Neo4j transaction failed and was rolled back: {exc.message}") from None
         except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location} (nothing was committed): {_one_line(exc)}") from None
+            raise StoreUnavailable(
+                f"lost the connection to Neo4j at {self.location} (nothing was committed): {_one_line(exc)}"
+            ) from None
         finally:
             self._tx = None
             session.close()
@@ -166,7 +164,7 @@ class Neo4jStore:
                     "id": ["schema"],
                     "version": [self.schema.version],
                     "hash": [self.schema.hash],
-                    "created_at": pa.array([datetime.now(timezone.utc).replace(tzinfo=None)], pa.timestamp("us")),
+                    "created_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
                 }
             ),
         )
@@ -226,7 +224,9 @@ class Neo4jStore:
 
         def work(tx) -> UpsertResult:
             existing = _conform(self._fetch(tx, st, "keys", t.column(key).to_pylist()), types)
-            is_new = ~np.asarray(pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool)
+            is_new = ~np.asarray(
+                pc.is_in(t.column(key), value_set=existing.column("k")).to_numpy(zero_copy_only=False), dtype=bool
+            )
             new = t.filter(pa.array(is_new))
             check_new_nodes_complete(new, node_type, schema=self.schema)
             if dataset is not None:
@@ -238,7 +238,9 @@ class Neo4jStore:
             if old.num_rows:
                 ex = existing.take(pc.index_in(old.column(key), value_set=existing.column("k")))
                 changed, unchanged = changed_rows(old, ex, cols, dataset)
-            self._send(tx, [(cy.upsert_nodes(self.schema, node_type, p.column_names), p) for p in (new, changed) if p.num_rows], dataset)
+            self._send(
+                tx, [(cy.upsert_nodes(self.schema, node_type, p.column_names), p) for p in (new, changed) if p.num_rows], dataset
+            )
             return UpsertResult(node_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged)
 
         return self._write(work)
@@ -280,7 +282,10 @@ class Neo4jStore:
         for col, ntype in (("src", src_type), ("dst", dst_type)) if missing == "skip" else ():
             absent = self._absent(pc.unique(t.column(col)).to_pylist(), ntype)
             if absent:
-                ok &= ~np.asarray(pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False), dtype=bool)
+                ok &= ~np.asarray(
+                    pc.is_in(t.column(col), value_set=pa.array(absent, t.column(col).type)).to_numpy(zero_copy_only=False),
+                    dtype=bool,
+                )
         skipped = int((~ok).sum())
         t = t.filter(pa.array(ok))
         if t.num_rows == 0:
@@ -288,7 +293,7 @@ class Neo4jStore:
         ident = ["src", "dst", *spec.key]
         props = [c for c in t.column_names if c not in ident and c != PROVENANCE_PROPERTY]
         pairs = pa.table({"s": t.column("src"), "d": t.column("dst")}).group_by(["s", "d"]).aggregate([])
-        pair_list = [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist())]
+        pair_list = [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist(), strict=False)]
         st = cy.existing_edges(self.schema, edge_type, src_type, dst_type, [*spec.key, *props, PROVENANCE_PROPERTY])
         types = {"src": pa.string(), "dst": pa.string(), "eid": pa.string()} | {
             c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]
@@ -317,8 +322,14 @@ class Neo4jStore:
                     keys = pc.unique(new.column(col)).to_pylist()
                     absent = self._fetch(tx, cy.missing_nodes(self.schema, ntype), "keys", keys)
                     if absent.num_rows:
-                        raise dangling_edge_error(edge_type, src_type, dst_type, column=col, node_type=ntype,
-                                                  missing_keys=absent.column("k").to_pylist())
+                        raise dangling_edge_error(
+                            edge_type,
+                            src_type,
+                            dst_type,
+                            column=col,
+                            node_type=ntype,
+                            missing_keys=absent.column("k").to_pylist(),
+                        )
                 raise StoreError(f"{edge_type}: wrote {written[0]} of {new.num_rows} new edges; nothing was committed")
             return UpsertResult(edge_type, inserted=new.num_rows, updated=changed.num_rows, unchanged=unchanged, skipped=skipped)
 
@@ -357,8 +368,12 @@ class Neo4jStore:
         key = self.schema.node(node_type).key
         st = cy.vector_nearest(self.schema, node_type, property)
         t = self._read(st.text, {"v": [float(x) for x in vector], "k": int(k)})
-        return pa.table({key: t.column("k") if t.num_rows else pa.array([], pa.string()),
-                         "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64())})
+        return pa.table(
+            {
+                key: t.column("k") if t.num_rows else pa.array([], pa.string()),
+                "score": t.column("score").cast(pa.float64()) if t.num_rows else pa.array([], pa.float64()),
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         out = {n: int(self._read(cy.count_nodes(n).text).column("n")[0].as_py()) for n in self.schema.nodes}
@@ -431,12 +446,15 @@ def _write_csv(t: pa.Table, path: Path) -> None:
             if n_empty:
                 logging.getLogger(__name__).warning(
                     "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
-                    path.name, n_empty, c)
+                    path.name,
+                    n_empty,
+                    c,
+                )
     body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
     pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
 
 
-def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
+def bulk_export(store: GraphStore, out_dir: str | Path) -> tuple[str, int]:
     """Every non-empty node and edge table of ``store`` (any backend) as ``neo4j-admin`` CSVs in
     ``out_dir``; returns the import command and the number of tables written."""
     tables: list[tuple[str, pa.Table, str | None, str | None]] = []
@@ -452,52 +470,7 @@ def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
     return write_bulk_import(store.schema, tables, out_dir), len(tables)
 
 
-def _csv_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """One column as ``neo4j-admin import`` reads it: arrays joined by ``;``, timestamps ISO 8601."""
-    typ = col.type
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
-        return pc.binary_join(pc.cast(col, pa.list_(pa.string())), ";")
-    if pa.types.is_timestamp(typ):
-        return pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
-    return col
-
-
-def _write_csv(t: pa.Table, path: Path) -> None:
-    """Data rows (no header) with Arrow's CSV writer: nulls as empty unquoted fields (no property),
-    empty strings as ``""``, quotes doubled."""
-    import pyarrow.csv as pcsv
-
-    for c in t.column_names:
-        col = t.column(c)
-        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-            n_empty = int(pc.sum(pc.equal(pc.list_value_length(col), 0)).as_py() or 0)
-            if n_empty:
-                logging.getLogger(__name__).warning(
-                    "%s: %d empty list(s) in column %r will be absent after neo4j-admin import (its CSV has no empty array)",
-                    path.name, n_empty, c)
-    body = pa.table({c: _csv_column(t.column(c)) for c in t.column_names})
-    pcsv.write_csv(body, path, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
-
-
-def bulk_export(store: Any, out_dir: str | Path) -> tuple[str, int]:
-    """Every non-empty node and edge table of ``store`` (any backend) as ``neo4j-admin`` CSVs in
-    ``out_dir``; returns the import command and the number of tables written."""
-    tables: list[tuple[str, pa.Table, str | None, str | None]] = []
-    for name in store.schema.nodes:
-        t = store.export_nodes(name)
-        if t.num_rows:
-            tables.append((name, t, None, None))
-    for e in store.schema.edges.values():
-        for s, d in e.endpoints:
-            t = store.export_edges(e.name, src_type=s, dst_type=d)
-            if t.num_rows:
-                tables.append((e.name, t, s, d))
-    return write_bulk_import(store.schema, tables, out_dir), len(tables)
-
-
-def write_bulk_import(
-    schema: Schema, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path
-) -> str:
+def write_bulk_import(schema: Schema, tables: Sequence[tuple[str, pa.Table, str | None, str | None]], out_dir: str | Path) -> str:
     """Write ``neo4j-admin database import`` CSVs (header file + data file per table) and return the command.
 
     Args:
@@ -516,7 +489,9 @@ def write_bulk_import(
         if src is None:
             spec = schema.node(name)
             t, _ = validate_nodes(table, name, schema=schema)
-            header = [f"{c}:ID({name})" if c == spec.key else f"{c}:{_CSV_TYPES[spec.properties[c].kind]}" for c in t.column_names]
+            header = [
+                f"{c}:ID({name})" if c == spec.key else f"{c}:{_CSV_TYPES[spec.properties[c].kind]}" for c in t.column_names
+            ]
             stem = f"nodes_{i:03d}_{name}"
             flag = f"--nodes={name}={out / (stem + '_header.csv')},{out / (stem + '.csv')}"
         else:
@@ -536,9 +511,17 @@ def write_bulk_import(
             csv.writer(fh).writerow(header)
         _write_csv(t, out / f"{stem}.csv")
         args.append(flag)
-    opts = ["--array-delimiter=;", "--multiline-fields=true", "--overwrite-destination=true",
-            f"--report-file={out.resolve() / 'import.report'}", *args]
+    opts = [
+        "--array-delimiter=;",
+        "--multiline-fields=true",
+        "--overwrite-destination=true",
+        f"--report-file={out.resolve() / 'import.report'}",
+        *args,
+    ]
     # one argument per line: `neo4j-admin database import full neo4j @import.args` (picocli argument file)
     (out / "import.args").write_text("\n".join(opts) + "\n")
     # the database name goes first: after the last --relationships=... picocli would read it as one more file
-    return "neo4j-admin database import full neo4j --array-delimiter=';' --multiline-fields=true --overwrite-destination " + " ".join(args)
+    return (
+        "neo4j-admin database import full neo4j --array-delimiter=';' --multiline-fields=true --overwrite-destination "
+        + " ".join(args)
+    )

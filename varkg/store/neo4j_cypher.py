@@ -48,10 +48,7 @@ def upsert_nodes(schema: Schema, node_type: str, columns: Sequence[str]) -> Stat
         sets.append(f"x.{PROVENANCE_PROPERTY} = row.{PROVENANCE_PROPERTY}")
     else:
         sets.append(f"x.{PROVENANCE_PROPERTY} = {_PROV}")
-    text = (
-        f"UNWIND $rows AS row MERGE (x:{node_type} {{{spec.key}: row.{spec.key}}}) "
-        f"SET {', '.join(sets)} RETURN count(x) AS n"
-    )
+    text = f"UNWIND $rows AS row MERGE (x:{node_type} {{{spec.key}: row.{spec.key}}}) SET {', '.join(sets)} RETURN count(x) AS n"
     return Statement(text, ("rows", "dataset"))
 
 
@@ -79,7 +76,8 @@ def create_edges(schema: Schema, edge_type: str, src_type: str, dst_type: str, c
     sets = _edge_sets(spec, columns, ("src", "dst", *spec.key))
     text = (
         f"UNWIND $rows AS row MATCH (a:{src_type} {{{sk}: row.src}}) USING INDEX a:{src_type}({sk}) "
-        f"MATCH (b:{dst_type} {{{dk}: row.dst}}) USING INDEX b:{dst_type}({dk}) CREATE (a)-[x:{edge_type}{keymap}]->(b) SET {', '.join(sets)} RETURN count(x) AS n"
+        f"MATCH (b:{dst_type} {{{dk}: row.dst}}) USING INDEX b:{dst_type}({dk}) CREATE (a)-[x:{edge_type}{keymap}]->(b) SET "
+        f"{', '.join(sets)} RETURN count(x) AS n"
     )
     return Statement(text, ("rows", "dataset"))
 
@@ -89,7 +87,10 @@ def update_edges(schema: Schema, edge_type: str, columns: Sequence[str]) -> Stat
     spec = schema.edge(edge_type)
     _check_props(edge_type, [*spec.properties, "src", "dst", "eid"], columns)
     sets = _edge_sets(spec, columns, ("src", "dst", "eid", *spec.key))
-    text = f"UNWIND $rows AS row MATCH ()-[x:{edge_type}]->() WHERE elementId(x) = row.eid SET {', '.join(sets)} RETURN count(x) AS n"
+    text = (
+        f"UNWIND $rows AS row MATCH ()-[x:{edge_type}]->() WHERE elementId(x) = row.eid "
+        f"SET {', '.join(sets)} RETURN count(x) AS n"
+    )
     return Statement(text, ("rows", "dataset"))
 
 
@@ -116,7 +117,8 @@ def existing_nodes(schema: Schema, node_type: str, columns: Sequence[str]) -> St
     cols = [c for c in columns if c != spec.key]
     vals = ", ".join([f"n.{spec.key}"] + [f"n.{c}" for c in cols])
     return Statement(
-        f"UNWIND $keys AS k MATCH (n:{node_type} {{{spec.key}: k}}) USING INDEX n:{node_type}({spec.key}) RETURN collect([{vals}]) AS rows",
+        f"UNWIND $keys AS k MATCH (n:{node_type} {{{spec.key}: k}}) USING INDEX n:{node_type}({spec.key}) RETURN "
+        f"collect([{vals}]) AS rows",
         ("keys",),
         ("k", *cols),
     )

@@ -58,7 +58,9 @@ def db_schema(schema: Schema | None = None, parameters: Mapping[str, Any] | None
     }
 
 
-def lint(queries: Sequence[str], *, parameters: Mapping[str, Any] | None = None, schema: Schema | None = None) -> list[Diagnostic]:
+def lint(
+    queries: Sequence[str], *, parameters: Mapping[str, Any] | None = None, schema: Schema | None = None
+) -> list[Diagnostic]:
     """Lint ``queries``; returns every diagnostic (errors and warnings)."""
     if not linter_available():
         raise VarkgError(f"the Neo4j Cypher linter is not installed in {linter_dir()}; run `make lint-tools` (npm install)")
@@ -71,5 +73,7 @@ def lint(queries: Sequence[str], *, parameters: Mapping[str, Any] | None = None,
     out = []
     for item in json.loads(proc.stdout):
         for d in item["diagnostics"]:
-            out.append(Diagnostic(item["query"], SEVERITY.get(d["severity"], str(d["severity"])), d["message"], d["offsets"]["start"]))
+            out.append(
+                Diagnostic(item["query"], SEVERITY.get(d["severity"], str(d["severity"])), d["message"], d["offsets"]["start"])
+            )
     return out

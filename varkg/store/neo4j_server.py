@@ -187,7 +187,9 @@ class Neo4jServer:
 
     def __init__(self, config: NeoServerConfig, *, password: str) -> None:
         if len(password) < _MIN_PASSWORD:
-            raise StoreUnavailable(f"NEO4J_PASSWORD must have at least {_MIN_PASSWORD} characters (Neo4j's minimum); got {len(password)}")
+            raise StoreUnavailable(
+                f"NEO4J_PASSWORD must have at least {_MIN_PASSWORD} characters (Neo4j's minimum); got {len(password)}"
+            )
         self.config = config
         self._password = password
         self.home = config.data.resolve()
@@ -347,9 +349,7 @@ class Neo4jServer:
         if not args_file.is_file():
             raise StoreUnavailable(f"{args_file} is missing; write it with `varkg neo4j bulk-export --out {import_dir}`")
         self.prepare()
-        return self._admin(
-            ["database", "import", "full", database, f"@{args_file.resolve()}"], what=f"import {import_dir}"
-        )
+        return self._admin(["database", "import", "full", database, f"@{args_file.resolve()}"], what=f"import {import_dir}")
 
 
 def _port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -21,7 +21,10 @@ _DATASETS = (
     "MATCH (d:Dataset) WHERE d.loader IN $loaders AND (d.assembly = $assembly OR d.assembly IS NULL) "
     "RETURN d.id AS id, d.artifacts AS artifacts"
 )
-_GENES = "MATCH (g:Gene) WHERE g.assembly = $assembly OR g.assembly IS NULL RETURN g.id AS id, g.chrom AS chrom, g.start AS start, g.stop AS stop"
+_GENES = (
+    "MATCH (g:Gene) WHERE g.assembly = $assembly OR g.assembly IS NULL "
+    "RETURN g.id AS id, g.chrom AS chrom, g.start AS start, g.stop AS stop"
+)
 
 
 def annotation_from_context(context: LoadContext, assembly: str) -> tuple[Annotation | None, bool]:
@@ -36,7 +39,9 @@ def annotation_from_context(context: LoadContext, assembly: str) -> tuple[Annota
             return Annotation(features, flank=flank), False
         from varkg.loaders.annotation import AnnotationLoader
 
-        sub = LoadContext(assembly=assembly, reference=context.reference, artifacts_dir=Path(tempfile.mkdtemp(prefix="varkg-annot-")))
+        sub = LoadContext(
+            assembly=assembly, reference=context.reference, artifacts_dir=Path(tempfile.mkdtemp(prefix="varkg-annot-"))
+        )
         frames = list(AnnotationLoader().frames([path], context=sub))
         genes = pa.concat_tables([f.table.select(["id", "chrom", "start", "stop"]) for f in frames if f.type == "Gene"])
         features = pa.concat_tables([pq.read_table(p) for p in sub.artifacts if p.endswith(".features.parquet")])
@@ -45,9 +50,17 @@ def annotation_from_context(context: LoadContext, assembly: str) -> tuple[Annota
     if store is None:
         return None, False
     ds = store.query(_DATASETS, {"loaders": ["annotation", "gene-table"], "assembly": assembly})
-    files = [p for arts in ds.column("artifacts").to_pylist() if arts for p in arts if p.endswith(".features.parquet") and Path(p).exists()]
+    files = [
+        p
+        for arts in ds.column("artifacts").to_pylist()
+        if arts
+        for p in arts
+        if p.endswith(".features.parquet") and Path(p).exists()
+    ]
     genes = store.query(_GENES, {"assembly": assembly})
     if not files and genes.num_rows == 0:
         return None, False
-    features = pa.concat_tables([pq.read_table(p).cast(FEATURES_SCHEMA) for p in files]) if files else FEATURES_SCHEMA.empty_table()
+    features = (
+        pa.concat_tables([pq.read_table(p).cast(FEATURES_SCHEMA) for p in files]) if files else FEATURES_SCHEMA.empty_table()
+    )
     return Annotation(features, genes=genes, flank=flank), True

@@ -53,7 +53,9 @@ def read_bed(path: Path, *, min_fields: int = 3) -> BedRecords:
         try:
             s = int(f[1])
         except ValueError:
-            raise InputError(f"non-integer start {f[1]!r}; expected a 0-based integer", path=path, line=lineno, field="start") from None
+            raise InputError(
+                f"non-integer start {f[1]!r}; expected a 0-based integer", path=path, line=lineno, field="start"
+            ) from None
         try:
             e = int(f[2])
         except ValueError:
@@ -61,7 +63,9 @@ def read_bed(path: Path, *, min_fields: int = 3) -> BedRecords:
         if s < 0:
             raise InputError(f"negative start {s}; expected >= 0", path=path, line=lineno, field="start")
         if e < s:
-            raise InputError(f"end {e} < start {s}; expected end >= start (0-based half-open)", path=path, line=lineno, field="end")
+            raise InputError(
+                f"end {e} < start {s}; expected end >= start (0-based half-open)", path=path, line=lineno, field="end"
+            )
         chroms.append(normalise_chrom(f[0]))
         starts.append(s)
         ends.append(e)

@@ -43,7 +43,9 @@ def require_assembly(context: Any, loader: str) -> str:
     """The assembly from the load context; a clear error when none was given."""
     asm = context.assembly or context.options.get("assembly")
     if not asm:
-        raise InputError(f"loader {loader!r} needs an assembly (e.g. --assembly GRCh38 or --assembly Sscrofa11.1)", field="assembly")
+        raise InputError(
+            f"loader {loader!r} needs an assembly (e.g. --assembly GRCh38 or --assembly Sscrofa11.1)", field="assembly"
+        )
     return str(asm)
 
 

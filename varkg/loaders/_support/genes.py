@@ -147,7 +147,7 @@ class GeneMapper:
         syms = genes.column("symbol").to_pylist()
         ent = genes.column("entrez_id").to_pylist()
         self.loaded.update(ids)
-        for gid, sym, e in sorted(zip(ids, syms, ent), key=lambda r: r[0], reverse=True):
+        for gid, sym, e in sorted(zip(ids, syms, ent, strict=False), key=lambda r: r[0], reverse=True):
             if sym:
                 self.by_symbol[sym] = gid
                 self.by_symbol_upper[sym.upper()] = gid
@@ -187,7 +187,9 @@ class GeneMapper:
             raise InputError(
                 f"unrecognised id-mapping header {header[:80]!r}; expected gene info "
                 "(entrez_id, symbol, ensembl_gene), STRING aliases, Reactome interactions or alias<TAB>gene_id",
-                path=path, line=1, field="id_map",
+                path=path,
+                line=1,
+                field="id_map",
             )
         self.sources.append(str(path))
 
@@ -218,8 +220,12 @@ class GeneMapper:
         isym, iens = idx[sym], idx[ens]
         ie, iuni, iname, ichr = (
             idx.get(c) if c else None
-            for c in (t.find("entrez_id", "GeneID"), t.find("uniprot"), t.find("gene_name", "description", "name"),
-                      t.find("chromosome", "chrom"))
+            for c in (
+                t.find("entrez_id", "GeneID"),
+                t.find("uniprot"),
+                t.find("gene_name", "description", "name"),
+                t.find("chromosome", "chrom"),
+            )
         )
         for _, f in t.rows():
             ens_ids = [strip_version(x) for x in f[iens].split("|") if x]
@@ -240,10 +246,15 @@ class GeneMapper:
                 self._set(self.by_entrez, ent, gid)
                 self.entrez_of.setdefault(gid, ent)
             if sym:
-                self.info_rows.setdefault(sym, GeneInfoRow(
-                    gene_id=gid, entrez_id=ent, name=f[iname] if iname is not None else "",
-                    chromosome=f[ichr] if ichr is not None else "",
-                ))
+                self.info_rows.setdefault(
+                    sym,
+                    GeneInfoRow(
+                        gene_id=gid,
+                        entrez_id=ent,
+                        name=f[iname] if iname is not None else "",
+                        chromosome=f[ichr] if ichr is not None else "",
+                    ),
+                )
             for g in ens_ids:
                 self.by_alias.setdefault(g, g)
             if iuni is not None:
@@ -344,7 +355,9 @@ class GeneMapper:
             gid = self.by_entrez.get(n.removeprefix("NCBIGene:").removeprefix("EntrezGene:"))
         if gid is None and kind == "any":
             bare = _TAXON.sub("", n.split(":", 1)[-1] if n.startswith(("uniprotkb:", "ENSEMBL:", "Ensembl:")) else n)
-            gid = self.by_alias.get(n) or self.by_alias.get(bare) or self.by_alias.get(strip_version(bare)) or ensembl_gene_id(bare)
+            gid = (
+                self.by_alias.get(n) or self.by_alias.get(bare) or self.by_alias.get(strip_version(bare)) or ensembl_gene_id(bare)
+            )
         if gid is None:
             self.unmapped[n] += 1
         return gid

@@ -75,8 +75,13 @@ def overlap_table(a: Intervals, b: Intervals) -> pa.Table:
     idx = IntervalIndex(b.chrom, b.start, b.end)
     q, i = idx.overlaps(a.chrom, a.start, a.end)
     ov = np.minimum(a.end[q], b.end[i]) - np.maximum(a.start[q], b.start[i])
-    return pa.table({"src": pa.array(a.key[q].tolist(), pa.string()), "dst": pa.array(b.key[i].tolist(), pa.string()),
-                     "overlap": pa.array(ov, pa.int64())})
+    return pa.table(
+        {
+            "src": pa.array(a.key[q].tolist(), pa.string()),
+            "dst": pa.array(b.key[i].tolist(), pa.string()),
+            "overlap": pa.array(ov, pa.int64()),
+        }
+    )
 
 
 def containing(a: Intervals, b: Intervals) -> np.ndarray:
@@ -105,7 +110,9 @@ def gene_tss(context: LoadContext, assembly: str | None = None) -> GeneTss | Non
         return None
     rows = t.to_pydict()
     keys, chroms, tss, strand = [], [], [], []
-    for gid, asm, c, s, e, st, ts in zip(rows["id"], rows["assembly"], rows["chrom"], rows["start"], rows["stop"], rows["strand"], rows["tss"]):
+    for gid, asm, c, s, e, st, ts in zip(
+        rows["id"], rows["assembly"], rows["chrom"], rows["start"], rows["stop"], rows["strand"], rows["tss"], strict=False
+    ):
         if c is None or (assembly and asm and asm != assembly):
             continue
         if ts is None:
@@ -131,7 +138,9 @@ def nearest_tss(iv: Intervals, genes: GeneTss, *, window: int) -> pa.Table:
     idx = IntervalIndex(genes.chrom, genes.tss, genes.tss + 1)
     q, g = idx.overlaps(iv.chrom, np.maximum(iv.start - window, 0), iv.end + window)
     if q.size == 0:
-        return pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string()), "distance": pa.array([], pa.int64())})
+        return pa.table(
+            {"src": pa.array([], pa.string()), "dst": pa.array([], pa.string()), "distance": pa.array([], pa.int64())}
+        )
     t = genes.tss[g]
     s, e = iv.start[q], iv.end[q]
     gap = np.where(t < s, s - t, np.where(t >= e, -(t - e + 1), 0))
@@ -190,7 +199,12 @@ def contact_links(context: LoadContext, iv: Intervals, genes: GeneTss, *, assemb
     keep = np.abs(dist) <= max_distance
     m = m[keep]
     out = pd.DataFrame(
-        {"src": iv.key[e_idx[keep]], "dst": genes.key[g_idx[keep]], "contact": m["obs_exp"].to_numpy(float), "distance": dist[keep]}
+        {
+            "src": iv.key[e_idx[keep]],
+            "dst": genes.key[g_idx[keep]],
+            "contact": m["obs_exp"].to_numpy(float),
+            "distance": dist[keep],
+        }
     )
     out = out.sort_values("contact", ascending=False).drop_duplicates(["src", "dst"]).sort_values(["src", "dst"])
     return pa.table(

@@ -113,23 +113,29 @@ def read_matrices(path: Path, *, fmt: MatrixFormat | None = None) -> list[Motif]
 
 def _nums(tokens: Sequence[str], *, path: Path, line: int, field: str) -> list[float]:
     # a matrix has no missing cells: NA markers are errors too
-    return [parse_float(t, path=path, line=line, field=field, allow_na=False) for t in tokens]  # type: ignore[misc]
+    return [parse_float(t, path=path, line=line, field=field, allow_na=False) for t in tokens]
 
 
-def _finish(mid: str, name: str, rows: list[list[float]], *, path: Path, line: int, by: Literal["row", "col"], meta: dict) -> Motif:
+def _finish(
+    mid: str, name: str, rows: list[list[float]], *, path: Path, line: int, by: Literal["row", "col"], meta: dict
+) -> Motif:
     if not rows:
         raise InputError(f"matrix {mid!r} has no rows", path=path, line=line)
     lengths = {len(r) for r in rows}
     if len(lengths) != 1:
         raise InputError(
             f"matrix {mid!r} has ragged rows (lengths {sorted(lengths)}); expected rows of equal length",
-            path=path, line=line, field="matrix",
+            path=path,
+            line=line,
+            field="matrix",
         )
     arr = np.array(rows, dtype=np.float64)
     if by == "col":
         arr = arr.T
     if arr.shape[0] != 4:
-        raise InputError(f"matrix {mid!r} has {arr.shape[0]} base rows, expected 4 (A, C, G, T)", path=path, line=line, field="matrix")
+        raise InputError(
+            f"matrix {mid!r} has {arr.shape[0]} base rows, expected 4 (A, C, G, T)", path=path, line=line, field="matrix"
+        )
     try:
         return Motif(mid, name, arr, meta)
     except InputError as exc:
@@ -199,7 +205,9 @@ def _read_meme(path: Path, lines: list[tuple[int, str]]) -> list[Motif]:
                 rows.append(_nums(s.split(), path=path, line=lines[k][0], field="matrix"))
                 k += 1
             if w is not None and len(rows) != int(w.group(1)):
-                raise InputError(f"motif {mid!r} has {len(rows)} rows, expected w={w.group(1)}", path=path, line=lines[j][0], field="w")
+                raise InputError(
+                    f"motif {mid!r} has {len(rows)} rows, expected w={w.group(1)}", path=path, line=lines[j][0], field="w"
+                )
             mot = _finish(mid, name, rows, path=path, line=lines[j][0], by="col", meta={"collection": "MEME file"})
             out.append(Motif(mot.id, mot.name, mot.counts * nsites / mot.counts.sum(axis=0, keepdims=True), mot.meta))
             i = k
@@ -219,7 +227,17 @@ def _read_transfac(path: Path, lines: list[tuple[int, str]]) -> list[Motif]:
         tag = s[:2]
         if s.startswith("//"):
             if rows:
-                out.append(_finish(mid or f"motif{len(out) + 1}", name or mid, rows, path=path, line=start, by="col", meta={"collection": "TRANSFAC file"}))
+                out.append(
+                    _finish(
+                        mid or f"motif{len(out) + 1}",
+                        name or mid,
+                        rows,
+                        path=path,
+                        line=start,
+                        by="col",
+                        meta={"collection": "TRANSFAC file"},
+                    )
+                )
             mid = name = ""
             rows, in_matrix = [], False
             continue
@@ -246,7 +264,7 @@ def store_motifs(store: Any) -> list[Motif]:
     """Motif nodes of the store with their PFM (4 x length, row-major A, C, G, T)."""
     t = store.export_nodes("Motif", properties=["name", "pfm", "length"])
     out = []
-    for mid, name, pfm, length in zip(*(t.column(c).to_pylist() for c in ("id", "name", "pfm", "length"))):
+    for mid, name, pfm, length in zip(*(t.column(c).to_pylist() for c in ("id", "name", "pfm", "length")), strict=False):
         if not pfm or not length:
             continue
         out.append(Motif(mid, name or mid, np.array(pfm, np.float64).reshape(4, int(length))))
@@ -287,7 +305,7 @@ def motif_deltas(
     ref_len = np.zeros(n, np.int64)
     alt_len = np.zeros(n, np.int64)
     mismatched = 0
-    for i, (c, p, r, a) in enumerate(zip(variants["chrom"], variants["pos"], variants["ref"], variants["alt"])):
+    for i, (c, p, r, a) in enumerate(zip(variants["chrom"], variants["pos"], variants["ref"], variants["alt"], strict=False)):
         s0 = int(p) - 1
         lo, hi = s0 - flank, s0 + len(r) + flank
         if not reference.covers(c, max(lo, 0), hi) or lo < 0:
@@ -317,9 +335,9 @@ def motif_deltas(
 
     idx = np.flatnonzero(ok)
     bg = background_of(np.concatenate([ref_w[i] for i in idx]))
-    lo = np.full(len(idx), flank)
-    rs, _, _ = scanner.best([ref_w[i] for i in idx], overlap=(lo, lo + np.maximum(ref_len[idx], 1)), background=bg)
-    as_, _, _ = scanner.best([alt_w[i] for i in idx], overlap=(lo, lo + np.maximum(alt_len[idx], 1)), background=bg)
+    left = np.full(len(idx), flank)
+    rs, _, _ = scanner.best([ref_w[i] for i in idx], overlap=(left, left + np.maximum(ref_len[idx], 1)), background=bg)
+    as_, _, _ = scanner.best([alt_w[i] for i in idx], overlap=(left, left + np.maximum(alt_len[idx], 1)), background=bg)
     thr = scanner.thresholds(bg)
     rs0, as0 = np.nan_to_num(rs, nan=-np.inf), np.nan_to_num(as_, nan=-np.inf)
     site = (rs0 >= thr[None, :]) | (as0 >= thr[None, :])

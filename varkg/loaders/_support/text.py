@@ -18,7 +18,7 @@ import math
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO, overload
 
 from varkg.errors import InputError
 
@@ -109,8 +109,15 @@ class Table:
         self.columns = [c.strip().strip('"') for c in split_line(header, self.delimiter)]
         self.index = {c: i for i, c in enumerate(self.columns)}
 
+    @overload
+    def find(self, *candidates: str, required: Literal[True], what: str = "") -> str: ...
+
+    @overload
+    def find(self, *candidates: str, required: bool = False, what: str = "") -> str | None: ...
+
     def find(self, *candidates: str, required: bool = False, what: str = "") -> str | None:
-        """The first column present among ``candidates`` (case-insensitive)."""
+        """The first column present among ``candidates`` (case-insensitive); ``required=True``
+        raises :class:`~varkg.errors.InputError` instead of returning None."""
         lower = {c.lower(): c for c in self.columns}
         for cand in candidates:
             if cand.lower() in lower:
@@ -157,6 +164,14 @@ def is_missing(value: str) -> bool:
     return value.strip() in MISSING_VALUES
 
 
+@overload
+def parse_float(value: str, *, path: Path | None, line: int | None, field: str, allow_na: Literal[False]) -> float: ...
+
+
+@overload
+def parse_float(value: str, *, path: Path | None, line: int | None, field: str, allow_na: bool = True) -> float | None: ...
+
+
 def parse_float(value: str, *, path: Path | None, line: int | None, field: str, allow_na: bool = True) -> float | None:
     """A float, ``None`` for :data:`MISSING_VALUES`; anything else raises InputError quoting the value.
 
@@ -174,8 +189,9 @@ def parse_float(value: str, *, path: Path | None, line: int | None, field: str, 
         raise InputError(f"non-numeric value {value!r}; expected a number", path=path, line=line, field=field) from None
 
 
-def parse_floats(values: Sequence[str], *, path: Path | None, line: int | None, fields: Sequence[str],
-                 allow_na: bool = True) -> list[float]:
+def parse_floats(
+    values: Sequence[str], *, path: Path | None, line: int | None, fields: Sequence[str], allow_na: bool = True
+) -> list[float]:
     """A row of numbers (a matrix line): missing values become ``nan``; errors name the field.
 
     Same markers and errors as :func:`parse_float`, with a fast path for rows without them.
@@ -185,10 +201,18 @@ def parse_floats(values: Sequence[str], *, path: Path | None, line: int | None, 
     except ValueError:
         pass
     out = []
-    for v, f in zip(values, fields):
+    for v, f in zip(values, fields, strict=False):
         x = parse_float(v, path=path, line=line, field=f, allow_na=allow_na)
         out.append(math.nan if x is None else x)
     return out
+
+
+@overload
+def parse_int(value: str, *, path: Path | None, line: int | None, field: str, allow_na: Literal[False]) -> int: ...
+
+
+@overload
+def parse_int(value: str, *, path: Path | None, line: int | None, field: str, allow_na: bool = True) -> int | None: ...
 
 
 def parse_int(value: str, *, path: Path | None, line: int | None, field: str, allow_na: bool = True) -> int | None:
