@@ -137,7 +137,14 @@ def main() -> None:
         emit("build_graph_s", round(sum(times.values()), 1), "s", **{k: round(v, 1) for k, v in times.items()})
     t0 = time.perf_counter()
     lg = labelled_graph(store, data / "clinvar/clinvar_snv_sample_dev.tsv")
-    emit("export_s", round(time.perf_counter() - t0, 2), "s", store=str(path), **lg.describe(), variants_on_genes=lg.loaded["edges"])
+    emit(
+        "export_s",
+        round(time.perf_counter() - t0, 2),
+        "s",
+        store=str(path),
+        **lg.describe(),
+        variants_on_genes=lg.loaded["edges"],
+    )
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
         cfg = TrainConfig(

@@ -63,11 +63,38 @@ def main() -> None:
         t = time.perf_counter()
         n_pairs = sum(len(x) for x in [ld_pairs(g, window=LdWindow(kb=kb, r2_min=0.0))])
         ours = time.perf_counter() - t
-        emit(f"popgen.r2.{label}.pairs_per_s", n_pairs / ours, "pairs/s", pairs=n_pairs, window_kb=kb, seconds=round(ours, 3), **meta)
+        emit(
+            f"popgen.r2.{label}.pairs_per_s",
+            n_pairs / ours,
+            "pairs/s",
+            pairs=n_pairs,
+            window_kb=kb,
+            seconds=round(ours, 3),
+            **meta,
+        )
         if exe:
-            pt = plink_time(exe, "--bfile", str(prefix), "--r2", "--ld-window-kb", str(int(kb)), "--ld-window", "999999",
-                            "--ld-window-r2", "0", "--out", str(prefix))
-            emit(f"plink1.9.r2.{label}.pairs_per_s", n_pairs / pt, "pairs/s", seconds=round(pt, 3), ratio=round(pt / ours, 3), **meta)
+            pt = plink_time(
+                exe,
+                "--bfile",
+                str(prefix),
+                "--r2",
+                "--ld-window-kb",
+                str(int(kb)),
+                "--ld-window",
+                "999999",
+                "--ld-window-r2",
+                "0",
+                "--out",
+                str(prefix),
+            )
+            emit(
+                f"plink1.9.r2.{label}.pairs_per_s",
+                n_pairs / pt,
+                "pairs/s",
+                seconds=round(pt, 3),
+                ratio=round(pt / ours, 3),
+                **meta,
+            )
         t = time.perf_counter()
         blocks = blocks_table(gabriel_blocks(g))
         ours = time.perf_counter() - t
@@ -75,8 +102,18 @@ def main() -> None:
         if exe:
             pt = plink_time(exe, "--bfile", str(prefix), "--blocks", "no-pheno-req", "--out", str(prefix))
             theirs = pd.read_csv(f"{prefix}.blocks.det", sep=r"\s+", dtype={"CHR": str})
-            same = blocks[["CHR", "BP1", "BP2", "NSNPS"]].values.tolist() == theirs[["CHR", "BP1", "BP2", "NSNPS"]].values.tolist()
-            emit(f"plink1.9.blocks.{label}.seconds", pt, "s", blocks=len(theirs), same_blocks=same, ratio=round(pt / ours, 3), **meta)
+            same = (
+                blocks[["CHR", "BP1", "BP2", "NSNPS"]].values.tolist() == theirs[["CHR", "BP1", "BP2", "NSNPS"]].values.tolist()
+            )
+            emit(
+                f"plink1.9.blocks.{label}.seconds",
+                pt,
+                "s",
+                blocks=len(theirs),
+                same_blocks=same,
+                ratio=round(pt / ours, 3),
+                **meta,
+            )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -112,7 +112,19 @@ def sparse_real_store(store, shared_data, work) -> None:
     pq.write_table(genes.filter(pa.array(keep)), work / "genes.parquet")
     info = str(shared_data / "annotation" / "orgHsEgDb_gene_info.tsv.gz")
     load(store, "gene-table", [work / "genes.parquet"], assembly="GRCh38", options={"id_map": info}, progress=False)
-    load(store, "pathways", [shared_data / "networks" / "orgHsEgDb_gene2kegg_2011.tsv.gz"], assembly="GRCh38",
-         options={"id_map": info, "genes": "existing", "jaccard": 0}, progress=False)
-    load(store, "elements", [shared_data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"], assembly="GRCh38",
-         options={"regulates": "false"}, progress=False)
+    load(
+        store,
+        "pathways",
+        [shared_data / "networks" / "orgHsEgDb_gene2kegg_2011.tsv.gz"],
+        assembly="GRCh38",
+        options={"id_map": info, "genes": "existing", "jaccard": 0},
+        progress=False,
+    )
+    load(
+        store,
+        "elements",
+        [shared_data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"],
+        assembly="GRCh38",
+        options={"regulates": "false"},
+        progress=False,
+    )

@@ -103,17 +103,45 @@ def test_cli_train_evaluate_predict_on_a_sparse_real_graph(shared_data, tmp_path
     write_tsv(tmp_path / "train.tsv", header, [r for r in rows if r not in heldout])
     write_tsv(tmp_path / "heldout.tsv", header, heldout)
     run = tmp_path / "run"
-    r = CliRunner().invoke(app, [
-        "--store", str(db), "gnn", "train", "--labels", str(tmp_path / "train.tsv"), "--out", str(run), "--epochs", "2",
-        "--hidden", "16", "--memory-units", "8", "--batch-size", "4", "--fanouts", "2,2", "--device", "cpu", "--quiet",
-        "--test-chroms", ",".join(SPARSE_SPLIT["test_chroms"]), "--val-chroms", ",".join(SPARSE_SPLIT["val_chroms"]),
-    ])
+    r = CliRunner().invoke(
+        app,
+        [
+            "--store",
+            str(db),
+            "gnn",
+            "train",
+            "--labels",
+            str(tmp_path / "train.tsv"),
+            "--out",
+            str(run),
+            "--epochs",
+            "2",
+            "--hidden",
+            "16",
+            "--memory-units",
+            "8",
+            "--batch-size",
+            "4",
+            "--fanouts",
+            "2,2",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--test-chroms",
+            ",".join(SPARSE_SPLIT["test_chroms"]),
+            "--val-chroms",
+            ",".join(SPARSE_SPLIT["val_chroms"]),
+        ],
+    )
     assert r.exit_code == 0, r.output
     trained = json.loads(r.stdout.strip().splitlines()[-1])
     assert trained["store"] == str(db) and not (tmp_path / "varkg.db").exists()
     assert trained["graph"]["edges"] > 0 and trained["graph"]["labelled_without_edges"] > 0
     assert trained["graph"]["nodes"]["RegulatoryElement"] > 0 and trained["model"]["auroc"] is not None
-    r = CliRunner().invoke(app, ["--store", str(db), "gnn", "evaluate", "--labels", str(tmp_path / "heldout.tsv"), "--checkpoint", str(run / "model.pt")])
+    r = CliRunner().invoke(
+        app,
+        ["--store", str(db), "gnn", "evaluate", "--labels", str(tmp_path / "heldout.tsv"), "--checkpoint", str(run / "model.pt")],
+    )
     assert r.exit_code == 0, r.output
     ev = json.loads(r.stdout.strip().splitlines()[-1])
     assert ev["n"] == len(heldout) and 0.0 <= ev["model"]["auroc"] <= 1.0
@@ -128,11 +156,32 @@ def test_cli_train_on_a_store_without_genes_warns_and_trains(shared_data, tmp_pa
     from varkg.cli.main import app
 
     labels = write_tsv(tmp_path / "labels.tsv", *clinvar_rows(shared_data, GENE_CHROMS + GENELESS_CHROMS))
-    r = CliRunner().invoke(app, [
-        "--store", str(tmp_path / "empty.db"), "gnn", "train", "--labels", str(labels), "--out", str(tmp_path / "run"), "--epochs", "1",
-        "--hidden", "16", "--memory-units", "8", "--device", "cpu", "--quiet",
-        "--test-chroms", ",".join(SPARSE_SPLIT["test_chroms"]), "--val-chroms", ",".join(SPARSE_SPLIT["val_chroms"]),
-    ])
+    r = CliRunner().invoke(
+        app,
+        [
+            "--store",
+            str(tmp_path / "empty.db"),
+            "gnn",
+            "train",
+            "--labels",
+            str(labels),
+            "--out",
+            str(tmp_path / "run"),
+            "--epochs",
+            "1",
+            "--hidden",
+            "16",
+            "--memory-units",
+            "8",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--test-chroms",
+            ",".join(SPARSE_SPLIT["test_chroms"]),
+            "--val-chroms",
+            ",".join(SPARSE_SPLIT["val_chroms"]),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "has no edges" in r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])

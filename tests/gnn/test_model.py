@@ -143,5 +143,7 @@ def test_forward_on_graphs_without_edges(case):
 
 def test_a_model_without_edge_types_runs():
     d = empty_like(graph(), keep_edges=False)
-    m = EAHGT({t: d[t].x.size(1) for t in d.node_types}, d.metadata(), ModelConfig(hidden=16, heads=2, ea_heads=2, memory_units=8)).eval()
+    m = EAHGT(
+        {t: d[t].x.size(1) for t in d.node_types}, d.metadata(), ModelConfig(hidden=16, heads=2, ea_heads=2, memory_units=8)
+    ).eval()
     assert d.metadata()[1] == [] and m.effect_logits(m.embed(d)).shape == (60,)

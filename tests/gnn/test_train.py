@@ -135,8 +135,9 @@ def sparse(shared_data, tmp_path_factory):
     sparse_real_store(store, shared_data, work)
     labels = write_tsv(work / "labels.tsv", *clinvar_rows(shared_data, GENE_CHROMS + GENELESS_CHROMS))
     lg = labelled_graph(store, labels)
-    res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg(epochs=1, batch_size=1, fanouts=[2, 2], **SPARSE_SPLIT),
-                               out_dir=work / "run")
+    res = train_variant_effect(
+        lg.export, lg.index, lg.y, config=cfg(epochs=1, batch_size=1, fanouts=[2, 2], **SPARSE_SPLIT), out_dir=work / "run"
+    )
     yield store, lg, res, work
     store.close()
 

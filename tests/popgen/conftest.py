@@ -16,6 +16,8 @@ KGP = "variants/kgp_chr20_1-4Mb_reference.vcf.gz"
 def kgp_vcf(shared_data) -> Path:
     """The real 1000 Genomes chr20 VCF the popgen tests read."""
     return shared_data / KGP
+
+
 PANEL = "variants/1000G_phase3_integrated_call_samples.panel"
 
 
@@ -68,8 +70,12 @@ def pig(shared_data):
     from varkg.popgen.genotypes import read_msuprp
 
     d = shared_data / "pig"
-    return read_msuprp(d / "pig_MSUPRP_geno.tsv.gz", d / "pig_MSUPRP_map.tsv", pedigree=d / "pig_MSUPRP_pedigree.tsv",
-                       covariates=d / "pig_MSUPRP_covar.tsv")
+    return read_msuprp(
+        d / "pig_MSUPRP_geno.tsv.gz",
+        d / "pig_MSUPRP_map.tsv",
+        pedigree=d / "pig_MSUPRP_pedigree.tsv",
+        covariates=d / "pig_MSUPRP_covar.tsv",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,5 +85,13 @@ def pig_founders(pig):
     from varkg.popgen.genotypes import GenotypeMatrix
 
     g = pig
-    return GenotypeMatrix(g.variants, g.samples.assign(father=None, mother=None), g.reader, g.source, g.assembly,
-                          g.haplotype_reader, g.sample_index, g.variant_offset)
+    return GenotypeMatrix(
+        g.variants,
+        g.samples.assign(father=None, mother=None),
+        g.reader,
+        g.source,
+        g.assembly,
+        g.haplotype_reader,
+        g.sample_index,
+        g.variant_offset,
+    )

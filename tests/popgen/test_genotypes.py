@@ -10,7 +10,6 @@ from varkg.errors import AnalysisError, InputError
 from varkg.popgen.genotypes import GenotypeMatrix, read_msuprp, read_plink
 
 
-
 def test_vcf_artifacts_match_cyvcf2_and_panel(kgp, kgp_vcf):
     assert kgp.shape == (300, 24990) and kgp.assembly == "GRCh37"
     assert kgp.variants["id"].iloc[0] == "GRCh37:20:1000226:A:T"
@@ -55,8 +54,9 @@ def test_plink_round_trip_keeps_dosages_and_missing(pig, tmp_path):
     sub = pig.slice_variants(0, 300)
     d = sub.dosages().copy()
     d[0, :5] = -1  # missing calls survive the .bed
-    g = GenotypeMatrix.from_arrays(d, chrom=sub.variants["chrom"], pos=sub.variants["pos"], ids=sub.variants["id"],
-                                   samples=sub.samples["sample"])
+    g = GenotypeMatrix.from_arrays(
+        d, chrom=sub.variants["chrom"], pos=sub.variants["pos"], ids=sub.variants["id"], samples=sub.samples["sample"]
+    )
     g.to_plink(tmp_path / "x")
     back = read_plink(tmp_path / "x", population="MSUPRP")
     assert back.shape == g.shape

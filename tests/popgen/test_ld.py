@@ -29,8 +29,19 @@ def kgp_sub(kgp, tmp_path_factory):
 
 def test_r2_matches_plink_on_chr20(kgp_sub, run_plink):
     g, prefix = kgp_sub
-    run_plink("--bfile", str(prefix), "--r2", "--ld-window-kb", "100", "--ld-window", "99999", "--ld-window-r2", "0",
-              "--out", str(prefix))
+    run_plink(
+        "--bfile",
+        str(prefix),
+        "--r2",
+        "--ld-window-kb",
+        "100",
+        "--ld-window",
+        "99999",
+        "--ld-window-r2",
+        "0",
+        "--out",
+        str(prefix),
+    )
     ours = ld_pairs(g, window=LdWindow(kb=100, r2_min=0.0))
     assert len(ours) > 200_000
     assert _compare(ours.assign(id_a=ours["id_a"], id_b=ours["id_b"]).pipe(_names, g), f"{prefix}.ld") < 1e-4
@@ -38,15 +49,27 @@ def test_r2_matches_plink_on_chr20(kgp_sub, run_plink):
 
 def _names(t: pd.DataFrame, g: GenotypeMatrix) -> pd.DataFrame:
     """Our ids are graph keys; the .bim names are the same strings (to_plink writes ``name``)."""
-    name = dict(zip(g.variants["id"], g.variants["name"]))
+    name = dict(zip(g.variants["id"], g.variants["name"], strict=True))
     return t.assign(id_a=t["id_a"].map(name), id_b=t["id_b"].map(name))
 
 
 def test_dprime_and_haplotype_r2_match_plink_dprime(kgp_sub, run_plink):
     g, prefix = kgp_sub
     g = g.slice_variants(0, 600)
-    run_plink("--bfile", str(prefix), "--r2", "dprime", "--ld-window-kb", "50", "--ld-window", "99999",
-              "--ld-window-r2", "0.1", "--out", f"{prefix}_dp")
+    run_plink(
+        "--bfile",
+        str(prefix),
+        "--r2",
+        "dprime",
+        "--ld-window-kb",
+        "50",
+        "--ld-window",
+        "99999",
+        "--ld-window-r2",
+        "0.1",
+        "--out",
+        f"{prefix}_dp",
+    )
     ours = _names(ld_pairs(g, window=LdWindow(kb=50, r2_min=0.0), dprime=True), g)
     p = pd.read_csv(f"{prefix}_dp.ld", sep=r"\s+")
     p = p[p["BP_B"] <= g.variants["pos"].iloc[-1]]
@@ -59,8 +82,19 @@ def test_dprime_and_haplotype_r2_match_plink_dprime(kgp_sub, run_plink):
 def test_r2_matches_plink_on_pig_markers(pig_founders, run_plink, tmp_path):
     g = pig_founders.slice_variants(0, 3387)  # chromosomes 1 and 2
     g.to_plink(tmp_path / "pig")
-    run_plink("--bfile", str(tmp_path / "pig"), "--r2", "--ld-window-kb", "1000", "--ld-window", "99999",
-              "--ld-window-r2", "0", "--out", str(tmp_path / "pig"))
+    run_plink(
+        "--bfile",
+        str(tmp_path / "pig"),
+        "--r2",
+        "--ld-window-kb",
+        "1000",
+        "--ld-window",
+        "99999",
+        "--ld-window-r2",
+        "0",
+        "--out",
+        str(tmp_path / "pig"),
+    )
     ours = ld_pairs(g, window=LdWindow(kb=1000, r2_min=0.0))
     assert set(ours["chrom"]) == {"1", "2"}
     assert _compare(ours, tmp_path / "pig.ld") < 1e-4
@@ -79,7 +113,9 @@ def test_dprime_ci_brackets_the_estimate(kgp):
     ok = t["dprime_low"].notna()
     assert ok.mean() > 0.95
     assert (t.loc[ok, "dprime_low"] <= t.loc[ok, "dprime_high"]).all()
-    assert ((t.loc[ok, "dprime"] >= t.loc[ok, "dprime_low"] - 0.01) & (t.loc[ok, "dprime"] <= t.loc[ok, "dprime_high"] + 0.01)).mean() > 0.99
+    assert (
+        (t.loc[ok, "dprime"] >= t.loc[ok, "dprime_low"] - 0.01) & (t.loc[ok, "dprime"] <= t.loc[ok, "dprime_high"] + 0.01)
+    ).mean() > 0.99
 
 
 def test_perfect_ld_interval():

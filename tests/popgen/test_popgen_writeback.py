@@ -11,9 +11,20 @@ from varkg.popgen.writeback import write_blocks, write_ld_edges
 
 def _variants(store, g):
     v = g.variants
-    store.upsert_nodes("Variant", pa.table({
-        "id": v["id"].tolist(), "assembly": [g.assembly] * len(v), "chrom": v["chrom"].tolist(),
-        "pos": pa.array(v["pos"].tolist(), pa.int64()), "ref": v["ref"].tolist(), "alt": v["alt"].tolist()}), dataset="vcf")
+    store.upsert_nodes(
+        "Variant",
+        pa.table(
+            {
+                "id": v["id"].tolist(),
+                "assembly": [g.assembly] * len(v),
+                "chrom": v["chrom"].tolist(),
+                "pos": pa.array(v["pos"].tolist(), pa.int64()),
+                "ref": v["ref"].tolist(),
+                "alt": v["alt"].tolist(),
+            }
+        ),
+        dataset="vcf",
+    )
 
 
 def test_blocks_and_ld_into_ladybug(ladybug_store, kgp):
@@ -25,8 +36,9 @@ def test_blocks_and_ld_into_ladybug(ladybug_store, kgp):
     assert rep.nodes == len(blocks) and rep.edges + rep.skipped_edges == n_members and rep.skipped_edges > 0
     counts = ladybug_store.counts()
     assert counts["LDBlock"] == len(blocks) and counts["Variant-IN_BLOCK->LDBlock"] == rep.edges
-    row = ladybug_store.query("MATCH (b:LDBlock) RETURN b.id AS id, b.population AS p, b.n_variants AS n, b.datasets AS d "
-                              "ORDER BY b.start LIMIT 1").to_pylist()[0]
+    row = ladybug_store.query(
+        "MATCH (b:LDBlock) RETURN b.id AS id, b.population AS p, b.n_variants AS n, b.datasets AS d ORDER BY b.start LIMIT 1"
+    ).to_pylist()[0]
     assert row["id"].startswith("GRCh37:20:") and row["id"].endswith("@GBR") and row["p"] == "GBR"
     assert rep.dataset_id in row["d"]
     ds = ladybug_store.query("MATCH (d:Dataset) WHERE d.id = $id RETURN d.loader AS l", {"id": rep.dataset_id}).to_pylist()
@@ -40,6 +52,7 @@ def test_blocks_and_ld_into_ladybug(ladybug_store, kgp):
     assert ld.edges == len(pairs) > 0
     write_ld_edges(ladybug_store, g.slice_variants(0, 700), pairs, r2_min=0.8, window_kb=50)
     assert ladybug_store.counts()["Variant-LD_WITH->Variant"] == len(pairs)
-    e = ladybug_store.query("MATCH (a:Variant)-[r:LD_WITH]->(b:Variant) RETURN r.r2 AS r2, r.dprime_low AS lo, "
-                            "r.population AS p LIMIT 1").to_pylist()[0]
+    e = ladybug_store.query(
+        "MATCH (a:Variant)-[r:LD_WITH]->(b:Variant) RETURN r.r2 AS r2, r.dprime_low AS lo, r.population AS p LIMIT 1"
+    ).to_pylist()[0]
     assert e["r2"] >= 0.8 and e["p"] == "GBR"

@@ -61,8 +61,16 @@ def own_server(tmp_path_factory, neo4j_server):
 
     if not lib_ready():
         pytest.skip("the Neo4j jars are not in tools/neo4j/lib (run `make neo4j-lib`)")
-    server = Neo4jServer(NeoServerConfig(data=tmp_path_factory.mktemp("neo4j-faults"), bolt=f"127.0.0.1:{free_port()}", http=None,
-                                         heap="768m", pagecache="256m"), password=os.environ["NEO4J_PASSWORD"])
+    server = Neo4jServer(
+        NeoServerConfig(
+            data=tmp_path_factory.mktemp("neo4j-faults"),
+            bolt=f"127.0.0.1:{free_port()}",
+            http=None,
+            heap="768m",
+            pagecache="256m",
+        ),
+        password=os.environ["NEO4J_PASSWORD"],
+    )
     server.start()
     yield server
     server.stop()

@@ -16,7 +16,9 @@ from varkg.cli._common import cli_errors, cli_store
 
 app = typer.Typer(help="Graph learning: export, train, evaluate, predict (write-back).", no_args_is_help=True)
 
-Store = Annotated[str, typer.Option("--store", help="Ladybug path or Neo4j URI (default: `varkg --store`, else $VARKG_STORE or ./varkg.db).")]
+Store = Annotated[
+    str, typer.Option("--store", help="Ladybug path or Neo4j URI (default: `varkg --store`, else $VARKG_STORE or ./varkg.db).")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Labels = Annotated[
     Path,
@@ -124,10 +126,22 @@ def train_cmd(
         typer.echo(f"warning: the graph in {location} has no edges: the model sees only the variants' own features", err=True)
     res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=out, quiet=quiet)
     m = res.metrics
-    typer.echo(json.dumps({
-        "checkpoint": str(res.checkpoint), "store": str(location), "graph": graph, "loaded": lg.loaded, "split": m["split"]["sizes"],
-        **{k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")} for k, v in m.items() if isinstance(v, dict) and "auroc" in v},
-    }))
+    typer.echo(
+        json.dumps(
+            {
+                "checkpoint": str(res.checkpoint),
+                "store": str(location),
+                "graph": graph,
+                "loaded": lg.loaded,
+                "split": m["split"]["sizes"],
+                **{
+                    k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}
+                    for k, v in m.items()
+                    if isinstance(v, dict) and "auroc" in v
+                },
+            }
+        )
+    )
 
 
 @app.command("evaluate")

@@ -76,9 +76,16 @@ def _gnn_step(store: Any, data: Path, work: Path, *, quick: bool, result: DemoRe
     out = work / "gnn"
     lg = labelled_graph(store, labels, assembly="GRCh38", out_dir=out / "export")
     y = lg.y
-    cfg = TrainConfig(model=ModelConfig(hidden=32 if quick else 64, layers=2), epochs=8 if quick else 40,
-                      patience=5 if quick else 10, seed=0, device="cpu", split="chromosome")
+    cfg = TrainConfig(
+        model=ModelConfig(hidden=32 if quick else 64, layers=2),
+        epochs=8 if quick else 40,
+        patience=5 if quick else 10,
+        seed=0,
+        device="cpu",
+        split="chromosome",
+    )
     res = train_variant_effect(lg.export, lg.index, lg.y, config=cfg, out_dir=out, quiet=True)
+    assert res.checkpoint is not None  # out_dir was given, so training saved its best checkpoint
     pw = predict_and_write(store, checkpoint=res.checkpoint)
     m = {
         k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}

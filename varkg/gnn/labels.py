@@ -134,7 +134,8 @@ class LabelledGraph:
         return {
             "nodes": {t: int(d[t].num_nodes) for t in d.node_types},
             "edges": int(sum(d[et].edge_index.shape[1] for et in d.edge_types)),
-            "labelled": int(self.index.size), "labelled_without_edges": int((deg[self.index] == 0).sum()),
+            "labelled": int(self.index.size),
+            "labelled_without_edges": int((deg[self.index] == 0).sum()),
         }
 
 

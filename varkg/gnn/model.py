@@ -151,7 +151,10 @@ class EAHGT(nn.Module):
         """
         ref = self.link_relation
         h = {t: self.encoders[t](x[t]) if t in x else ref.new_zeros(0, self.config.hidden) for t in self.metadata[0]}
-        ei = {et: edge_index[et] if et in edge_index else torch.zeros(2, 0, dtype=torch.long, device=ref.device) for et in self.metadata[1]}
+        ei = {
+            et: edge_index[et] if et in edge_index else torch.zeros(2, 0, dtype=torch.long, device=ref.device)
+            for et in self.metadata[1]
+        }
         for layer in self.layers:
             h = layer(h, ei)
         return h

@@ -130,17 +130,20 @@ def classify_pairs(counts: np.ndarray, params: BlockParams = BlockParams()) -> n
     out = np.full(len(counts), NONINF, dtype=np.int8)
     hs = int(round(params.strong_highci * 100)) - 2  # S_97 = T - C_96 > 5 %  <=>  upper >= 0.98
     rh = int(round(params.recomb_highci * 100)) - 2  # S_89 = T - C_88 <= 5 % <=>  upper < 0.90
-    lo = int(round(params.strong_lowci * 100))       # 70
+    lo = int(round(params.strong_lowci * 100))  # 70
     for a in range(0, len(counts), 16384):
-        cum, ok = _surface_cumulative(counts[a:a + 16384])
+        cum, ok = _surface_cumulative(counts[a : a + 16384])
         t = cum[:, 100] * 0.05
-        below = lambda q: cum[:, q] < t  # noqa: E731  (lower bound >= (q + 1) / 100)
+        below = lambda q, cum=cum, t=t: cum[:, q] < t  # noqa: E731  (lower bound >= (q + 1) / 100)
         hi = (cum[:, 100] - cum[:, hs]) > t
         rec = (cum[:, 100] - cum[:, rh]) <= t
-        typ = np.where(below(lo + 11), HI_STRONG081, np.where(below(lo + 1), HI_STRONG,
-                       np.where(below(lo), HI_EQ070, np.where(below(51), HI_LOW070, HI_LOW051))))
+        typ = np.where(
+            below(lo + 11),
+            HI_STRONG081,
+            np.where(below(lo + 1), HI_STRONG, np.where(below(lo), HI_EQ070, np.where(below(51), HI_LOW070, HI_LOW051))),
+        )
         typ = np.where(hi, typ, np.where(rec, RECOMB, NONINF))
-        out[a:a + 16384] = np.where(ok, typ, NONINF)
+        out[a : a + 16384] = np.where(ok, typ, NONINF)
     return out
 
 
@@ -158,14 +161,17 @@ def gabriel_blocks(geno: GenotypeMatrix, *, params: BlockParams = BlockParams(),
     ids = geno.variants["id"].to_numpy()
     out: list[LdBlockResult] = []
     for chrom, cs, ce in geno.chromosomes():
-        keep = np.concatenate([_maf_keep(geno, a, min(ce, a + 8192), params.min_maf) for a in range(cs, ce, 8192)]) \
-            if ce > cs else np.zeros(0, bool)
+        keep = (
+            np.concatenate([_maf_keep(geno, a, min(ce, a + 8192), params.min_maf) for a in range(cs, ce, 8192)])
+            if ce > cs
+            else np.zeros(0, bool)
+        )
         orig = np.flatnonzero(keep) + cs
         if len(orig) < 2:
             continue
         pos = geno.variants["pos"].to_numpy(np.int64)[orig]
         for s, e in _chrom_blocks(geno, orig, pos, params, chunk):
-            members = orig[s:e + 1]
+            members = orig[s : e + 1]
             out.append(LdBlockResult(chrom, int(pos[s]), int(pos[e]), members, [str(x) for x in ids[members]]))
     return out
 
@@ -187,15 +193,16 @@ def _chrom_blocks(geno: GenotypeMatrix, orig: np.ndarray, pos: np.ndarray, param
         k0 = int(smin[e0])
         cols = orig[k0:e1]
         d = geno.dosages(int(cols[0]), int(cols[-1]) + 1)[:, cols - cols[0]]
-        cnt = genotype_counts(d[:, e0 - k0:], d)  # [rows e, cols k, 3, 3]
-        ee, kk = np.nonzero((np.arange(k0, e1)[None, :] < np.arange(e0, e1)[:, None])
-                            & (np.arange(k0, e1)[None, :] >= smin[e0:e1, None]))
+        cnt = genotype_counts(d[:, e0 - k0 :], d)  # [rows e, cols k, 3, 3]
+        ee, kk = np.nonzero(
+            (np.arange(k0, e1)[None, :] < np.arange(e0, e1)[:, None]) & (np.arange(k0, e1)[None, :] >= smin[e0:e1, None])
+        )
         typ_flat = classify_pairs(cnt[ee, kk], params)
         rows = np.full((e1 - e0, e1 - k0), -1, dtype=np.int8)
         rows[ee, kk] = typ_flat
         for e in range(max(e0, 1), e1):
             lo = int(smin[e])
-            row = rows[e - e0, lo - k0:e - k0]  # classes of (k, e), k = lo..e-1
+            row = rows[e - e0, lo - k0 : e - k0]  # classes of (k, e), k = lo..e-1
             w = len(row)
             near[e] = row[-3:] if w else row
             near.pop(e - 4, None)
@@ -203,8 +210,8 @@ def _chrom_blocks(geno: GenotypeMatrix, orig: np.ndarray, pos: np.ndarray, param
             rec = (row == RECOMB).astype(np.int64)
             ss = np.cumsum(strong[::-1])[::-1]
             rs = np.cumsum(rec[::-1])[::-1]
-            s_cur = s_prev[lo - base_prev:] + ss if w else np.zeros(0, np.int64)
-            r_cur = r_prev[lo - base_prev:] + rs if w else np.zeros(0, np.int64)
+            s_cur = s_prev[lo - base_prev :] + ss if w else np.zeros(0, np.int64)
+            r_cur = r_prev[lo - base_prev :] + rs if w else np.zeros(0, np.int64)
             if w:
                 span = pos[e] - pos[lo:e]
                 delta = e - np.arange(lo, e)
@@ -232,14 +239,20 @@ def _chrom_blocks(geno: GenotypeMatrix, orig: np.ndarray, pos: np.ndarray, param
     for _, s, e in candidates:
         if taken[s] or taken[e]:
             continue
-        taken[s:e + 1] = True
+        taken[s : e + 1] = True
         chosen.append((s, e))
     return sorted(chosen)
 
 
 def blocks_table(blocks: list[LdBlockResult]) -> pd.DataFrame:
     """Blocks as PLINK's ``.blocks.det`` columns (``CHR BP1 BP2 KB NSNPS SNPS``), SNPS ``|``-joined."""
-    return pd.DataFrame({
-        "CHR": [b.chrom for b in blocks], "BP1": [b.pos_first for b in blocks], "BP2": [b.pos_last for b in blocks],
-        "KB": [b.kb for b in blocks], "NSNPS": [b.n_variants for b in blocks], "SNPS": ["|".join(b.ids) for b in blocks],
-    })
+    return pd.DataFrame(
+        {
+            "CHR": [b.chrom for b in blocks],
+            "BP1": [b.pos_first for b in blocks],
+            "BP2": [b.pos_last for b in blocks],
+            "KB": [b.kb for b in blocks],
+            "NSNPS": [b.n_variants for b in blocks],
+            "SNPS": ["|".join(b.ids) for b in blocks],
+        }
+    )

@@ -124,8 +124,16 @@ class GenotypeMatrix:
         d = np.asarray(dosages, dtype=np.int8)
         n = d.shape[1]
         names = list(ids) if ids is not None else [f"v{i}" for i in range(n)]
-        variants = pd.DataFrame({"id": names, "name": names, "chrom": [str(c) for c in chrom],
-                                 "pos": np.asarray(pos, dtype=np.int64), "ref": None, "alt": None})
+        variants = pd.DataFrame(
+            {
+                "id": names,
+                "name": names,
+                "chrom": [str(c) for c in chrom],
+                "pos": np.asarray(pos, dtype=np.int64),
+                "ref": None,
+                "alt": None,
+            }
+        )
         smp = pd.DataFrame({"sample": list(samples), "population": population, "sex": None, "father": None, "mother": None})
         hap = None
         if haplotypes is not None:
@@ -170,8 +178,10 @@ class GenotypeMatrix:
         """``int8 [samples, stop - start, 2]`` phased alleles (1 = the counted allele, ``-1``
         missing or unphased). Raises AnalysisError when the source has no phase."""
         if self.haplotype_reader is None:
-            raise AnalysisError(f"{self.source or 'this genotype matrix'} has no phased haplotypes "
-                                "(read the VCF artifacts with vcf=PATH to a phased VCF)")
+            raise AnalysisError(
+                f"{self.source or 'this genotype matrix'} has no phased haplotypes "
+                "(read the VCF artifacts with vcf=PATH to a phased VCF)"
+            )
         start, stop = self._check_range(start, stop)
         h = self.haplotype_reader(self.variant_offset + start, self.variant_offset + stop)
         if self.sample_index is not None:
@@ -193,10 +203,12 @@ class GenotypeMatrix:
             return []
         cut = np.flatnonzero(c[1:] != c[:-1]) + 1
         edges = [0, *cut.tolist(), len(c)]
-        return [(str(c[a]), a, b) for a, b in zip(edges[:-1], edges[1:])]
+        return [(str(c[a]), a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
     # ------------------------------------------------------------------ selection
-    def select_samples(self, *, population: str | Sequence[str] | None = None, samples: Sequence[str] | None = None) -> GenotypeMatrix:
+    def select_samples(
+        self, *, population: str | Sequence[str] | None = None, samples: Sequence[str] | None = None
+    ) -> GenotypeMatrix:
         """The same variants for a subset of samples: by ``population`` (one or several) or by
         sample name. Unknown populations or samples raise AnalysisError listing the valid ones."""
         keep = np.ones(self.n_samples, dtype=bool)
@@ -215,14 +227,32 @@ class GenotypeMatrix:
             keep &= names.isin(set(map(str, samples))).to_numpy()
         idx = np.flatnonzero(keep)
         base = self.sample_index if self.sample_index is not None else np.arange(self.n_samples)
-        return GenotypeMatrix(self.variants, self.samples.iloc[idx].reset_index(drop=True), self.reader, self.source,
-                              self.assembly, self.haplotype_reader, base[idx], self.variant_offset, dict(self.meta))
+        return GenotypeMatrix(
+            self.variants,
+            self.samples.iloc[idx].reset_index(drop=True),
+            self.reader,
+            self.source,
+            self.assembly,
+            self.haplotype_reader,
+            base[idx],
+            self.variant_offset,
+            dict(self.meta),
+        )
 
     def slice_variants(self, start: int, stop: int) -> GenotypeMatrix:
         """Variants ``[start, stop)`` only (no data is read)."""
         start, stop = self._check_range(start, stop)
-        return GenotypeMatrix(self.variants.iloc[start:stop].reset_index(drop=True), self.samples, self.reader, self.source,
-                              self.assembly, self.haplotype_reader, self.sample_index, self.variant_offset + start, dict(self.meta))
+        return GenotypeMatrix(
+            self.variants.iloc[start:stop].reset_index(drop=True),
+            self.samples,
+            self.reader,
+            self.source,
+            self.assembly,
+            self.haplotype_reader,
+            self.sample_index,
+            self.variant_offset + start,
+            dict(self.meta),
+        )
 
     def attach_samples(self, table: pd.DataFrame, *, on: str = "sample") -> GenotypeMatrix:
         """Sample metadata joined by sample name: columns of ``table`` replace those of the same
@@ -236,8 +266,17 @@ class GenotypeMatrix:
         for col in t.columns:
             vals = key.map(t[col])
             smp[col] = vals.where(key.isin(t.index), smp[col] if col in smp else None)
-        return GenotypeMatrix(self.variants, smp, self.reader, self.source, self.assembly, self.haplotype_reader,
-                              self.sample_index, self.variant_offset, dict(self.meta))
+        return GenotypeMatrix(
+            self.variants,
+            smp,
+            self.reader,
+            self.source,
+            self.assembly,
+            self.haplotype_reader,
+            self.sample_index,
+            self.variant_offset,
+            dict(self.meta),
+        )
 
     # ------------------------------------------------------------------ summaries and export
     def allele_frequency(self, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -257,7 +296,7 @@ class GenotypeMatrix:
         prefix = Path(prefix)
         val = np.empty(self.shape, dtype=np.int8)
         for b in self.blocks(size=block):
-            val[:, b.start:b.stop] = b.dosages
+            val[:, b.start : b.stop] = b.dosages
         val = np.where(val < 0, -127, val).astype(np.int8)
         v = self.variants
         a1 = [a if isinstance(a, str) and a else "B" for a in v["alt"]]
@@ -265,13 +304,17 @@ class GenotypeMatrix:
         sex_code = {"male": 1, "female": 2}
         s = self.samples
         props = {
-            "fid": s["sample"].astype(str).tolist(), "iid": s["sample"].astype(str).tolist(),
+            "fid": s["sample"].astype(str).tolist(),
+            "iid": s["sample"].astype(str).tolist(),
             "father": [str(x) if isinstance(x, str) and x else "0" for x in s["father"]],
             "mother": [str(x) if isinstance(x, str) and x else "0" for x in s["mother"]],
             "sex": [sex_code.get(x, 0) for x in s["sex"]],
-            "sid": v["name"].astype(str).tolist(), "chromosome": v["chrom"].astype(str).tolist(),
-            "bp_position": v["pos"].astype(np.int32).tolist(), "cm_position": [0.0] * len(v),
-            "allele_1": a1, "allele_2": a2,
+            "sid": v["name"].astype(str).tolist(),
+            "chromosome": v["chrom"].astype(str).tolist(),
+            "bp_position": v["pos"].astype(np.int32).tolist(),
+            "cm_position": [0.0] * len(v),
+            "allele_1": a1,
+            "allele_2": a2,
         }
         bed = prefix.with_suffix(".bed")
         to_bed(bed, val, properties=props, count_A1=True)
@@ -281,7 +324,7 @@ class GenotypeMatrix:
 # ---------------------------------------------------------------------------- helpers
 def _sort_variants(variants: pd.DataFrame) -> np.ndarray:
     """Column order that sorts variants by chromosome (numeric first) then position."""
-    key = [(_chrom_order(c), p, i) for i, (c, p) in enumerate(zip(variants["chrom"], variants["pos"]))]
+    key = [(_chrom_order(c), p, i) for i, (c, p) in enumerate(zip(variants["chrom"], variants["pos"], strict=True))]
     return np.array([k[2] for k in sorted(key)], dtype=np.int64)
 
 
@@ -290,10 +333,9 @@ def _check_sorted(variants: pd.DataFrame, path: Path) -> None:
         p = grp["pos"].to_numpy()
         if np.any(np.diff(p) < 0):
             i = int(np.flatnonzero(np.diff(p) < 0)[0])
-            raise InputError(f"variants of chromosome {chrom} are not sorted by position "
-                             f"({p[i]} before {p[i + 1]})", path=path)
+            raise InputError(f"variants of chromosome {chrom} are not sorted by position ({p[i]} before {p[i + 1]})", path=path)
     seen = variants["chrom"].to_numpy()
-    runs = [seen[0]] + [b for a, b in zip(seen[:-1], seen[1:]) if a != b] if len(seen) else []
+    runs = [seen[0]] + [b for a, b in zip(seen[:-1], seen[1:], strict=True) if a != b] if len(seen) else []
     if len(runs) != len(set(runs)):
         raise InputError("variants of one chromosome are not contiguous", path=path)
 
@@ -338,13 +380,16 @@ def read_vcf_artifacts(
     ids = ids_path.read_text().split()
     samples = samples_path.read_text().split()
     if mat.ndim != 2 or mat.shape != (len(samples), len(ids)):
-        raise InputError(f"matrix shape {mat.shape} does not match {len(samples)} samples x {len(ids)} variants "
-                         "of its sidecars", path=npy)
+        raise InputError(
+            f"matrix shape {mat.shape} does not match {len(samples)} samples x {len(ids)} variants of its sidecars", path=npy
+        )
     rows = []
     for i, vid in enumerate(ids):
         m = _ID_RE.match(vid)
         if not m:
-            raise InputError(f"variant id {vid!r} is not {{assembly}}:{{chrom}}:{{pos}}:{{ref}}:{{alt}}", path=ids_path, line=i + 1)
+            raise InputError(
+                f"variant id {vid!r} is not {{assembly}}:{{chrom}}:{{pos}}:{{ref}}:{{alt}}", path=ids_path, line=i + 1
+            )
         rows.append((vid, m["chrom"], int(m["pos"]), m["ref"], m["alt"], m["asm"]))
     variants = pd.DataFrame(rows, columns=["id", "chrom", "pos", "ref", "alt", "assembly"])
     variants.insert(1, "name", variants["id"])
@@ -402,7 +447,7 @@ class _VcfHaplotypes:
         out = np.full((len(self.cols), len(v), 2), -1, dtype=np.int8)
         if not len(v):
             return out
-        where = {(int(p), r, a): j for j, (p, r, a) in enumerate(zip(v["pos"], v["ref"], v["alt"]))}
+        where = {(int(p), r, a): j for j, (p, r, a) in enumerate(zip(v["pos"], v["ref"], v["alt"], strict=True))}
         vcf = cyvcf2.VCF(str(self.path), lazy=True)
         for chrom in v["chrom"].unique():
             sub = v[v["chrom"] == chrom]
@@ -452,15 +497,18 @@ def read_plink(prefix: str | Path, *, assembly: Assembly | None = None, populati
         iid, father, mother, sex = ob.iid, ob.father, ob.mother, ob.sex
     except (ValueError, OSError) as exc:
         raise InputError(f"cannot read as PLINK 1 binary ({exc})", path=bed) from None
-    ids = [variant_key(assembly, c, int(p), r, a) for c, p, r, a in zip(chrom, pos, a2, a1)] if assembly else names
+    ids = [variant_key(assembly, c, int(p), r, a) for c, p, r, a in zip(chrom, pos, a2, a1, strict=True)] if assembly else names
     variants = pd.DataFrame({"id": ids, "name": names, "chrom": chrom, "pos": pos, "ref": a2, "alt": a1})
     _check_sorted(variants, bed.with_suffix(".bim"))
-    smp = pd.DataFrame({
-        "sample": [str(x) for x in iid], "population": population,
-        "sex": [{1: "male", 2: "female"}.get(int(s)) for s in sex],
-        "father": [None if str(f) == "0" else str(f) for f in father],
-        "mother": [None if str(m) == "0" else str(m) for m in mother],
-    })
+    smp = pd.DataFrame(
+        {
+            "sample": [str(x) for x in iid],
+            "population": population,
+            "sex": [{1: "male", 2: "female"}.get(int(s)) for s in sex],
+            "father": [None if str(f) == "0" else str(f) for f in father],
+            "mother": [None if str(m) == "0" else str(m) for m in mother],
+        }
+    )
 
     def reader(a: int, b: int) -> np.ndarray:
         d = ob.read(index=np.s_[:, a:b], dtype="int8", order="C")
@@ -537,8 +585,16 @@ def read_msuprp(
     absent = [m for m in markers if m not in mp.index]
     if absent:
         raise InputError(f"{len(absent)} marker(s) of the genotypes are not in the map, e.g. {absent[:3]}", path=map_file)
-    variants = pd.DataFrame({"id": markers, "name": markers, "chrom": [normalise_chrom(str(c)) for c in mp.loc[markers, "chr"]],
-                             "pos": mp.loc[markers, "pos"].to_numpy(np.int64), "ref": None, "alt": None})
+    variants = pd.DataFrame(
+        {
+            "id": markers,
+            "name": markers,
+            "chrom": [normalise_chrom(str(c)) for c in mp.loc[markers, "chr"]],
+            "pos": mp.loc[markers, "pos"].to_numpy(np.int64),
+            "ref": None,
+            "alt": None,
+        }
+    )
     order = _sort_variants(variants)
     variants = variants.iloc[order].reset_index(drop=True)
     mat = np.stack(rows)[:, order] if rows else np.zeros((0, len(markers)), dtype=np.int8)
@@ -549,8 +605,13 @@ def read_msuprp(
         need = {"ID", "Par1", "Par2"}
         if not need <= set(ped.columns):
             raise InputError(f"pedigree needs columns {sorted(need)} (got {list(ped.columns)})", path=pedigree, line=1)
-        t = pd.DataFrame({"sample": ped["ID"], "father": ped["Par1"].where(ped["Par1"] != "0"),
-                          "mother": ped["Par2"].where(ped["Par2"] != "0")})
+        t = pd.DataFrame(
+            {
+                "sample": ped["ID"],
+                "father": ped["Par1"].where(ped["Par1"] != "0"),
+                "mother": ped["Par2"].where(ped["Par2"] != "0"),
+            }
+        )
         if "gener" in ped:
             t["generation"] = pd.to_numeric(ped["gener"], errors="coerce")
         if "sex" in ped:

@@ -176,11 +176,11 @@ def haplotype_mle(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     both_zero = (p1122 == 0) & (p1221 == 0)
     ok &= ~(~has_h & both_zero)
     # candidates: real roots of the likelihood's cubic inside [0, h] (clipped), else the bounds
-    roots = _cubic_real_roots(0.5 * (f11 + f22 - f12 - f21 - 3 * h),
-                              0.5 * (p1122 + p1221 + h * (f12 + f21 - f11 - f22 + h)),
-                              -0.5 * h * p1122)
+    roots = _cubic_real_roots(
+        0.5 * (f11 + f22 - f12 - f21 - 3 * h), 0.5 * (p1122 + p1221 + h * (f12 + f21 - f11 - f22 + h)), -0.5 * h * p1122
+    )
     inside = (roots >= -_EPS) & (roots <= h[..., None] + _EPS)
-    none_inside = ~inside.any(axis=-1)
+    none_inside = np.asarray(~inside.any(axis=-1))
     cand = np.where(inside, np.clip(roots, 0.0, h[..., None]), np.nan)
     bounds = np.stack([np.zeros_like(h), h, np.full_like(h, np.nan)], axis=-1)
     cand = np.where(none_inside[..., None], bounds, cand)
@@ -297,8 +297,13 @@ def _surface_cumulative(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for t in (t11, t12, t21, t22):
         t[:, 100] = np.maximum(t[:, 100], 1e-10)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ll = (k11[:, None] * np.log(t11) + k12[:, None] * np.log(t12) + k21[:, None] * np.log(t21)
-              + k22[:, None] * np.log(t22) + hh[:, None] * np.log(t11 * t22 + t12 * t21))
+        ll = (
+            k11[:, None] * np.log(t11)
+            + k12[:, None] * np.log(t12)
+            + k21[:, None] * np.log(t21)
+            + k22[:, None] * np.log(t22)
+            + hh[:, None] * np.log(t11 * t22 + t12 * t21)
+        )
     ll = np.where(ok[:, None], ll, 0.0)
     ll = np.nan_to_num(ll, nan=-np.inf)
     ll -= ll.max(axis=1, keepdims=True)
@@ -352,15 +357,23 @@ def iter_ld_pairs(
             ii, jj, gi, gj = ii[keep], jj[keep], gi[keep], gj[keep]
             if not len(ii):
                 continue
-            out = {"i": gi + cs, "j": gj + cs, "id_a": ids[gi + cs], "id_b": ids[gj + cs], "chrom": chrom,
-                   "pos_a": pos[gi], "pos_b": pos[gj], "r2": r2[ii, jj]}
+            out = {
+                "i": gi + cs,
+                "j": gj + cs,
+                "id_a": ids[gi + cs],
+                "id_b": ids[gj + cs],
+                "chrom": chrom,
+                "pos_a": pos[gi],
+                "pos_b": pos[gj],
+                "r2": r2[ii, jj],
+            }
             if dprime or ci:
                 cnt = np.empty((len(ii), 3, 3))
                 rows = max(1, 2_000_000 // (9 * right.shape[1]))
                 for r0 in range(0, b - a, rows):
                     sel = (ii >= r0) & (ii < r0 + rows)
                     if sel.any():
-                        full = genotype_counts(left[:, r0:r0 + rows], right)
+                        full = genotype_counts(left[:, r0 : r0 + rows], right)
                         cnt[sel] = full[ii[sel] - r0, jj[sel]]
                 if dprime:
                     f11, f1x, fx1, ok = haplotype_mle(cnt)

@@ -80,7 +80,7 @@ def write_blocks(
     geno: GenotypeMatrix,
     blocks: list[LdBlockResult],
     *,
-    params: BlockParams = BlockParams(),
+    params: BlockParams = BlockParams(),  # noqa: B008  (a frozen dataclass: one immutable default)
     population: str | None = None,
     assembly: str | None = None,
     name: str | None = None,
@@ -91,16 +91,22 @@ def write_blocks(
     asm = _assembly(geno, assembly)
     parameters = {"method": "gabriel", **params.as_dict()}
     did = computation_id("popgen-blocks", geno, population=pop, parameters=parameters)
-    nodes = pa.table({
-        "id": [block_id(asm, b.chrom, b.start, b.stop, pop) for b in blocks],
-        "assembly": [asm] * len(blocks), "chrom": [b.chrom for b in blocks],
-        "start": pa.array([b.start for b in blocks], pa.int64()), "stop": pa.array([b.stop for b in blocks], pa.int64()),
-        "n_variants": pa.array([b.n_variants for b in blocks], pa.int64()), "population": [pop] * len(blocks),
-        "method": ["gabriel"] * len(blocks), "variant_ids": pa.array([b.ids for b in blocks], pa.list_(pa.string())),
-        "run_id": [did] * len(blocks),
-    })
+    nodes = pa.table(
+        {
+            "id": [block_id(asm, b.chrom, b.start, b.stop, pop) for b in blocks],
+            "assembly": [asm] * len(blocks),
+            "chrom": [b.chrom for b in blocks],
+            "start": pa.array([b.start for b in blocks], pa.int64()),
+            "stop": pa.array([b.stop for b in blocks], pa.int64()),
+            "n_variants": pa.array([b.n_variants for b in blocks], pa.int64()),
+            "population": [pop] * len(blocks),
+            "method": ["gabriel"] * len(blocks),
+            "variant_ids": pa.array([b.ids for b in blocks], pa.list_(pa.string())),
+            "run_id": [did] * len(blocks),
+        }
+    )
     src, dst, rank = [], [], []
-    for b, bid in zip(blocks, nodes.column("id").to_pylist()):
+    for b, bid in zip(blocks, nodes.column("id").to_pylist(), strict=True):
         src += b.ids
         dst += [bid] * b.n_variants
         rank += list(range(1, b.n_variants + 1))
@@ -108,16 +114,26 @@ def write_blocks(
     with store.transaction():
         store.delete_edges("IN_BLOCK", src_type="Variant", dst_type="LDBlock", where={"run_id": did})
         n = store.upsert_nodes("LDBlock", nodes, dataset=did) if len(blocks) else None
-        e = store.upsert_edges("IN_BLOCK", edges, src_type="Variant", dst_type="LDBlock", dataset=did, missing="skip") \
-            if len(src) else None
+        e = (
+            store.upsert_edges("IN_BLOCK", edges, src_type="Variant", dst_type="LDBlock", dataset=did, missing="skip")
+            if len(src)
+            else None
+        )
         written_nodes = (n.inserted + n.updated + n.unchanged) if n else 0
         written_edges = (e.inserted + e.updated + e.unchanged) if e else 0
         skipped = e.skipped if e else 0
-        record_dataset(store, dataset_id=did, name=name or f"LD blocks {pop}", loader="popgen.blocks", version=varkg_version(),
-                       paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
-                       checksum=did.rsplit("-", 1)[-1], assembly=asm,
-                       row_counts={"LDBlock": written_nodes, "Variant-IN_BLOCK->LDBlock": written_edges},
-                       parameters={**parameters, "population": pop, "n_samples": geno.n_samples})
+        record_dataset(
+            store,
+            dataset_id=did,
+            name=name or f"LD blocks {pop}",
+            loader="popgen.blocks",
+            version=varkg_version(),
+            paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
+            checksum=did.rsplit("-", 1)[-1],
+            assembly=asm,
+            row_counts={"LDBlock": written_nodes, "Variant-IN_BLOCK->LDBlock": written_edges},
+            parameters={**parameters, "population": pop, "n_samples": geno.n_samples},
+        )
     return WriteReport(did, written_nodes, written_edges, skipped)
 
 
@@ -138,9 +154,12 @@ def write_ld_edges(
     did = computation_id("popgen-ld", geno, population=pop, parameters=parameters)
     p = pairs[pairs["r2"] >= r2_min]
     cols: dict[str, Any] = {
-        "src": p["id_a"].astype(str).tolist(), "dst": p["id_b"].astype(str).tolist(), "population": [pop] * len(p),
+        "src": p["id_a"].astype(str).tolist(),
+        "dst": p["id_b"].astype(str).tolist(),
+        "population": [pop] * len(p),
         "r2": p["r2"].astype(float).tolist(),
-        "distance": pa.array((p["pos_b"] - p["pos_a"]).astype(np.int64).tolist(), pa.int64()), "run_id": [did] * len(p),
+        "distance": pa.array((p["pos_b"] - p["pos_a"]).astype(np.int64).tolist(), pa.int64()),
+        "run_id": [did] * len(p),
     }
     for c in ("dprime", "dprime_low", "dprime_high"):
         if c in p:
@@ -148,12 +167,22 @@ def write_ld_edges(
     table = pa.table(cols)
     with store.transaction():
         store.delete_edges("LD_WITH", src_type="Variant", dst_type="Variant", where={"run_id": did})
-        e = store.upsert_edges("LD_WITH", table, src_type="Variant", dst_type="Variant", dataset=did, missing="skip") \
-            if len(p) else None
+        e = (
+            store.upsert_edges("LD_WITH", table, src_type="Variant", dst_type="Variant", dataset=did, missing="skip")
+            if len(p)
+            else None
+        )
         written = (e.inserted + e.updated + e.unchanged) if e else 0
-        record_dataset(store, dataset_id=did, name=name or f"LD {pop}", loader="popgen.ld", version=varkg_version(),
-                       paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
-                       checksum=did.rsplit("-", 1)[-1], assembly=geno.assembly,
-                       row_counts={"Variant-LD_WITH->Variant": written},
-                       parameters={**parameters, "population": pop, "n_samples": geno.n_samples})
+        record_dataset(
+            store,
+            dataset_id=did,
+            name=name or f"LD {pop}",
+            loader="popgen.ld",
+            version=varkg_version(),
+            paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
+            checksum=did.rsplit("-", 1)[-1],
+            assembly=geno.assembly,
+            row_counts={"Variant-LD_WITH->Variant": written},
+            parameters={**parameters, "population": pop, "n_samples": geno.n_samples},
+        )
     return WriteReport(did, 0, written, e.skipped if e else 0)
