@@ -252,14 +252,12 @@ def query(
             return
         if not cypher:
             raise VarkgError("give a Cypher query or a library query name (see `varkg query --list`)")
-        text = cypher
         params = parse_params(param)
-        if library is not None and library.has(cypher):
-            q = library.get(cypher)
-            text = q.cypher
-            params = q.bind(params)
         with cli_store(read_only=not write) as store:
-            table = store.execute(text, params) if write else store.query(text, params)
+            if library is not None and library.has(cypher):
+                table = library.run(store, cypher, params)  # the text for this store's dialect
+            else:
+                table = store.execute(cypher, params) if write else store.query(cypher, params)
         print_table(table, fmt)
 
     run_cli(go)
