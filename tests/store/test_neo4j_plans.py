@@ -50,7 +50,7 @@ def test_upsert_statements_seek_on_an_empty_graph(neo4j_store):
     bad = {}
     with neo4j_store._driver.session(database=neo4j_store.database) as session:
         for st in statements:
-            plan = session.run("EXPLAIN " + st.text, {"rows": [], "keys": [], "pairs": [], "dataset": None}).consume().plan
+            plan = session.run("EXPLAIN " + st.text, {"rows": [], "keys": [], "groups": [], "dataset": None}).consume().plan
             ops = [o for o in _operators(plan) if o.split("(")[0] in _SCANS]
             if ops:
                 bad[st.text] = ops

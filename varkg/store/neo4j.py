@@ -292,15 +292,17 @@ class Neo4jStore(GraphStore):
             return UpsertResult(edge_type, skipped=skipped)
         ident = ["src", "dst", *spec.key]
         props = [c for c in t.column_names if c not in ident and c != PROVENANCE_PROPERTY]
-        pairs = pa.table({"s": t.column("src"), "d": t.column("dst")}).group_by(["s", "d"]).aggregate([])
-        pair_list = [[s, d] for s, d in zip(pairs.column("s").to_pylist(), pairs.column("d").to_pylist(), strict=False)]
+        # one lookup row per source node with its distinct destinations
+        by_src = pa.table({"s": t.column("src"), "d": t.column("dst")}).group_by("s").aggregate([("d", "distinct")])
+        srcs, dsts = by_src.column("s").to_pylist(), by_src.column("d_distinct").to_pylist()
+        groups = [{"src": s, "dst": d} for s, d in zip(srcs, dsts, strict=True)]
         st = cy.existing_edges(self.schema, edge_type, src_type, dst_type, [*spec.key, *props, PROVENANCE_PROPERTY])
         types = {"src": pa.string(), "dst": pa.string(), "eid": pa.string()} | {
             c: arrow_type(spec.properties[c]) for c in [*spec.key, *props, PROVENANCE_PROPERTY]
         }
 
         def work(tx) -> UpsertResult:
-            existing = _conform(self._fetch(tx, st, "pairs", pair_list), types)
+            existing = _conform(self._fetch(tx, st, "groups", groups), types)
             is_new, ex_idx = match_existing(t, existing, ident)
             new = t.filter(pa.array(is_new))
             if dataset is not None:
