@@ -56,7 +56,8 @@ def test_demo_twice(shared_data: Path, tmp_path: Path):
     assert steps["gnn"] == "done" and steps["causal"] == "done", r1.steps
     assert steps["lm"] == "done" and steps["pig-finemap"] == "done", r1.steps
     assert r1.metrics["lm"]["variants_scored"] >= 55 and r1.counts["Variant-CAUSAL_FOR->Phenotype"] >= 1
-    assert r1.counts["PredictionRun"] == 1 and 0.5 < r1.metrics["gnn"]["model"]["auroc"] <= 1
+    # one PredictionRun per write-back: LM scores, LM embeddings, the GNN's variant-effect predictions
+    assert r1.counts["PredictionRun"] == 3 and 0.5 < r1.metrics["gnn"]["model"]["auroc"] <= 1
     assert r1.metrics["finemap"]["max_abs_diff_vs_susieR"] < 1e-4
     r2 = run_demo(shared_data, tmp_path / "demo.lbug", quick=True, log=None)
     assert r2.counts == r1.counts and r2.release == r1.release

@@ -83,6 +83,8 @@ def run_pig_step(store: Any, data: Path, *, result: Any, trait: str = "ph_24h") 
     from varkg.causal.susie import METHOD_VERSION, susie
     from varkg.causal.writeback import new_run, write_causal_edges, write_finemap
     from varkg.loaders.base import file_checksum
+    from varkg.loaders.markers import marker_variant_id
+    from varkg.loaders.run import load
     from varkg.provenance import latest_release
 
     d = data / "pig"
@@ -96,25 +98,18 @@ def run_pig_step(store: Any, data: Path, *, result: Any, trait: str = "ph_24h") 
         _summarise(store, result, done["id"][0].as_py())
         return "reused", f"fine-mapping run {done['id'][0].as_py()} already written"
     inp = read_pig(data, trait=trait)
-    ids = [f"{ASSEMBLY}:{inp.chrom}:{p}:N:N" for p in inp.pos]
-    n = len(ids)
-    store.upsert_nodes(
-        "Variant",
-        pa.table(
-            {
-                "id": ids,
-                "assembly": [ASSEMBLY] * n,
-                "chrom": [inp.chrom] * n,
-                "pos": pa.array(inp.pos, pa.int64()),
-                "ref": ["N"] * n,
-                "alt": ["N"] * n,
-                "rsid": inp.markers,
-                "vtype": ["SNV"] * n,
-                "af": pa.array(inp.X.mean(0) / 2.0, pa.float64()),
-            }
-        ),
-        dataset=ds,
+    # the chromosome's markers as Variants (with allele frequencies), through the markers loader
+    markers = load(
+        store,
+        "markers",
+        [d / "pig_MSUPRP_map.tsv", d / "pig_MSUPRP_geno.tsv.gz"],
+        assembly=ASSEMBLY,
+        options={"chrom": inp.chrom},
+        dataset_name=f"pig_msuprp_markers_chr{inp.chrom}",
+        progress=False,
     )
+    ids = [marker_variant_id(ASSEMBLY, inp.chrom, p) for p in inp.pos]
+    n = len(ids)
     phen = f"pig meat pH 24 h post mortem ({trait})"
     store.upsert_nodes("Phenotype", pa.table({"id": [phen], "name": [phen]}), dataset=ds)
     store.upsert_nodes(
@@ -132,6 +127,7 @@ def run_pig_step(store: Any, data: Path, *, result: Any, trait: str = "ph_24h") 
         "n_animals": int(inp.X.shape[0]),
         "n_markers": n,
         "dataset": ds,
+        "markers_dataset": markers.dataset_id,
     }
     fit = susie(inp.X, inp.y, L=10)
     run = new_run(
