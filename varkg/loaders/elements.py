@@ -47,6 +47,7 @@ from varkg.loaders._support.interval_joins import (
 )
 from varkg.loaders._support.text import parse_float
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
+from varkg.typing import interval_key
 
 BedFormat = Literal["auto", "bed", "narrowPeak", "broadPeak", "ccre"]
 
@@ -108,7 +109,7 @@ def element_table(
             if kind is None:
                 kinds[i] = CCRE_KIND.get(ex[6].split(",")[0], ex[6])
         else:
-            keys[i] = f"{assembly}:{chrom[i]}:{start[i]}-{end[i]}"
+            keys[i] = interval_key(assembly, chrom[i], start[i], end[i])
             if fmt in ("narrowPeak", "broadPeak"):
                 need = 7 if fmt == "narrowPeak" else 6
                 if len(ex) < need:

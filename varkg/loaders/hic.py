@@ -43,7 +43,7 @@ from varkg.loaders._support.context import option, store_nodes
 from varkg.loaders._support.frames import edge_frames, node_frames
 from varkg.loaders._support.interval_joins import Intervals, containing, gene_tss, loaded_variants, overlap_table
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
-from varkg.typing import normalise_chrom
+from varkg.typing import interval_key, normalise_chrom
 
 PIXEL_CHUNK = 2_000_000
 
@@ -263,7 +263,10 @@ class HicLoader(Loader):
         wbins = max(2, option(opts, "window", 10 * res) // res)
         s = summarise(c, window_bins=wbins)
         keys = np.array(
-            [f"{assembly}:{ch}:{a}-{b}" for ch, a, b in zip(s.chrom.tolist(), s.start.tolist(), s.end.tolist(), strict=False)],
+            [
+                interval_key(assembly, ch, a, b)
+                for ch, a, b in zip(s.chrom.tolist(), s.start.tolist(), s.end.tolist(), strict=True)
+            ],
             object,
         )
         n = len(keys)
@@ -336,7 +339,7 @@ class HicLoader(Loader):
             for a, b, st in zip(edges[:-1], edges[1:], strengths, strict=False):
                 if b - a <= res:  # a one-bin "TAD" would share the bin's key
                     continue
-                rows["id"].append(f"{assembly}:{chrom}:{a}-{b}")
+                rows["id"].append(interval_key(assembly, chrom, a, b))
                 rows["chrom"].append(chrom)
                 rows["start"].append(a)
                 rows["stop"].append(b)

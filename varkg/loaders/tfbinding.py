@@ -26,7 +26,7 @@ from varkg.loaders._support.frames import edge_frames, node_frames
 from varkg.loaders._support.genes import GeneMapper, record_unmapped
 from varkg.loaders._support.text import open_text, parse_float
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
-from varkg.typing import normalise_chrom
+from varkg.typing import interval_key, normalise_chrom
 
 
 def _read_clustered(path: Path) -> tuple[list[tuple[str, int, int, str, float]], list[int]]:
@@ -115,7 +115,7 @@ class TfBindingLoader(Loader):
         el_rows: dict[str, tuple] = {}
         binds: dict[tuple[str, str], float] = {}
         for c, s, e, tf, sc in recs:
-            k = f"{assembly}:{c}:{s}-{e}"
+            k = interval_key(assembly, c, s, e)
             el_rows.setdefault(k, (c, s, e))
             bk = (tf_key[tf], k)
             if bk not in binds or (np.isfinite(sc) and not sc <= binds[bk]):
