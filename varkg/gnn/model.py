@@ -154,7 +154,7 @@ class EAHGT(nn.Module):
         ea = ExternalAttention(
             d, memory_units=config.memory_units, heads=config.ea_heads, normalization=config.normalization, dropout=config.dropout
         )
-        self.external_attention = ea
+        self.external_attention = ea if config.external_attention else None
         self.layers = nn.ModuleList([_Layer(self.metadata, config, ea) for _ in range(config.layers)])
         tgt = config.target
         self.skip: nn.Module | None = None
