@@ -254,7 +254,7 @@ def _train_on(store, flip_chroms, *, epochs=4):
 
 
 def _same_training(a, b) -> bool:
-    (ex_a, res_a, _), (ex_b, res_b, _) = a, b
+    (_, res_a, _), (_, res_b, _) = a, b
     sa, sb = res_a.model.state_dict(), res_b.model.state_dict()
     return res_a.history == res_b.history and all(torch.equal(sa[k], sb[k]) for k in sa)
 

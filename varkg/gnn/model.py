@@ -16,12 +16,15 @@ Skip path (``ModelConfig.skip``, on by default): the target nodes' own features 
 a graph-free MLP, and the graph embedding is added through a per-dimension gate that starts at
 zero::
 
-    z = MLP(x[target]) + g * h_graph[target]        g = 0 at initialisation
-    logit = effect_head(z)
+    z = A x[target] + MLP(x[target]) + g * h_graph[target]     g = 0 at initialisation
+    logit = w . z + MLP(z)
 
-At initialisation the model *is* the graph-free MLP on the variant's own features; the gate
-opens only as far as the neighbourhood lowers the training loss, and with no useful neighbours
-(or none at all) it stays a plain MLP. The learnt ``|g|`` is reported (:meth:`EAHGT.graph_gate`).
+The skip is ``A x + MLP(x)`` and the head ``w . z + MLP(z)``, so logistic regression on the
+variant's own features is nested in the model. At initialisation the model *is* the graph-free
+model on the variant's own features; the gate opens only as far as the neighbourhood lowers the
+training loss, and with no useful neighbours (or none at all) it stays graph-free. This is a
+guarantee about the model class and the starting point, not about test AUROC: the ablations in
+``benchmarks/bench_gnn.py`` measure what the graph adds out of sample. The learnt ``|g|`` is reported (:meth:`EAHGT.graph_gate`).
 
 Heads: ``effect_logits`` (variant-effect classification on ``Variant`` nodes, one logit),
 ``link_scores`` (element -> gene link prediction, a DistMult score per pair), ``expression``
@@ -122,6 +125,31 @@ class _Layer(nn.Module):
         return out
 
 
+class _Skip(nn.Module):
+    """``A x + MLP(x)``: a linear map of the target's own features plus a small MLP."""
+
+    def __init__(self, in_dim: int, d: int, dropout: float) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_dim, d)
+        self.mlp = nn.Sequential(nn.Linear(in_dim, d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(dropout), nn.Linear(d, d))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x) + self.mlp(x)
+
+
+class _EffectHead(nn.Module):
+    """``w . z + MLP(z)``: with the linear skip, logistic regression on the variant's own
+    features is one setting of the model (the MLP parts at zero, the gate closed)."""
+
+    def __init__(self, d: int, dropout: float) -> None:
+        super().__init__()
+        self.linear = nn.Linear(d, 1)
+        self.mlp = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(dropout), nn.Linear(d, 1))
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.linear(z) + self.mlp(z)
+
+
 class EAHGT(nn.Module):
     """External-attention enhanced heterogeneous graph transformer.
 
@@ -159,11 +187,9 @@ class EAHGT(nn.Module):
         tgt = config.target
         self.skip: nn.Module | None = None
         if config.skip and tgt in in_dims:
-            self.skip = nn.Sequential(
-                nn.Linear(in_dims[tgt], d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, d), nn.GELU()
-            )
+            self.skip = _Skip(in_dims[tgt], d, config.dropout)
             self.gate = nn.Parameter(torch.zeros(d))
-        self.effect_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, 1))
+        self.effect_head = _EffectHead(d, config.dropout)
         self.link_relation = nn.Parameter(torch.ones(d))
         self.link_proj = nn.Linear(d, d)
         self.expression_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
