@@ -26,7 +26,8 @@ test), the model is trained once per ablation (:data:`ABLATIONS`):
 * ``minus_<group>``: one feature group removed: its edges emptied and the genes' degree columns
   about it set to their mean (``pathway``: GO/KEGG membership, ``phenotype``: HPO/OMIM diseases,
   ``interactions``: complex partners, ``gene_degrees``: all gene degree columns, ``phylop``: the
-  variant's conservation score);
+  variant's conservation score; ``text``: gene-name sentence embeddings and Text nodes, run only
+  when the graph has them, e.g. after ``--text``);
 
 beside, on the same split: logistic regression and gradient boosting on the variant's own
 features, the same two with the mean features of the variant's genes appended (``*_with_gene``,
@@ -35,7 +36,8 @@ ablation, then per method the median test AUROC/AUPRC with IQR and min-max, and 
 per-split differences of ``full`` against each other method.
 
 Usage: python benchmarks/bench_gnn.py [--store PATH] [--seeds 0,1,2,3,4] [--epochs 40]
-    [--ablations full,no_graph,...]
+    [--ablations full,no_graph,...] [--text]   (--text: load the ``text`` loader's gene-name
+    embeddings, all-MiniLM-L6-v2, into the store first)
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ ABLATIONS = (
     "minus_interactions",
     "minus_gene_degrees",
     "minus_phylop",
+    "minus_text",
 )
 
 GROUPS: dict[str, tuple[str, str]] = {
@@ -181,6 +184,12 @@ def ablate(export, name: str):
         zero("Gene", lambda c: c.startswith("degree:"))
     elif name == "minus_phylop":
         zero("Variant", lambda c: c.startswith("phylop"))
+    elif name == "minus_text":
+        for et in data.edge_types:
+            if "Text" in (et[0], et[2]):
+                empty(et)
+        for t in data.node_types:
+            zero(t, lambda c: c.startswith(("text_embedding", "name_embedding", "embedding[")) or c.endswith(":Text"))
     elif name != "full":
         raise SystemExit(f"unknown ablation {name!r}; known: {', '.join(ABLATIONS)}")
     return dataclasses.replace(export, data=data), model
@@ -215,6 +224,36 @@ def spread(vals: list[float]) -> dict[str, Any]:
     }
 
 
+def embed_gene_names(store, data: Path, workdir: Path) -> int:
+    """``"{symbol}: {name}"`` texts (the ``text`` loader, all-MiniLM-L6-v2) for the genes a
+    2-layer model can reach from the labelled variants: their genes and those genes' interaction
+    partners (embedding all 33k gene names takes ~17 min on a busy 2-core machine; for a 2-layer
+    model the variants' predictions cannot see the other genes). Returns the number of genes."""
+    import pandas as pd
+
+    from varkg.gnn.labels import read_labels
+    from varkg.loaders.run import load
+
+    lv = read_labels(data / "clinvar/clinvar_snv_sample_dev.tsv", store=store)
+    genes = set()
+    for f in lv.edges:
+        genes |= set(f.table.column("dst").to_pylist())
+    ia = store.query("MATCH (a:Gene)-[:INTERACTS]->(b:Gene) RETURN a.id AS a, b.id AS b").to_pylist()
+    genes |= {r["b"] for r in ia if r["a"] in genes} | {r["a"] for r in ia if r["b"] in genes}
+    info = pd.read_csv(data / "annotation/orgHsEgDb_gene_info.tsv.gz", sep="\t", dtype=str)
+    sym = store.export_nodes("Gene", properties=["symbol"])
+    symbol = dict(zip(sym.column("id").to_pylist(), sym.column("symbol").to_pylist(), strict=False))
+    name_of = dict(zip(info["symbol"], info["gene_name"], strict=False))
+    rows = [(g, symbol.get(g)) for g in sorted(genes)]
+    texts = pd.DataFrame(
+        [{"text": f"{s}: {name_of[s]}", "entities": g, "source": "gene_name"} for g, s in rows if s and name_of.get(s)]
+    )
+    tsv = workdir / "gene_names.tsv"
+    texts.to_csv(tsv, sep="\t", index=False)
+    load(store, "text", [tsv], assembly="GRCh38", options={"format": "tsv", "name_embeddings": False}, progress=False)
+    return len(texts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", default="")
@@ -225,6 +264,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ablations", default=",".join(ABLATIONS))
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--text", action="store_true", help="embed gene names into the store first (text loader)")
     a = ap.parse_args()
     import torch
 
@@ -241,6 +281,10 @@ def main() -> None:
     if store.counts().get("Gene", 0) == 0:
         times = build(store, data)
         emit("build_graph_s", round(sum(times.values()), 1), "s", **{k: round(v, 1) for k, v in times.items()})
+    if a.text and store.counts().get("Text", 0) == 0:
+        t0 = time.perf_counter()
+        n = embed_gene_names(store, data, path.parent)
+        emit("text_embed_s", round(time.perf_counter() - t0, 1), "s", genes=n, texts=store.counts().get("Text", 0))
     t0 = time.perf_counter()
     lg = labelled_graph(store, data / "clinvar/clinvar_snv_sample_dev.tsv")
     emit(
@@ -252,7 +296,12 @@ def main() -> None:
         variants_on_genes=lg.loaded["edges"],
         gene_columns=lg.export.encoder.columns("Gene"),
     )
-    ablations = [x for x in a.ablations.split(",") if x]
+    has_text = any(
+        c.startswith(("text_embedding", "name_embedding"))
+        for t in lg.export.data.node_types
+        for c in lg.export.encoder.columns(t)
+    )
+    ablations = [x for x in a.ablations.split(",") if x and (x != "minus_text" or has_text)]
     label_of = dict(zip(lg.index.tolist(), lg.y.tolist(), strict=False))
 
     def y_of(idx):
