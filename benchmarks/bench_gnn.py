@@ -353,6 +353,7 @@ def main() -> None:
                 train_s=round(time.perf_counter() - t0, 1),
                 epochs=m["epochs_run"],
                 graph_gate=m["graph_gate"],
+                val_auroc=m["val_model"]["auroc"],
                 **{k: {"auroc": v["auroc"], "auprc": v["auprc"]} for k, v in row.items()},
                 **({"calibration": m["calibration"]} if name == "full" else {}),
             )
