@@ -9,8 +9,9 @@ Training (:func:`train_variant_effect`):
    hop per layer) with AdamW and a class-balanced BCE loss; after each epoch score the
    validation variants with a deterministic full-neighbourhood pass and keep the best AUROC;
    stop after ``patience`` epochs without improvement;
-4. fit Platt scaling on the validation logits; report AUROC, AUPRC, F1, MCC, Brier and ECE on
-   the test variants with a reliability plot; fit and score the graph-free baselines
+4. fit the calibration (``calibration``: Platt or isotonic) on the validation logits; report
+   AUROC, AUPRC, F1, MCC, Brier and ECE on the test variants with a reliability plot, and the
+   test ECE/Brier of Platt, isotonic and the raw sigmoid (``metrics["calibration"]``); fit and score the graph-free baselines
    (:mod:`varkg.gnn.baselines`) on the same split;
 5. save ``model.pt``: weights, model and training config, feature encoding, calibration, schema
    hash, graph release, split and metrics (loadable with ``torch.load(weights_only=True)``), and
