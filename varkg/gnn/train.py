@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
     from varkg.gnn.export import GraphExport
 
-CHECKPOINT_FORMAT = "varkg-gnn-checkpoint/1"
+CHECKPOINT_FORMAT = "varkg-gnn-checkpoint/2"
+"""/2: skip path, effect head with a linear term, degree features, calibrator kind (a /1 checkpoint is refused by name)."""
 
 
 @dataclass
