@@ -7,13 +7,21 @@ import pyarrow as pa
 
 
 def planted_store(
-    store, *, n_genes: int = 40, n_variants: int = 300, seed: int = 0, clinvar_edges: bool = False
+    store,
+    *,
+    n_genes: int = 40,
+    n_variants: int = 300,
+    seed: int = 0,
+    clinvar_edges: bool = False,
+    flip_chroms: tuple[str, ...] = (),
 ) -> tuple[list[str], np.ndarray]:
     """Genes G000.. on chromosomes 1-5; even genes are disease genes (ASSOCIATED_WITH P0).
     Variants are pathogenic when their gene is a disease gene (10 % label noise), so the label is
     visible only through the graph; their own features (phylop) are noise.
     With ``clinvar_edges`` every pathogenic variant also gets a ClinVar ASSOCIATED_WITH edge to
-    P1 (the label restated as an edge)."""
+    P1 (the label restated as an edge). ``flip_chroms``: the labels of the variants on those
+    chromosomes are flipped (in the returned labels, the label properties and the ClinVar edges
+    alike), the rest of the graph is the same."""
     rng = np.random.default_rng(seed)
     g = [f"ENSG{i:011d}" for i in range(n_genes)]
     store.upsert_nodes(
@@ -29,6 +37,8 @@ def planted_store(
     )
     gi = rng.integers(0, n_genes, n_variants)
     y = ((gi % 2 == 0) ^ (rng.random(n_variants) < 0.1)).astype(np.int64)
+    flip = np.isin(np.array([str(x % 5 + 1) for x in gi]), list(flip_chroms))
+    y = np.where(flip, 1 - y, y)
     keys = [f"GRCh38:{gi[i] % 5 + 1}:{1000 + i}:A:G" for i in range(n_variants)]
     store.upsert_nodes(
         "Variant",

@@ -90,3 +90,29 @@ def test_cli_predict_writes_back(trained, tmp_path):
     assert out["predicted"] == 120 and out["written"] == 120
     r2 = CliRunner().invoke(app, ["predict", "--checkpoint", str(ck.path), "--store", loc])
     assert json.loads(r2.output.strip().splitlines()[-1])["run_id"] == out["run_id"]
+
+
+def test_a_biologist_can_filter_the_ranking_by_gene_and_read_the_lineage_in_cypher(trained, tmp_path):
+    from varkg.gnn.evaluate import predict_and_write
+
+    store, ex, ck, keys = trained
+    out = predict_and_write(store, checkpoint=ck.path)
+    pred = predict_variants(ck, ex)
+    top = store.query(
+        "MATCH (v:Variant)-[:AFFECTS]->(g:Gene) WHERE v.prediction_run_id = $run AND v.effect_rank <= $k "
+        "RETURN g.id AS gene, v.id AS id, v.effect_probability AS p, v.effect_rank AS r ORDER BY r",
+        {"run": out["run_id"], "k": 10},
+    ).to_pylist()
+    order = np.argsort(pred["rank"])[:10]
+    assert [t["id"] for t in top] == [pred["key"][i] for i in order]
+    assert [t["r"] for t in top] == list(range(1, 11))
+    assert all(a["p"] >= b["p"] for a, b in zip(top, top[1:], strict=False))
+    assert all(t["gene"].startswith("ENSG") for t in top)
+    run = store.query(
+        "MATCH (r:PredictionRun {id: $run}) RETURN r.metrics AS m, r.parameters AS p, r.checkpoint_hash AS h",
+        {"run": out["run_id"]},
+    ).to_pylist()[0]
+    m, p = json.loads(run["m"]), json.loads(run["p"])
+    assert run["h"] == ck.sha256 and p["calibration"] == "platt"
+    assert m["calibration"]["fitted_on"] == "validation" and {"ece", "brier"} <= set(m["calibration"]["platt"])
+    assert "logistic_regression" in m["baselines"] and m["auroc"] == ck.metrics["model"]["auroc"]

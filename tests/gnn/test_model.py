@@ -147,3 +147,30 @@ def test_a_model_without_edge_types_runs():
         {t: d[t].x.size(1) for t in d.node_types}, d.metadata(), ModelConfig(hidden=16, heads=2, ea_heads=2, memory_units=8)
     ).eval()
     assert d.metadata()[1] == [] and m.effect_logits(m.embed(d)).shape == (60,)
+
+
+def test_the_skip_path_makes_an_untrained_model_the_graph_free_mlp():
+    """With the gate at its initial zero the variant logits do not depend on the graph at all:
+    removing every edge or changing every gene feature leaves them unchanged. Opening the gate
+    makes them depend on it (so the test can fail)."""
+    d = graph()
+    m = model(d)
+    idx = np.arange(d["Variant"].num_nodes)
+    full = infer_logits(m, d, idx)
+    bare = HeteroData()
+    for t in d.node_types:
+        bare[t].x = d[t].x if t == "Variant" else torch.randn_like(d[t].x)
+        bare[t].num_nodes = d[t].num_nodes
+    assert np.allclose(full, infer_logits(m, bare, idx), atol=1e-6)
+    with torch.no_grad():
+        m.gate.fill_(1.0)
+    assert not np.allclose(infer_logits(m, d, idx), infer_logits(m, bare, idx), atol=1e-3)
+    assert m.graph_gate() == pytest.approx(1.0)
+
+
+def test_external_attention_can_be_switched_off():
+    d = graph()
+    m = model(d, external_attention=False)
+    assert all(layer.ea is None for layer in m.layers)
+    assert not any("external_attention" in k for k in m.state_dict())
+    assert np.isfinite(infer_logits(m, d, np.arange(10))).all()

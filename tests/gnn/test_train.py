@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
+import torch
 from _graphs import (
     GENE_CHROMS,
     GENELESS_CHROMS,
@@ -24,6 +25,7 @@ from varkg.gnn.model import ModelConfig
 from varkg.gnn.splits import remove_label_edges, split_nodes
 from varkg.gnn.train import (
     TrainConfig,
+    infer_logits,
     load_checkpoint,
     predict_variants,
     train_variant_effect,
@@ -240,3 +242,61 @@ def test_a_graph_without_any_edge_type_trains_and_predicts(shared_data, ladybug_
     assert res.model.metadata[1] == [] and res.metrics["model"]["auroc"] is not None
     p = predict_variants(load_checkpoint(tmp_path / "run"), lg.export)
     assert np.isfinite(p["logit"]).all()
+
+
+def _train_on(store, flip_chroms, *, epochs=4):
+    keys, y = planted_store(store, n_variants=150, clinvar_edges=True, flip_chroms=flip_chroms)
+    ex = export_graph(store)
+    idx = ex.index_of("Variant", keys)
+    res = train_variant_effect(ex, idx, y, config=cfg(epochs=epochs, patience=epochs))
+    test_logits = infer_logits(res.model, remove_label_edges(ex.data, res.split.test)[0], res.split.test)
+    return ex, res, test_logits
+
+
+def _same_training(a, b) -> bool:
+    (_, res_a, _), (_, res_b, _) = a, b
+    sa, sb = res_a.model.state_dict(), res_b.model.state_dict()
+    return res_a.history == res_b.history and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_test_fold_labels_cannot_reach_training_features_or_weights(tmp_path, monkeypatch):
+    """Two graphs that differ only in the test-fold labels (chromosome 1: the label properties,
+    the ClinVar edges restating them, and the labels handed to training): every node feature,
+    the training history, the weights and the test logits are identical. Negative control: with
+    label-edge removal switched off, the same two graphs train differently, so the test can fail."""
+    from varkg.store import open_store
+
+    def store(name):
+        (tmp_path / name).mkdir()
+        s = open_store(tmp_path / name / "graph.db")
+        s.init_schema()
+        return s
+
+    a, b = _train_on(store("a"), ()), _train_on(store("b"), ("1",))
+    (ex_a, res_a, logit_a), (ex_b, res_b, logit_b) = a, b
+    assert np.array_equal(res_a.split.test, res_b.split.test) and res_a.split.groups["test"] == ["1"]
+    for t in ex_a.data.node_types:
+        assert torch.equal(ex_a.data[t].x, ex_b.data[t].x), t
+    assert _same_training(a, b)
+    assert np.array_equal(logit_a, logit_b)
+    # the labels did differ, and so does the evaluation on them
+    assert res_a.metrics["model"]["auroc"] != res_b.metrics["model"]["auroc"]
+
+    import varkg.gnn.train as train_mod
+
+    monkeypatch.setattr(train_mod, "remove_label_edges", lambda data, nodes, **kw: (data, 0))
+    leaky_a, leaky_b = _train_on(store("c"), ()), _train_on(store("d"), ("1",))
+    assert not _same_training(leaky_a, leaky_b)
+
+
+def test_degree_features_count_genes_neighbours_but_never_variants_or_label_edges(ladybug_store):
+    keys, y = planted_store(ladybug_store, n_variants=120, clinvar_edges=True)
+    ex = export_graph(ladybug_store)
+    gene_cols = ex.encoder.degree_properties("Gene")
+    assert "degree:out:ASSOCIATED_WITH:Phenotype" in gene_cols
+    every = [c for t in ex.encoder.encodings for c in ex.encoder.degree_properties(t)]
+    assert not any(c.endswith(":Variant") for c in every), every  # no count of (labelled) variants
+    assert "degree:out:ASSOCIATED_WITH:Phenotype" not in ex.encoder.degree_properties("Variant")  # ClinVar edges
+    # disease genes (even) have one disease, the others none: the raw counts are in the node table
+    counts = ex.node_tables["Gene"].column("degree:out:ASSOCIATED_WITH:Phenotype").to_pylist()
+    assert counts == [1.0 - (i % 2) for i in range(40)]

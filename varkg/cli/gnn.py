@@ -91,6 +91,7 @@ def train_cmd(
     fanouts: Annotated[str, typer.Option(help="Neighbours per hop, comma-separated (one per layer).")] = "10,10",
     seed: Annotated[int, typer.Option()] = 0,
     device: Annotated[str, typer.Option(help="auto (GPU when present), cpu or cuda.")] = "auto",
+    calibration: Annotated[str, typer.Option(help="platt or isotonic (fitted on the validation variants).")] = "platt",
     quiet: Quiet = False,
 ) -> None:
     """Train the variant-effect model on labelled variants (loaded into the graph first, without labels).
@@ -105,6 +106,8 @@ def train_cmd(
         raise typer.BadParameter(f"task {task!r}; expected one of: variant-effect")
     if split not in ("chromosome", "gene", "random"):
         raise typer.BadParameter(f"split {split!r}; expected chromosome, gene or random")
+    if calibration not in ("platt", "isotonic"):
+        raise typer.BadParameter(f"calibration {calibration!r}; expected platt or isotonic")
     cfg = TrainConfig(
         model=ModelConfig(hidden=hidden, layers=layers, memory_units=memory_units, dropout=dropout),
         lr=lr,
@@ -117,6 +120,7 @@ def train_cmd(
         split=split,  # type: ignore[arg-type]
         test_chroms=[c for c in test_chroms.split(",") if c] or None,
         val_chroms=[c for c in val_chroms.split(",") if c] or None,
+        calibration=calibration,  # type: ignore[arg-type]
     )
     with _store(store) as s:
         location = s.location

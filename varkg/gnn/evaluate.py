@@ -53,6 +53,22 @@ def _auc(y: np.ndarray, s: np.ndarray) -> dict[str, Any]:
     return {"auroc": m["auroc"], "auprc": m["auprc"], "n": m["n"]}
 
 
+def run_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """What a ``PredictionRun`` records of a checkpoint's metrics: the model's test metrics
+    (AUROC, AUPRC, F1, MCC, Brier, ECE), the calibration (method, fold, test ECE/Brier of each
+    calibrator), the graph gate, the split and the baselines' test AUROC/AUPRC."""
+    out: dict[str, Any] = dict(metrics.get("model", {}))
+    for k in ("calibration", "graph_gate", "split"):
+        if k in metrics:
+            out[k] = metrics[k]
+    out["baselines"] = {
+        k: {"auroc": v.get("auroc"), "auprc": v.get("auprc")}
+        for k, v in metrics.items()
+        if isinstance(v, dict) and "auroc" in v and k not in ("model", "val_model")
+    }
+    return out
+
+
 def predict_and_write(store: GraphStore, *, checkpoint: str | Path, run_id: str | None = None) -> dict[str, Any]:
     """Score every target node and write the predictions back (replacing this run's values)."""
     from varkg.gnn.export import export_graph
@@ -69,7 +85,7 @@ def predict_and_write(store: GraphStore, *, checkpoint: str | Path, run_id: str 
         run_id=rid,
         checkpoint_hash=ckpt.sha256,
         release_id=ex.release_id,
-        metrics=ckpt.metrics.get("model", {}),
+        metrics=run_metrics(ckpt.metrics),
         parameters=ckpt.config.to_dict(),
     )
     return {"run_id": rid, "release_id": ex.release_id, "predicted": int(len(pred["key"])), **counts}

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.errors import SchemaError
-from varkg.gnn.features import FeatureEncoder
+from varkg.gnn.features import FeatureEncoder, add_degree_columns
 from varkg.schema import Schema, load_schema
 from varkg.schema.pyg import pyg_metadata
 from varkg.typing import EdgeType, NodeKey, NodeType
@@ -141,6 +141,7 @@ def build_hetero(
     schema: Schema | None = None,
     release_id: str = "",
     key: str = "id",
+    degrees: bool = True,
 ) -> GraphExport:
     """Assemble a :class:`GraphExport` from node tables and ``int64[2, E]`` edge indices.
 
@@ -152,11 +153,18 @@ def build_hetero(
         schema: the schema (packaged one by default).
         release_id: recorded in the manifest.
         key: the key column name.
+        degrees: add the structural ``degree:...`` columns from ``edge_indices``
+            (:func:`~varkg.gnn.features.add_degree_columns`; label-restating edge types are not
+            counted) before encoding.
     """
     import torch
     from torch_geometric.data import HeteroData
 
+    from varkg.gnn.splits import LABEL_EDGE_TYPES
+
     schema = schema or load_schema()
+    if degrees:
+        node_tables = add_degree_columns(node_tables, edge_indices, skip_edge_types=set(LABEL_EDGE_TYPES))
     encoder = encoder or FeatureEncoder.fit(node_tables, schema=schema)
     data = HeteroData()
     keys: dict[NodeType, np.ndarray] = {}

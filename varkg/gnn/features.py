@@ -16,6 +16,14 @@ checkpoint can encode nodes it has never seen:
 * ``float_list``: ``annotation_values`` is expanded by ``annotation_names`` (one column per
   name seen at fit time); other float lists (e.g. ``expression``) by position.
 
+* ``degree:<direction>:<relation>:<other type>`` columns (added to the node tables by
+  :func:`add_degree_columns` at export): the node's number of neighbours along each stored edge
+  type, ``log1p`` then standardised. They carry the neighbourhood into the node's own features:
+  how many pathways and GO terms a gene is in, how many diseases (HPO/OMIM) it is associated
+  with, how many interaction partners it has. Never counted: edges to ``Variant`` nodes (the
+  number of sampled variants on a gene is an artefact of which variants were sampled, and a
+  held-out variant would count towards it) and label-restating edge types.
+
 Never features (see :data:`EXCLUDED`): keys and identifiers, genomic coordinates (meaningless
 across chromosomes, and a chromosome split would make them leak the split), label-derived
 properties (``clinical_significance``, ``label``, ``label_pathogenic``, ``review_stars``: ClinVar
@@ -84,9 +92,63 @@ COORDINATES: frozenset[str] = frozenset({"pos", "start", "stop", "tss", "positio
 _LEAKY_ANNOTATION = re.compile(r"(^|_)ids?$|variation_id|label|review|stars|significance", re.IGNORECASE)
 """Annotation names that are identifiers or restate a label (never features)."""
 
+DEGREE_PREFIX = "degree:"
+"""Prefix of the structural (neighbour-count) columns :func:`add_degree_columns` adds."""
+
+DEGREE_IGNORED_NEIGHBOURS: frozenset[str] = frozenset({"Variant"})
+"""Neighbour types never counted in degree columns (see the module docstring)."""
+
 EXCLUDED: frozenset[str] = LABEL_PROPERTIES | PREDICTION_PROPERTIES | COORDINATES | frozenset({"datasets"})
 
 ColumnKind = Literal["numeric", "missing", "onehot", "vector", "list", "bias"]
+
+
+def degree_column(direction: Literal["out", "in"], relation: str, other: NodeType) -> str:
+    """Name of a degree column, e.g. ``degree:out:IN_PATHWAY:Pathway``."""
+    return f"{DEGREE_PREFIX}{direction}:{relation}:{other}"
+
+
+def parse_degree_column(name: str) -> tuple[Literal["out", "in"], str, NodeType]:
+    """``(direction, relation, other type)`` of a degree column name."""
+    direction, relation, other = name[len(DEGREE_PREFIX) :].split(":")
+    if direction not in ("out", "in"):
+        raise SchemaError(f"degree column {name!r}: direction must be 'out' or 'in', got {direction!r}")
+    return ("out" if direction == "out" else "in"), relation, other
+
+
+def add_degree_columns(
+    tables: Mapping[NodeType, pa.Table],
+    edge_indices: Mapping[tuple[str, str, str], np.ndarray],
+    *,
+    skip_edge_types: frozenset[tuple[str, str, str]] | set[tuple[str, str, str]] = frozenset(),
+) -> dict[NodeType, pa.Table]:
+    """The node tables with one ``degree:...`` column per counted edge type and side.
+
+    ``edge_indices`` are the stored (forward) edge types as ``int64[2, E]`` row indices. Edges to
+    :data:`DEGREE_IGNORED_NEIGHBOURS` and ``skip_edge_types`` are not counted; columns already in
+    a table are kept as they are.
+
+    >>> t = {"Gene": pa.table({"id": ["g0", "g1"]}), "Pathway": pa.table({"id": ["p0"]})}
+    >>> out = add_degree_columns(t, {("Gene", "IN_PATHWAY", "Pathway"): np.array([[0, 0], [0, 0]])})
+    >>> out["Gene"].column("degree:out:IN_PATHWAY:Pathway").to_pylist(), out["Pathway"].column_names
+    ([2.0, 0.0], ['id', 'degree:in:IN_PATHWAY:Gene'])
+    """
+    out = dict(tables)
+    for et, ei in edge_indices.items():
+        s, r, d = et
+        if et in skip_edge_types or s not in tables or d not in tables:
+            continue
+        ei = np.asarray(ei, dtype=np.int64).reshape(2, -1)
+        for side, node_type, other, direction in ((0, s, d, "out"), (1, d, s, "in")):
+            if other in DEGREE_IGNORED_NEIGHBOURS:
+                continue
+            name = degree_column("out" if direction == "out" else "in", r, other)
+            t = out[node_type]
+            if name in t.column_names:
+                continue
+            counts = np.bincount(ei[side], minlength=t.num_rows).astype(np.float64)
+            out[node_type] = t.append_column(name, pa.array(counts, pa.float64()))
+    return out
 
 
 @dataclass
@@ -94,7 +156,7 @@ class PropertyEncoding:
     """How one property becomes columns (JSON-serialisable, stored in checkpoints)."""
 
     name: str
-    kind: Literal["numeric", "categorical", "vector", "named_list", "list"]
+    kind: Literal["numeric", "categorical", "vector", "named_list", "list", "degree"]
     columns: list[str]
     mean: float = 0.0
     sd: float = 1.0
@@ -144,6 +206,11 @@ class FeatureEncoder:
                 enc = _fit_property(name, prop.kind, col, max_levels=max_levels)
                 if enc is not None:
                     encs.append(enc)
+            for name in table.column_names:
+                if name.startswith(DEGREE_PREFIX) and name not in exclude:
+                    x = np.log1p(_numeric(table.column(name)))
+                    mean, sd = _mean_sd(x)
+                    encs.append(PropertyEncoding(name, "degree", [name], mean=mean, sd=sd))
             if "annotation_values" in spec.properties and "annotation_values" not in exclude:
                 ann = fit_annotations(table)
                 if ann is not None:
@@ -159,8 +226,12 @@ class FeatureEncoder:
 
     def properties(self, node_type: NodeType) -> list[str]:
         """The node properties the encoding reads (what a k-hop query must fetch)."""
-        props = [e.name for e in self.encodings.get(node_type, [])]
+        props = [e.name for e in self.encodings.get(node_type, []) if e.kind != "degree"]
         return props + (["annotation_names"] if "annotation_values" in props else [])
+
+    def degree_properties(self, node_type: NodeType) -> list[str]:
+        """The ``degree:...`` columns the encoding reads (computed from edges, not stored)."""
+        return [e.name for e in self.encodings.get(node_type, []) if e.kind == "degree"]
 
     def transform(self, node_type: NodeType, table: pa.Table) -> np.ndarray:
         """``float32[num_rows, num_columns]`` features of the rows of ``table``."""
@@ -314,6 +385,9 @@ def _standardise(mat: np.ndarray, means: np.ndarray, sds: np.ndarray, indicator:
 
 
 def _transform_property(enc: PropertyEncoding, col: Any, n: int) -> np.ndarray:
+    if enc.kind == "degree":
+        x = np.log1p(_numeric(col))[:, None] if not pa.types.is_null(col.type) else np.full((n, 1), np.nan)
+        return _standardise(x, np.array([enc.mean]), np.array([enc.sd]), False)
     if enc.kind == "numeric":
         x = _numeric(col)[:, None] if not pa.types.is_null(col.type) else np.full((n, 1), np.nan)
         return _standardise(x, np.array([enc.mean]), np.array([enc.sd]), enc.missing_indicator)

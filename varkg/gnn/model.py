@@ -12,6 +12,20 @@ Architecture (hidden width ``d``, ``L`` layers)::
         h = LayerNorm_t(h + Dropout(e))
         h = LayerNorm_t(h + Dropout(FFN(h)))
 
+Skip path (``ModelConfig.skip``, on by default): the target nodes' own features also go through
+a graph-free MLP, and the graph embedding is added through a per-dimension gate that starts at
+zero::
+
+    z = A x[target] + MLP(x[target]) + g * h_graph[target]     g = 0 at initialisation
+    logit = w . z + MLP(z)
+
+The skip is ``A x + MLP(x)`` and the head ``w . z + MLP(z)``, so logistic regression on the
+variant's own features is nested in the model. At initialisation the model *is* the graph-free
+model on the variant's own features; the gate opens only as far as the neighbourhood lowers the
+training loss, and with no useful neighbours (or none at all) it stays graph-free. This is a
+guarantee about the model class and the starting point, not about test AUROC: the ablations in
+``benchmarks/bench_gnn.py`` measure what the graph adds out of sample. The learnt ``|g|`` is reported (:meth:`EAHGT.graph_gate`).
+
 Heads: ``effect_logits`` (variant-effect classification on ``Variant`` nodes, one logit),
 ``link_scores`` (element -> gene link prediction, a DistMult score per pair), ``expression``
 (per-``Gene`` regression).
@@ -52,6 +66,10 @@ class ModelConfig:
         dropout: dropout after each block and in the encoders.
         normalization: external-attention normalisation (``"node"``: batch-independent).
         target: node type of the variant-effect head.
+        skip: add the gated skip path (module docstring): the target's own features through an
+            MLP, the graph embedding gated in from zero.
+        external_attention: use the external-attention block in each layer (off: HGT + FFN only,
+            for the ablation).
         link: ``(element type, gene type)`` of the link head.
         expression: node type of the expression head.
     """
@@ -64,6 +82,8 @@ class ModelConfig:
     dropout: float = 0.2
     normalization: Normalization = "node"
     target: NodeType = "Variant"
+    skip: bool = True
+    external_attention: bool = True
     link: tuple[NodeType, NodeType] = ("RegulatoryElement", "Gene")
     expression: NodeType = "Gene"
 
@@ -77,7 +97,7 @@ class _Layer(nn.Module):
         from torch_geometric.nn import HGTConv
 
         self.conv = HGTConv(cfg.hidden, cfg.hidden, metadata, heads=cfg.heads)
-        self.ea = ea
+        self.ea = ea if cfg.external_attention else None
         types = metadata[0]
         self.norm1 = nn.ModuleDict({t: nn.LayerNorm(cfg.hidden) for t in types})
         self.norm2 = nn.ModuleDict({t: nn.LayerNorm(cfg.hidden) for t in types})
@@ -94,12 +114,40 @@ class _Layer(nn.Module):
             msg = m.get(t)
             out[t] = self.norm1[t](x + self.drop(msg)) if msg is not None else self.norm1[t](x)
         types = list(out)
-        sizes = [out[t].size(0) for t in types]
-        e = torch.split(self.ea(torch.cat([out[t] for t in types], dim=0)), sizes, dim=0)
-        for t, et in zip(types, e, strict=False):
-            x = self.norm2[t](out[t] + self.drop(et))
+        if self.ea is not None:
+            sizes = [out[t].size(0) for t in types]
+            e = torch.split(self.ea(torch.cat([out[t] for t in types], dim=0)), sizes, dim=0)
+            for t, et in zip(types, e, strict=False):
+                out[t] = self.norm2[t](out[t] + self.drop(et))
+        for t in types:
+            x = out[t]
             out[t] = self.norm3[t](x + self.drop(self.ffn(x)))
         return out
+
+
+class _Skip(nn.Module):
+    """``A x + MLP(x)``: a linear map of the target's own features plus a small MLP."""
+
+    def __init__(self, in_dim: int, d: int, dropout: float) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_dim, d)
+        self.mlp = nn.Sequential(nn.Linear(in_dim, d), nn.LayerNorm(d), nn.GELU(), nn.Dropout(dropout), nn.Linear(d, d))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x) + self.mlp(x)
+
+
+class _EffectHead(nn.Module):
+    """``w . z + MLP(z)``: with the linear skip, logistic regression on the variant's own
+    features is one setting of the model (the MLP parts at zero, the gate closed)."""
+
+    def __init__(self, d: int, dropout: float) -> None:
+        super().__init__()
+        self.linear = nn.Linear(d, 1)
+        self.mlp = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(dropout), nn.Linear(d, 1))
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.linear(z) + self.mlp(z)
 
 
 class EAHGT(nn.Module):
@@ -134,9 +182,14 @@ class EAHGT(nn.Module):
         ea = ExternalAttention(
             d, memory_units=config.memory_units, heads=config.ea_heads, normalization=config.normalization, dropout=config.dropout
         )
-        self.external_attention = ea
+        self.external_attention = ea if config.external_attention else None
         self.layers = nn.ModuleList([_Layer(self.metadata, config, ea) for _ in range(config.layers)])
-        self.effect_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, 1))
+        tgt = config.target
+        self.skip: nn.Module | None = None
+        if config.skip and tgt in in_dims:
+            self.skip = _Skip(in_dims[tgt], d, config.dropout)
+            self.gate = nn.Parameter(torch.zeros(d))
+        self.effect_head = _EffectHead(d, config.dropout)
         self.link_relation = nn.Parameter(torch.ones(d))
         self.link_proj = nn.Linear(d, d)
         self.expression_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
@@ -157,7 +210,15 @@ class EAHGT(nn.Module):
         }
         for layer in self.layers:
             h = layer(h, ei)
+        tgt = self.config.target
+        if self.skip is not None:
+            xt = x[tgt] if tgt in x else ref.new_zeros(0, self.in_dims[tgt])
+            h[tgt] = self.skip(xt) + self.gate * h[tgt]
         return h
+
+    def graph_gate(self) -> float:
+        """Mean ``|g|`` of the skip path's gate (0: the graph is not used; ``nan`` without skip)."""
+        return float(self.gate.detach().abs().mean()) if self.skip is not None else float("nan")
 
     def embed(self, data: Any) -> dict[NodeType, Tensor]:
         """:meth:`forward` on a ``HeteroData`` (a full graph or a mini-batch), also one without

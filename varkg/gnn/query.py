@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from varkg.errors import SchemaError
 from varkg.gnn.export import REVERSE_PREFIX, GraphExport, build_hetero
-from varkg.gnn.features import FeatureEncoder
+from varkg.gnn.features import FeatureEncoder, parse_degree_column
 from varkg.typing import EdgeType, NodeKey, NodeType, as_edge_type
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def khop_subgraph(
     for t in encoder.encodings:
         keys = list(order.get(t, {}))
         tables[t] = _fetch_nodes(store, t, keys, encoder)
-    export = build_hetero(tables, {}, encoder=encoder, reverse=False, schema=schema, release_id=release_id)
+    export = build_hetero(tables, {}, encoder=encoder, reverse=False, schema=schema, release_id=release_id, degrees=False)
     import torch
 
     for et in edge_types:
@@ -164,4 +164,22 @@ def _fetch_nodes(store: GraphStore, node_type: NodeType, keys: list[str], encode
     missing = [k for k in keys if k not in pos]
     if missing:
         raise SchemaError(f"{node_type} nodes {missing[:5]} were reached by an edge but not found")
-    return t.take(pa.array([pos[k] for k in keys], pa.int64()))
+    t = t.take(pa.array([pos[k] for k in keys], pa.int64()))
+    for name in encoder.degree_properties(node_type):
+        t = t.append_column(name, pa.array(_degrees(store, node_type, keys, name), pa.float64()))
+    return t
+
+
+def _degrees(store: GraphStore, node_type: NodeType, keys: list[str], column: str) -> np.ndarray:
+    """The neighbour counts of a ``degree:...`` column for ``keys``, by Cypher (the same numbers
+    :func:`~varkg.gnn.features.add_degree_columns` computes on a full export)."""
+    direction, rel, other = parse_degree_column(column)
+    s, d = (node_type, other) if direction == "out" else (other, node_type)
+    store.schema.check_endpoints(rel, s, d)  # labels/types only from the schema
+    k = store.schema.node(node_type).key
+    pattern = f"(n:{node_type})-[:{rel}]->(m:{other})" if direction == "out" else f"(m:{other})-[:{rel}]->(n:{node_type})"
+    counts: dict[str, float] = {}
+    for i in range(0, len(keys), _BATCH):
+        t = store.query(f"MATCH {pattern} WHERE n.{k} IN $keys RETURN n.{k} AS k, count(m) AS c", {"keys": keys[i : i + _BATCH]})
+        counts.update(zip(t.column("k").to_pylist(), (float(c) for c in t.column("c").to_pylist()), strict=False))
+    return np.array([counts.get(key, 0.0) for key in keys], dtype=np.float64)

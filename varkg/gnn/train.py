@@ -9,8 +9,9 @@ Training (:func:`train_variant_effect`):
    hop per layer) with AdamW and a class-balanced BCE loss; after each epoch score the
    validation variants with a deterministic full-neighbourhood pass and keep the best AUROC;
    stop after ``patience`` epochs without improvement;
-4. fit Platt scaling on the validation logits; report AUROC, AUPRC, F1, MCC, Brier and ECE on
-   the test variants with a reliability plot; fit and score the graph-free baselines
+4. fit the calibration (``calibration``: Platt or isotonic) on the validation logits; report
+   AUROC, AUPRC, F1, MCC, Brier and ECE on the test variants with a reliability plot, and the
+   test ECE/Brier of Platt, isotonic and the raw sigmoid (``metrics["calibration"]``); fit and score the graph-free baselines
    (:mod:`varkg.gnn.baselines`) on the same split;
 5. save ``model.pt``: weights, model and training config, feature encoding, calibration, schema
    hash, graph release, split and metrics (loadable with ``torch.load(weights_only=True)``), and
@@ -35,7 +36,7 @@ import numpy as np
 from varkg.errors import AnalysisError, ModelError
 from varkg.gnn.baselines import GraphFreeBaselines, score_baselines
 from varkg.gnn.features import FeatureEncoder
-from varkg.gnn.metrics import PlattCalibrator, binary_metrics, reliability_plot
+from varkg.gnn.metrics import Calibrator, binary_metrics, calibrator_from_dict, fit_calibrator, reliability_plot
 from varkg.gnn.model import EAHGT, ModelConfig, conform
 from varkg.gnn.splits import LABEL_EDGE_TYPES, Split, SplitMode, first_gene, remove_label_edges, split_nodes
 from varkg.typing import NodeType, as_edge_type
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
 
     from varkg.gnn.export import GraphExport
 
-CHECKPOINT_FORMAT = "varkg-gnn-checkpoint/1"
+CHECKPOINT_FORMAT = "varkg-gnn-checkpoint/2"
+"""/2: skip path, effect head with a linear term, degree features, calibrator kind (a /1 checkpoint is refused by name)."""
 
 
 @dataclass
@@ -69,6 +71,8 @@ class TrainConfig:
             labelled variants.
         inference_batch_size: seeds per full-neighbourhood batch at inference (0: one
             full-graph pass; both give the same values).
+        calibration: ``"platt"`` or ``"isotonic"``, fitted on the validation variants; the
+            metrics report test ECE and Brier score of both and of the raw sigmoid.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -87,6 +91,7 @@ class TrainConfig:
     test_chroms: list[str] | None = None
     label_edges: Literal["heldout", "all"] = "heldout"
     inference_batch_size: int = 0
+    calibration: Literal["platt", "isotonic"] = "platt"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +110,7 @@ class TrainResult:
     """What training produced."""
 
     model: EAHGT
-    calibrator: PlattCalibrator
+    calibrator: Calibrator
     split: Split
     metrics: dict[str, Any]
     history: list[dict[str, float]]
@@ -306,7 +311,7 @@ def train_variant_effect(
         model.load_state_dict(best_state)
     model.eval()
     val_logits = infer_logits(model, data, split.val, batch_size=cfg.inference_batch_size, device=device)
-    calibrator = PlattCalibrator.fit(val_logits, y_val)
+    calibrator = fit_calibrator(cfg.calibration, val_logits, y_val)
     test_logits = infer_logits(model, data, split.test, batch_size=cfg.inference_batch_size, device=device)
     y_test = y_of(split.test)
     p_test = calibrator(test_logits)
@@ -314,6 +319,14 @@ def train_variant_effect(
         "model": binary_metrics(y_test, p_test),
         "val_model": binary_metrics(y_val, calibrator(val_logits)),
     }
+    cal: dict[str, Any] = {"method": cfg.calibration, "fitted_on": "validation"}
+    for kind in ("platt", "isotonic"):
+        m = binary_metrics(y_test, fit_calibrator(kind, val_logits, y_val)(test_logits))
+        cal[kind] = {"ece": m.get("ece"), "brier": m.get("brier")}
+    raw = binary_metrics(y_test, 1.0 / (1.0 + np.exp(-test_logits)))
+    cal["uncalibrated"] = {"ece": raw.get("ece"), "brier": raw.get("brier")}
+    metrics["calibration"] = cal
+    metrics["graph_gate"] = round(model.graph_gate(), 4) if model.skip is not None else None
 
     X = data[target].x.numpy()
     baselines = GraphFreeBaselines.fit(X[split.train], y_train, seed=cfg.seed)
@@ -329,7 +342,9 @@ def train_variant_effect(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        reliability_plot(y_test, p_test, out / "reliability.png", title="EAHGT variant effect (test)")
+        reliability_plot(
+            y_test, p_test, out / "reliability.png", title=f"EAHGT variant effect (test, {cfg.calibration} on validation)"
+        )
         with open(out / "baselines.pkl", "wb") as fh:
             pickle.dump(baselines, fh)
         ckpt_path = save_checkpoint(
@@ -369,7 +384,7 @@ def save_checkpoint(
     model: EAHGT,
     config: TrainConfig,
     encoder: FeatureEncoder,
-    calibrator: PlattCalibrator,
+    calibrator: Calibrator,
     schema_hash: str,
     release_id: str,
     metrics: dict[str, Any],
@@ -404,7 +419,7 @@ class Checkpoint:
     model: EAHGT
     config: TrainConfig
     encoder: FeatureEncoder
-    calibrator: PlattCalibrator
+    calibrator: Calibrator
     schema_hash: str
     release_id: str
     metrics: dict[str, Any]
@@ -442,7 +457,7 @@ def load_checkpoint(path: str | Path, *, device: str = "cpu") -> Checkpoint:
         model=model,
         config=cfg,
         encoder=FeatureEncoder.from_description(json.loads(payload["encoder"])),
-        calibrator=PlattCalibrator(**json.loads(payload["calibration"])),
+        calibrator=calibrator_from_dict(json.loads(payload["calibration"])),
         schema_hash=payload["schema_hash"],
         release_id=payload["release_id"],
         metrics=json.loads(payload["metrics"]),

@@ -12,10 +12,18 @@ same run replaces its values (also on variants it no longer scores), a failed wr
 previous ones, and the ``PredictionRun`` node is upserted by id, never duplicated. A node holds
 one prediction: a different run writing the same variant takes it over.
 
-Then, on either store::
+Then, on either store, the top of a run's ranking with the genes the variants affect, and the
+run's lineage (checkpoint hash, graph release, calibration and test metrics as JSON)::
 
-    MATCH (v:Variant) WHERE v.effect_probability > 0.9
-    RETURN v.id, v.effect_probability, v.effect_rank ORDER BY v.effect_rank
+    MATCH (v:Variant)-[:AFFECTS]->(g:Gene)
+    WHERE v.prediction_run_id = $run AND v.effect_probability > 0.9
+    RETURN g.symbol, v.id, v.effect_probability, v.effect_rank ORDER BY v.effect_rank
+
+    MATCH (r:PredictionRun {id: $run}) RETURN r.checkpoint_hash, r.release_id, r.metrics, r.parameters
+
+``effect_probability`` is calibrated on the validation fold (Platt or isotonic, the run's
+``parameters.calibration``); the run's ``metrics.calibration`` gives the test ECE and Brier score
+of that calibration, so a threshold on it can be read as an observed positive rate.
 """
 
 from __future__ import annotations
