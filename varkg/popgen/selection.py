@@ -454,7 +454,7 @@ def scan(
         table["std_score"] = standardize(sc)
     else:
         table["std_score"] = standardize_by_frequency(
-            sc, table["alt_count"].to_numpy(), int(table["n_haplotypes"].max(initial=0)), n_bins=n_bins
+            sc, table["alt_count"].to_numpy(), int(table["n_haplotypes"].max()) if len(table) else 0, n_bins=n_bins
         )
     params: dict[str, Any] = {
         "population": population,
