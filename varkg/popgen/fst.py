@@ -32,7 +32,7 @@ Example:
     >>> g.samples["population"] = ["A", "A", "B", "B"]
     >>> r = fst(g, pop1="A", pop2="B", method="hudson")
     >>> [round(x, 4) for x in r.per_variant["fst"]]
-    [1.0, 0.0]
+    [1.0, 0.2]
 """
 
 from __future__ import annotations
