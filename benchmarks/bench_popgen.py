@@ -8,7 +8,13 @@ Prints one JSON object per line: ``{"name", "value", "unit", ...}``; plink1.9 ti
 task carry ``ratio`` = plink seconds / varkg seconds (> 1: varkg faster). plink runs on one thread,
 as varkg's numpy does here; the blocks result is checked equal to plink's.
 
-Usage: python benchmarks/bench_popgen.py [--data ../shared/data] [--quick]
+Also on chr20, FIN vs IBS: Hudson and Weir-Cockerham Fst vs Debian's ``plink2 --fst`` (plink2
+reads the VCF, varkg the loader's matrix; ``ratio`` = plink2 seconds / varkg seconds), and iHS,
+nSL, XP-EHH vs scikit-allel's ``ihs``/``nsl``/``xpehh`` (one thread each, same haplotypes; the
+scores are checked equal, ``max_abs_diff``). varkg's first call includes numba's compile, so the
+kernel is warmed on 50 variants first.
+
+Usage: python benchmarks/bench_popgen.py [--data ../shared/data] [--quick] [--only ld|selection]
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--quick", action="store_true", help="first 5,000 chr20 variants and pig chromosomes 1-3 only")
+    ap.add_argument("--only", choices=["ld", "selection"], help="run one half only")
     args = ap.parse_args()
 
     from varkg.loaders.base import LoadContext, get_loader
@@ -51,6 +58,11 @@ def main() -> None:
     for _ in get_loader("vcf").frames([args.data / "variants" / "kgp_chr20_1-4Mb_reference.vcf.gz"], context=ctx):
         pass
     kgp = read_vcf_artifacts(ctx.artifacts[0])
+    if args.only != "ld":
+        bench_selection(args, ctx.artifacts[0], tmp)
+    if args.only == "selection":
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     d = args.data / "pig"
     pig = read_msuprp(d / "pig_MSUPRP_geno.tsv.gz", d / "pig_MSUPRP_map.tsv")
     pig = GenotypeMatrix(pig.variants, pig.samples, pig.reader, pig.source)  # founders only: no pedigree
@@ -115,6 +127,94 @@ def main() -> None:
                 **meta,
             )
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_selection(args: argparse.Namespace, npy: Path, tmp: Path) -> None:
+    import numpy as np
+
+    from varkg.popgen import selection as sel
+    from varkg.popgen.fst import fst
+    from varkg.popgen.genotypes import read_vcf_artifacts
+
+    vcf = args.data / "variants" / "kgp_chr20_1-4Mb_reference.vcf.gz"
+    panel = args.data / "variants" / "1000G_phase3_integrated_call_samples.panel"
+    g = read_vcf_artifacts(npy, panel=panel, vcf=vcf)
+    if args.quick:
+        g = g.slice_variants(0, 5000)
+    meta = {"input": "chr20", "variants": g.n_variants, "pop1": "FIN", "pop2": "IBS"}
+    p2 = shutil.which("plink2")
+    pops = pd.read_csv(panel, sep="\t")
+    pops = pops[pops["pop"].isin(["FIN", "IBS"])][["sample", "pop"]]
+    pops.columns = ["#IID", "POP"]
+    pops.to_csv(tmp / "pop.txt", sep="\t", index=False)
+    for method in ("hudson", "wc"):
+        t = time.perf_counter()
+        r = fst(g, pop1="FIN", pop2="IBS", method=method)
+        ours = time.perf_counter() - t
+        emit(f"popgen.fst.{method}.seconds", ours, "s", fst=round(r.value, 7), se=round(r.se, 7), **meta)
+        if p2 and not args.quick:
+            t = time.perf_counter()
+            subprocess.run(
+                [
+                    p2,
+                    "--threads",
+                    "1",
+                    "--vcf",
+                    str(vcf),
+                    "--keep",
+                    str(tmp / "pop.txt"),
+                    "--pheno",
+                    str(tmp / "pop.txt"),
+                    "--fst",
+                    "POP",
+                    f"method={method}",
+                    "report-variants",
+                    "--out",
+                    str(tmp / method),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            pt = time.perf_counter() - t
+            theirs = float(pd.read_csv(tmp / f"{method}.fst.summary", sep="\t").iloc[0, 2])
+            emit(f"plink2.fst.{method}.seconds", pt, "s", fst=theirs, ratio=round(pt / ours, 3), **meta)
+    t = time.perf_counter()
+    fin = sel.haplotype_array(g.select_samples(population="FIN"))
+    ibs = sel.haplotype_array(g.select_samples(population="IBS"))
+    emit("popgen.haplotypes.read.seconds", time.perf_counter() - t, "s", **meta)
+    keep = (fin >= 0).all(axis=1) & (ibs >= 0).all(axis=1)
+    fin, ibs, pos = fin[keep], ibs[keep], g.variants["pos"].to_numpy()[keep]
+    sel.ihs_array(fin[:50], pos[:50])  # numba compile
+    sel.xpehh_array(fin[:50], ibs[:50], pos[:50])
+    sel.nsl_array(fin[:50])
+    try:
+        import allel
+    except ImportError:
+        allel = None
+    runs = {
+        "ihs": (lambda: sel.ihs_array(fin, pos), lambda: allel.ihs(fin, pos, use_threads=False)),
+        "nsl": (lambda: sel.nsl_array(fin), lambda: allel.nsl(fin, use_threads=False)),
+        "xpehh": (lambda: sel.xpehh_array(fin, ibs, pos), lambda: allel.xpehh(fin, ibs, pos, use_threads=False)),
+    }
+    for name, (ours_fn, theirs_fn) in runs.items():
+        t = time.perf_counter()
+        a = ours_fn()
+        ours = time.perf_counter() - t
+        emit(f"popgen.{name}.seconds", ours, "s", scored=int(np.isfinite(a).sum()), haplotypes=fin.shape[1], **meta)
+        if allel is not None:
+            t = time.perf_counter()
+            b = theirs_fn()
+            theirs = time.perf_counter() - t
+            ok = np.isfinite(a) & np.isfinite(b)
+            emit(
+                f"scikit-allel.{name}.seconds",
+                theirs,
+                "s",
+                ratio=round(theirs / ours, 3),
+                same_nan=bool((np.isnan(a) == np.isnan(b)).all()),
+                max_abs_diff=float(np.abs(a[ok] - b[ok]).max()) if ok.any() else None,
+                **meta,
+            )
 
 
 if __name__ == "__main__":

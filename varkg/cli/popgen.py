@@ -34,7 +34,7 @@ Chrom = Annotated[str | None, typer.Option("--chrom", help="Only this chromosome
 Limit = Annotated[int | None, typer.Option("--max-variants", help="Only the first N variants (after --chrom), for a quick look.")]
 
 
-def _genotypes(npy, bfile, tsv, map_file, pedigree, covar, panel, population, assembly, chrom, limit):
+def _genotypes(npy, bfile, tsv, map_file, pedigree, covar, panel, population, assembly, chrom, limit, vcf=None):
     from varkg.errors import InputError
     from varkg.popgen.genotypes import read_msuprp, read_plink, read_vcf_artifacts
 
@@ -42,7 +42,7 @@ def _genotypes(npy, bfile, tsv, map_file, pedigree, covar, panel, population, as
     if len(given) != 1:
         raise InputError(f"give exactly one of --npy, --bfile, --tsv (got {len(given)})")
     if npy is not None:
-        g = read_vcf_artifacts(npy, panel=panel)
+        g = read_vcf_artifacts(npy, panel=panel, vcf=vcf)
     elif bfile is not None:
         g = read_plink(bfile, assembly=assembly)
     else:
@@ -166,3 +166,116 @@ def blocks(
             f"LDBlock: {rep.nodes:,} nodes, IN_BLOCK: {rep.edges:,} edges ({rep.skipped_edges:,} skipped: "
             f"variants not in the graph); dataset {rep.dataset_id}"
         )
+
+
+Vcf = Annotated[Path | None, typer.Option("--vcf", help="The phased, indexed VCF the --npy matrix came from (haplotypes).")]
+Png = Annotated[Path | None, typer.Option("--png", help="Also draw a Manhattan-style track (PNG).")]
+
+
+def _write_table(table, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        table.to_parquet(out, index=False)
+    else:
+        table.to_csv(out, sep="\t", index=False, float_format="%.6g")
+
+
+@app.command()
+@cli_errors
+def fst(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Per-variant table (.tsv or .parquet); windows go to {stem}.windows.tsv.")
+    ],
+    pop1: Annotated[str, typer.Option("--pop1", help="First population (panel label, e.g. FIN).")],
+    pop2: Annotated[str, typer.Option("--pop2", help="Second population (e.g. IBS).")],
+    npy: Npy = None,
+    bfile: Bfile = None,
+    tsv: Tsv = None,
+    map_file: MapOpt = None,
+    panel: Panel = None,
+    chrom: Chrom = None,
+    max_variants: Limit = None,
+    method: Annotated[str, typer.Option(help="hudson or wc (Weir & Cockerham).")] = "hudson",
+    window: Annotated[int | None, typer.Option(help="Window size in bp for windowed Fst (ratio of sums).")] = None,
+    step: Annotated[int | None, typer.Option(help="Window step in bp (default: the size).")] = None,
+    blen: Annotated[int, typer.Option(help="Variants per jackknife block (SE).")] = 100,
+    png: Png = None,
+) -> None:
+    """Fst between two populations, per variant and windowed, with a block-jackknife SE.
+
+    Example: varkg popgen fst --npy kgp.genotypes.npy --panel panel.txt --pop1 FIN --pop2 IBS
+    --window 100000 -o fst.tsv --png fst.png
+    """
+    from varkg.popgen.fst import fst as run_fst
+
+    g = _genotypes(npy, bfile, tsv, map_file, None, None, panel, None, None, chrom, max_variants)
+    r = run_fst(g, pop1=pop1, pop2=pop2, method=method, window=window, step=step, blen=blen)  # type: ignore[arg-type]
+    _write_table(r.per_variant, out)
+    if window is not None:
+        r.windows.to_csv(out.with_name(f"{out.stem}.windows.tsv"), sep="\t", index=False, float_format="%.6g")
+    console.print(
+        f"{method} Fst {pop1} vs {pop2}: {r.value:.6f} (jackknife SE {r.se:.6f}, {r.blocks} blocks); "
+        f"{r.n_informative:,} variants, {r.n_uninformative:,} monomorphic/uninformative (NaN) -> {out}"
+    )
+    if png is not None:
+        from varkg.popgen.plot import manhattan_track
+
+        manhattan_track(
+            r.per_variant, png, value="fst", windows=r.windows if window else None, ylabel=f"{method} Fst {pop1}/{pop2}"
+        )
+        console.print(f"plot -> {png}")
+
+
+@app.command()
+@cli_errors
+def scan(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Per-variant scores (.tsv or .parquet).")],
+    stat: Annotated[str, typer.Option("--stat", help="ihs, nsl or xpehh.")],
+    npy: Npy = None,
+    vcf: Vcf = None,
+    panel: Panel = None,
+    population: Population = None,
+    pop1: Annotated[str | None, typer.Option("--pop1", help="XP-EHH: the population tested for selection.")] = None,
+    pop2: Annotated[str | None, typer.Option("--pop2", help="XP-EHH: the reference population.")] = None,
+    chrom: Chrom = None,
+    max_variants: Limit = None,
+    min_ehh: Annotated[float, typer.Option(help="Stop integrating EHH at this value.")] = 0.05,
+    min_maf: Annotated[float, typer.Option(help="iHS: NaN below this minor allele frequency.")] = 0.05,
+    include_edges: Annotated[bool, typer.Option("--include-edges", help="Keep scores whose EHH reaches the data's end.")] = False,
+    gap_scale: Annotated[int, typer.Option(help="Shrink gaps longer than this (bp) to it.")] = 20_000,
+    max_gap: Annotated[int, typer.Option(help="NaN when EHH spans a gap longer than this (bp).")] = 200_000,
+    n_bins: Annotated[int, typer.Option(help="Allele-frequency bins for standardising iHS/nSL.")] = 20,
+    png: Png = None,
+) -> None:
+    """iHS, nSL or XP-EHH on phased haplotypes (natural log; standardised scores in std_score).
+
+    Example: varkg popgen scan --stat xpehh --npy kgp.genotypes.npy --vcf kgp.vcf.gz --panel panel.txt
+    --pop1 FIN --pop2 IBS -o xpehh.tsv --png xpehh.png
+    """
+    from varkg.popgen.selection import scan as run_scan
+
+    g = _genotypes(npy, None, None, None, None, None, panel, None, None, chrom, max_variants, vcf=vcf)
+    r = run_scan(
+        g,
+        stat=stat,  # type: ignore[arg-type]
+        population=population,
+        pop1=pop1,
+        pop2=pop2,
+        min_ehh=min_ehh,
+        min_maf=min_maf,
+        include_edges=include_edges,
+        gap_scale=gap_scale,
+        max_gap=max_gap,
+        n_bins=n_bins,
+    )
+    _write_table(r.table, out)
+    n = int(r.table["score"].notna().sum())
+    console.print(
+        f"{stat}: {n:,} scored of {len(r.table):,} variants ({r.n_monomorphic:,} monomorphic, "
+        f"{r.n_missing:,} left out for missing/unphased haplotypes) -> {out}"
+    )
+    if png is not None:
+        from varkg.popgen.plot import manhattan_track
+
+        manhattan_track(r.table, png, value="std_score", absolute=stat != "xpehh", ylabel=f"standardised {stat}")
+        console.print(f"plot -> {png}")

@@ -4,6 +4,8 @@
   artifacts, PLINK 1 ``.bed``, MSUPRP-style 0/1/2 TSV).
 * :mod:`varkg.popgen.ld`: r², D′ and Haploview's D′ confidence interval in windows.
 * :mod:`varkg.popgen.blocks`: LD blocks by Gabriel et al. (2002) with PLINK 1.9 ``--blocks`` rules.
+* :mod:`varkg.popgen.fst`: allele frequencies per population, Hudson and Weir–Cockerham Fst.
+* :mod:`varkg.popgen.selection`: iHS, nSL and XP-EHH on phased haplotypes.
 * :mod:`varkg.popgen.writeback`: LD_WITH edges, LDBlock nodes and IN_BLOCK edges into the graph.
 
 Importing this package is cheap (numpy and pandas only); plots import matplotlib when drawn.
@@ -11,4 +13,4 @@ Importing this package is cheap (numpy and pandas only); plots import matplotlib
 
 from __future__ import annotations
 
-__all__ = ["blocks", "genotypes", "ld", "writeback"]
+__all__ = ["blocks", "fst", "genotypes", "ld", "selection", "writeback"]

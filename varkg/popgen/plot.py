@@ -14,7 +14,7 @@ from varkg.popgen.blocks import LdBlockResult
 from varkg.popgen.genotypes import GenotypeMatrix
 from varkg.popgen.ld import r2_matrix
 
-__all__ = ["ld_heatmap"]
+__all__ = ["ld_heatmap", "manhattan_track"]
 
 MAX_VARIANTS = 1500
 """Largest heatmap (variants per side) drawn."""
@@ -69,5 +69,51 @@ def ld_heatmap(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def manhattan_track(
+    table,
+    out: str | Path,
+    *,
+    value: str,
+    windows=None,
+    absolute: bool = False,
+    ylabel: str | None = None,
+    threshold: float | None = None,
+) -> Path:
+    """A Manhattan-style track: ``table[value]`` (or its absolute value) against position in Mb,
+    chromosomes side by side; optional windowed line (``windows`` with start, stop, fst) and a
+    horizontal threshold (default 2 for |standardised| scores). Returns the PNG path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table[np.isfinite(table[value].to_numpy(dtype=float))]
+    if t.empty:
+        raise AnalysisError(f"nothing to plot: no finite {value!r} values")
+    y = t[value].to_numpy(dtype=float)
+    y = np.abs(y) if absolute else y
+    fig, ax = plt.subplots(figsize=(11, 3.2))
+    offset = 0.0
+    for k, (_chrom, sub) in enumerate(t.groupby("chrom", sort=False)):
+        x = sub["pos"].to_numpy() / 1e6
+        ax.scatter(x - x.min() + offset, y[t["chrom"].to_numpy() == _chrom], s=3, color=("#1f4e79", "#7f9fbf")[k % 2], lw=0)
+        offset += x.max() - x.min() + 0.5
+    if windows is not None and len(windows):
+        mid = (windows["start"] + windows["stop"]) / 2e6
+        ax.plot(mid - t["pos"].min() / 1e6, windows["fst"], color="#c0392b", lw=1.2, label="windowed (ratio of sums)")
+        ax.legend(loc="upper right", fontsize=8)
+    thr = threshold if threshold is not None else (2.0 if absolute else None)
+    if thr is not None:
+        ax.axhline(thr, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel(f"position (Mb from {t['pos'].min() / 1e6:.2f})" if t["chrom"].nunique() == 1 else "position (Mb)")
+    ax.set_ylabel(ylabel or value)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
