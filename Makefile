@@ -27,13 +27,17 @@ tools/cypher-lint/node_modules/.stamp: tools/cypher-lint/package.json tools/cyph
 	cd tools/cypher-lint && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian tools used as independent checks in tests (bcftools, plink1.9 for LD and LD blocks), the browser test (chromium) and
+# Debian tools used as independent checks in tests (bcftools; plink1.9 for LD and LD blocks; plink2 for Fst; gemma for
+# the mixed-model GWAS and REML; vcftools), the browser test (chromium) and
 # the susieR comparison (r-cran-susier). Installed when missing and we are root; tests that need
 # them skip with a reason otherwise.
 system-tools:
 	@missing=""; \
 	command -v bcftools >/dev/null || missing="$$missing bcftools"; \
 	command -v plink1.9 >/dev/null || missing="$$missing plink1.9"; \
+	command -v plink2 >/dev/null || missing="$$missing plink2"; \
+	command -v gemma >/dev/null || missing="$$missing gemma"; \
+	command -v vcftools >/dev/null || missing="$$missing vcftools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
