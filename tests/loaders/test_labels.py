@@ -54,3 +54,16 @@ def test_labels_placed_on_genes(clinvar_store):
     assert {"s": "GNAS", "gid": "ENSG00000087460", "c": "exon_variant"} in g
     placed = store.query("MATCH (v:Variant)-[:AFFECTS]->(:Gene) RETURN count(DISTINCT v) AS n").column("n")[0].as_py()
     assert placed == 499
+
+
+def test_labels_omitted_for_training_graphs(shared_data, ladybug_store):
+    """labels=omit writes the variants' features but no label property, and records its Dataset."""
+    path = shared_data / "clinvar" / "clinvar_snv_sample_dev.tsv"
+    rep = load(ladybug_store, "variant-labels", [path], assembly="GRCh38", progress=False, options={"labels": "omit"})
+    t = ladybug_store.query(
+        "MATCH (v:Variant) RETURN count(v) AS n, count(v.label) AS l, count(v.label_pathogenic) AS lp, "
+        "count(v.review_stars) AS s, count(v.phylop) AS p"
+    ).to_pylist()[0]
+    assert t == {"n": 499, "l": 0, "lp": 0, "s": 0, "p": t["p"]} and t["p"] > 400
+    ds = ladybug_store.query("MATCH (d:Dataset) WHERE d.id = $id RETURN d.parameters AS p", {"id": rep.dataset_id}).to_pylist()
+    assert ds and '"labels": "omit"' in ds[0]["p"]

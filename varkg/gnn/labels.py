@@ -8,8 +8,9 @@ variants a model sees here are exactly those ``varkg load variant-labels`` puts 
 
 What this module adds: the labels are taken out of the node table (``label``,
 ``label_pathogenic``, ``review_stars`` are never written by these helpers and never features) and
-returned as an array aligned with the keys, and :func:`load_into_store` upserts the unlabelled
-variants with their AFFECTS edges (consequences from the gene annotation already in the store).
+returned as an array aligned with the keys, and :func:`load_into_store` loads the unlabelled
+variants with their AFFECTS edges (consequences from the gene annotation already in the store)
+through the loader runner (option ``labels=omit``), so the load is atomic and recorded as a Dataset.
 
 :func:`labelled_graph` is the one way from a labels file and a store to a graph to train or
 evaluate on (read, load, export, index): ``varkg gnn train``, ``varkg gnn evaluate``, the demo and
@@ -92,17 +93,31 @@ def read_labels(path: str | Path, *, assembly: Assembly = "GRCh38", store: Graph
     return LabelledVariants(nodes=nodes.select(keep), y=np.asarray(lab, dtype=np.int64), path=str(path), edges=edges)
 
 
-def load_into_store(store: GraphStore, labelled: LabelledVariants, *, dataset: str | None = None) -> dict[str, int]:
-    """Upsert the variants (features only, no labels) and their AFFECTS edges into ``store``."""
-    res = store.upsert_nodes("Variant", labelled.nodes, dataset=dataset)
-    written = 0
-    n_edges = 0
-    for f in labelled.edges:
-        assert f.src_type and f.dst_type
-        r = store.upsert_edges(f.type, f.table, src_type=f.src_type, dst_type=f.dst_type, dataset=dataset, missing=f.missing)
-        written += r.written
-        n_edges += f.table.num_rows
-    return {"variants": labelled.nodes.num_rows, "variants_written": res.written, "edges": n_edges, "edges_written": written}
+def load_into_store(
+    store: GraphStore, labels: str | Path, *, assembly: Assembly = "GRCh38", dataset_name: str | None = None
+) -> dict[str, int]:
+    """Load the variants of ``labels`` (features only: ``labels=omit``) and their AFFECTS edges
+    through the ``variant-labels`` loader (one transaction, recorded as a Dataset)."""
+    from varkg.loaders.run import load
+
+    path = Path(labels)
+    rep = load(
+        store,
+        "variant-labels",
+        [path],
+        assembly=assembly,
+        options={"labels": "omit"},
+        dataset_name=dataset_name or f"{path.name} (features, labels omitted)",
+        progress=False,
+    )
+    counts = rep.row_counts()
+    affects = {k: v for k, v in rep.results.items() if k.startswith("Variant-AFFECTS->")}
+    return {
+        "variants": counts.get("Variant", 0),
+        "variants_written": sum(rep.results.get("Variant", {}).get(k, 0) for k in ("inserted", "updated")),
+        "edges": sum(v["inserted"] + v["updated"] + v["unchanged"] + v["skipped"] for v in affects.values()),
+        "edges_written": sum(v["inserted"] + v["updated"] for v in affects.values()),
+    }
 
 
 @dataclass
@@ -161,7 +176,7 @@ def labelled_graph(
     from varkg.gnn.train import label_index
 
     lv = read_labels(labels, assembly=assembly, store=store)
-    loaded = load_into_store(store, lv)
+    loaded = load_into_store(store, labels, assembly=assembly)
     ex = export_graph(store, encoder=encoder, out_dir=out_dir)
     idx, y = label_index(ex, lv.keys, lv.y)
     return LabelledGraph(export=ex, index=idx, y=y, labelled=lv, loaded=loaded)

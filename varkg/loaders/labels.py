@@ -23,6 +23,9 @@ from varkg.loaders._support.text import Table, check_gzip, is_missing, parse_flo
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import normalise_chrom, variant_key
 
+LABEL_COLUMNS: frozenset[str] = frozenset({"label", "label_pathogenic", "review_stars"})
+"""The label properties this loader writes (option ``labels=omit`` leaves them out)."""
+
 _BOOL = {"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0, "TRUE": 1.0, "FALSE": 0.0}
 _SNIFF_ROWS = 1000
 
@@ -56,6 +59,8 @@ class VariantLabelsLoader(Loader):
         consequences ("auto" | "none"): AFFECTS edges from the loaded annotation (default auto).
         annotation (path): GTF/GFF3 or features Parquet instead of the store's annotation.
         ref_mismatch ("error" | "skip"): when a reference is given, REF is checked (default error).
+        labels ("keep" | "omit"): write the label properties (:data:`LABEL_COLUMNS`, default keep),
+            or only the variants' features, as a model's training graph must hold them.
     """
 
     description = "Labelled variant table (chrom,pos,ref,alt,label + numeric columns)"
@@ -65,6 +70,7 @@ class VariantLabelsLoader(Loader):
         batch_size = option(context.options, "batch_size", 50_000)
         mode = option(context.options, "consequences", "auto", choices=["auto", "none"])
         mismatch = option(context.options, "ref_mismatch", "error", choices=["error", "skip"])
+        self._omit = option(context.options, "labels", "keep", choices=["keep", "omit"]) == "omit"
         for p in paths:
             check_gzip(Path(p))
         annot, genes_loaded = (None, False)
@@ -231,6 +237,8 @@ class VariantLabelsLoader(Loader):
                     "consequence", pa.array([worst.get(v, (None, None))[0] for v in cols["id"]], pa.string())
                 )
                 table = table.append_column("impact", pa.array([worst.get(v, (None, None))[1] for v in cols["id"]], pa.string()))
+            if self._omit:
+                table = table.drop_columns([c for c in table.column_names if c in LABEL_COLUMNS])
             yield Frame.nodes("Variant", table)
             if edges is not None and edges.table.num_rows:
                 yield edges
