@@ -56,3 +56,24 @@ def test_blocks_and_ld_into_ladybug(ladybug_store, kgp):
         "MATCH (a:Variant)-[r:LD_WITH]->(b:Variant) RETURN r.r2 AS r2, r.dprime_low AS lo, r.population AS p LIMIT 1"
     ).to_pylist()[0]
     assert e["r2"] >= 0.8 and e["p"] == "GBR"
+
+
+def test_pig_blocks_meet_the_markers_loaders_variants(ladybug_store, shared_data):
+    """MSUPRP markers carry no alleles: the blocks' members are the Variants the markers loader wrote."""
+    from varkg.loaders.run import load
+    from varkg.popgen.genotypes import read_msuprp
+
+    pig = shared_data / "pig"
+    g = read_msuprp(pig / "pig_MSUPRP_geno.tsv.gz", pig / "pig_MSUPRP_map.tsv", assembly="Sscrofa11.1")
+    start, stop = next((a, b) for c, a, b in g.chromosomes() if c == "18")
+    g = g.slice_variants(start, stop)
+    load(ladybug_store, "markers", [pig / "pig_MSUPRP_map.tsv"], assembly="Sscrofa11.1", options={"chrom": "18"}, progress=False)
+    blocks = gabriel_blocks(g)
+    rep = write_blocks(ladybug_store, g, blocks)
+    assert blocks and rep.skipped_edges == 0 and rep.edges == sum(b.n_variants for b in blocks)
+    members = (
+        ladybug_store.query("MATCH (v:Variant)-[:IN_BLOCK]->(b:LDBlock) RETURN v.rsid AS m ORDER BY v.pos LIMIT 3")
+        .column("m")
+        .to_pylist()
+    )
+    assert members == [m for b in blocks for m in b.ids][:3]

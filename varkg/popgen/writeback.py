@@ -8,8 +8,10 @@ carries that id in ``datasets`` (and edges in ``run_id``), and running the same 
 deletes that run's edges, so values are replaced, never piled up. All of it happens in one
 ``store.transaction()``: a failure leaves the graph as it was.
 
-Edges to variants that are not Variant nodes of the graph (e.g. pig array markers without
-alleles) are skipped and counted; blocks keep their members' ids in ``variant_ids``.
+Variants are matched to the graph's Variant keys by :func:`graph_variant_keys`: a matrix id that
+is already a key (VCF artifacts) stays; an array marker without alleles (MSUPRP, a .bim without
+alleles) becomes ``{assembly}:{chrom}:{pos}:N:N``, the key the ``markers`` loader gives it. Edges to
+variants that are not Variant nodes of the graph are skipped and counted.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from varkg.popgen.genotypes import GenotypeMatrix
 from varkg.provenance import record_dataset, run_id, varkg_version
 from varkg.typing import interval_key
 
-__all__ = ["WriteReport", "block_id", "computation_id", "write_blocks", "write_ld_edges"]
+__all__ = ["WriteReport", "block_id", "computation_id", "graph_variant_keys", "write_blocks", "write_ld_edges"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,23 @@ def computation_id(prefix: str, geno: GenotypeMatrix, *, population: str, parame
         h.update("\n".join(part).encode())
         h.update(b"\0")
     return run_id(prefix, source=geno.source, content=h.hexdigest(), population=population, parameters=parameters)
+
+
+def graph_variant_keys(geno: GenotypeMatrix, assembly: str) -> dict[str, str]:
+    """Matrix variant id -> graph Variant key (:func:`varkg.loaders.markers.marker_variant_id` for
+    allele-less array markers; ids that are keys already map to themselves)."""
+    from varkg.loaders.markers import marker_variant_id
+
+    v = geno.variants
+    ref = v["ref"] if "ref" in v else pd.Series([None] * len(v))
+    alt = v["alt"] if "alt" in v else pd.Series([None] * len(v))
+    out: dict[str, str] = {}
+    for vid, chrom, pos, r, a in zip(v["id"].astype(str), v["chrom"], v["pos"], ref, alt, strict=True):
+        if vid.count(":") == 4:
+            out[vid] = vid
+        else:
+            out[vid] = marker_variant_id(assembly, str(chrom), int(pos), r or None, a or None)
+    return out
 
 
 def _population(geno: GenotypeMatrix, population: str | None) -> str:
@@ -91,6 +110,7 @@ def write_blocks(
     asm = _assembly(geno, assembly)
     parameters = {"method": "gabriel", **params.as_dict()}
     did = computation_id("popgen-blocks", geno, population=pop, parameters=parameters)
+    key = graph_variant_keys(geno, asm)
     nodes = pa.table(
         {
             "id": [block_id(asm, b.chrom, b.start, b.stop, pop) for b in blocks],
@@ -101,13 +121,13 @@ def write_blocks(
             "n_variants": pa.array([b.n_variants for b in blocks], pa.int64()),
             "population": [pop] * len(blocks),
             "method": ["gabriel"] * len(blocks),
-            "variant_ids": pa.array([b.ids for b in blocks], pa.list_(pa.string())),
+            "variant_ids": pa.array([[key[i] for i in b.ids] for b in blocks], pa.list_(pa.string())),
             "run_id": [did] * len(blocks),
         }
     )
     src, dst, rank = [], [], []
     for b, bid in zip(blocks, nodes.column("id").to_pylist(), strict=True):
-        src += b.ids
+        src += [key[i] for i in b.ids]
         dst += [bid] * b.n_variants
         rank += list(range(1, b.n_variants + 1))
     edges = pa.table({"src": src, "dst": dst, "rank": pa.array(rank, pa.int64()), "run_id": [did] * len(src)})
@@ -153,9 +173,10 @@ def write_ld_edges(
     parameters = {"r2_min": r2_min, "window_kb": window_kb}
     did = computation_id("popgen-ld", geno, population=pop, parameters=parameters)
     p = pairs[pairs["r2"] >= r2_min]
+    key = graph_variant_keys(geno, _assembly(geno, None)) if geno.assembly else {}
     cols: dict[str, Any] = {
-        "src": p["id_a"].astype(str).tolist(),
-        "dst": p["id_b"].astype(str).tolist(),
+        "src": [key.get(i, i) for i in p["id_a"].astype(str)],
+        "dst": [key.get(i, i) for i in p["id_b"].astype(str)],
         "population": [pop] * len(p),
         "r2": p["r2"].astype(float).tolist(),
         "distance": pa.array((p["pos_b"] - p["pos_a"]).astype(np.int64).tolist(), pa.int64()),
