@@ -132,8 +132,8 @@ def bayes_cpi(
         bn = WtWinv @ (W.T @ (e + W @ b)) + np.sqrt(s2e) * (Lw @ rng.standard_normal(W.shape[1]))
         e += W @ (b - bn)
         b = bn
-        u = rng.random(p)
-        zs = rng.standard_normal(p)
+        u = np.asarray(rng.random(p))
+        zs = np.asarray(rng.standard_normal(p))
         logodds_prior = np.log(pi) - np.log1p(-pi)
         for j in range(p):
             x = cols[j]
