@@ -6,7 +6,7 @@ as ``pig_MSUPRP_pheno.tsv``. Covariate table: TSV with an ``id`` column, as
 covariates (non-numeric columns and those named in ``factors``) are dummy coded against their
 first level; an intercept is always the first column.
 
-Marker QC (:func:`prepare_markers`): monomorphic markers and markers with MAF below ``min_maf``
+Marker QC (:func:`prepare_markers`): monomorphic markers (one dosage in every animal) and markers with MAF below ``min_maf``
 (default 0.01, GEMMA's ``-maf``) are dropped and counted; missing calls are replaced by the
 marker's mean dosage over the animals analysed (as GEMMA does).
 """
@@ -137,8 +137,9 @@ def prepare_markers(dosages: np.ndarray, *, min_maf: float = 0.01) -> tuple[np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s / cnt
     freq = mean / 2.0
-    called = np.where(ok, d, -99)
-    poly = (cnt > 0) & ((called == 1).any(axis=0) | ((called == 0).any(axis=0) & (called == 2).any(axis=0)))
+    lo = np.where(ok, d, 3).min(axis=0)
+    hi = np.where(ok, d, -1).max(axis=0)
+    poly = (cnt > 0) & (hi > lo)  # a constant dosage (all 0, all 1 or all 2) carries no information
     maf = np.minimum(freq, 1 - freq)
     low = poly & (maf < min_maf)
     keep = np.flatnonzero(poly & ~low)
