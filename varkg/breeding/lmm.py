@@ -41,7 +41,7 @@ def grm(X: np.ndarray, freq: np.ndarray | None = None) -> np.ndarray:
 
     >>> X = np.array([[0, 1, 2], [2, 1, 0], [1, 1, 1.]])
     >>> np.round(grm(X), 3).tolist()
-    [[2.0, -2.0, 0.0], [-2.0, 2.0, 0.0], [0.0, 0.0, 0.0]]
+    [[1.333, -1.333, 0.0], [-1.333, 1.333, 0.0], [0.0, 0.0, 0.0]]
     """
     p = X.mean(axis=0) / 2 if freq is None else np.asarray(freq, float)
     Z = X - 2 * p
