@@ -114,3 +114,11 @@ def test_gwas_parquet_and_edges(ph24, tmp_path, ladybug_store):
     ds = ladybug_store.query("MATCH (d:Dataset) WHERE d.id = $id RETURN d.loader AS l", {"id": res.run_id}).to_pylist()
     assert ds == [{"l": "breeding.gwas"}]
     assert isinstance(pd.DataFrame(rows), pd.DataFrame)
+
+
+def test_gebv_table(ph24):
+    from varkg.breeding.gs import gebv_table
+
+    t = gebv_table(ph24)
+    assert list(t["animal"]) == ph24.samples and t["gebv"].notna().all()
+    assert np.corrcoef(t["gebv"], t["adjusted_phenotype"])[0, 1] > 0.3  # in-sample fit is positive

@@ -299,7 +299,7 @@ def summarise(cv: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"mean": "accuracy", "count": "repeats"}).drop(columns="std")
 
 
-def gebv_table(data: TraitData, *, bayes: bool = False) -> pd.DataFrame:
+def gebv_table(data: TraitData) -> pd.DataFrame:
     """GEBVs of every analysed animal from GBLUP fitted on all of them (CSV export)."""
     idx = np.arange(data.n)
     K = grm(data.X, data.freq)
