@@ -34,6 +34,7 @@ system-tools:
 	@missing=""; \
 	command -v bcftools >/dev/null || missing="$$missing bcftools"; \
 	command -v plink1.9 >/dev/null || missing="$$missing plink1.9"; \
+	command -v gemma >/dev/null || missing="$$missing gemma"; \
 	command -v chromium >/dev/null || missing="$$missing chromium chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
