@@ -1,0 +1,230 @@
+"""Breeding-chip design: a panel of N markers, its manifest, and the GS accuracy it keeps.
+
+:func:`design_panel` picks, among markers passing MAF and call-rate filters:
+
+1. **candidates** (``candidate_share`` of N, default 20%): the highest scores (e.g. -log10 GWAS p,
+   a fine-mapping PIP or a GPN x LD rank; any table of marker -> score), skipping a candidate in
+   r² > ``tag_r2`` with one already chosen within ``tag_window_bp`` (it is *tagged* by it), so the
+   candidate budget covers distinct signals;
+2. **backbone**: the rest spread evenly over the genome (targets spaced by total length / count,
+   per chromosome in proportion to its span), each target taking the nearest eligible marker at
+   least ``min_spacing_bp`` from every marker already chosen.
+
+The manifest has ``marker, chrom, pos, alleles, reason, score`` (``reason``: ``candidate`` or
+``backbone``). :func:`panel_curve` compares, across panel sizes, GBLUP CV accuracy with the
+designed panel vs a random and an evenly spaced panel of the same size; the candidate scores are
+computed inside each training fold (marginal association, :func:`varkg.breeding.gs.marginal_scores`)
+so no test animal informs the design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from varkg.breeding.data import TraitData
+from varkg.breeding.gs import _fixed_cols, evenly_spaced, gblup, marginal_scores
+from varkg.breeding.lmm import grm
+from varkg.errors import AnalysisError
+
+__all__ = ["design_panel", "panel_curve", "plot_panel_curve"]
+
+
+def design_panel(
+    variants: pd.DataFrame,
+    X: np.ndarray,
+    *,
+    n: int,
+    scores: np.ndarray | None = None,
+    call_rate: np.ndarray | None = None,
+    candidate_share: float = 0.2,
+    min_maf: float = 0.05,
+    min_call_rate: float = 0.95,
+    min_spacing_bp: int = 10_000,
+    tag_r2: float = 0.8,
+    tag_window_bp: int = 1_000_000,
+) -> pd.DataFrame:
+    """The manifest of an ``n``-marker panel (rows in genome order; ``index`` = column of ``X``).
+
+    Args:
+        variants: ``chrom``, ``pos``, ``name`` (and ``ref``/``alt`` when known) per column of ``X``.
+        X: ``[animals, markers]`` mean-imputed dosages (for MAF and the tagging r²).
+        scores: per marker, higher = more likely causal (NaN = no score); None: backbone only.
+        call_rate: per marker share of called genotypes (default all 1).
+    """
+    p = X.shape[1]
+    if len(variants) != p:
+        raise AnalysisError(f"{len(variants)} variants for {p} genotype columns")
+    freq = X.mean(axis=0) / 2
+    maf = np.minimum(freq, 1 - freq)
+    cr = np.ones(p) if call_rate is None else np.asarray(call_rate, float)
+    ok = (maf >= min_maf) & (cr >= min_call_rate)
+    if n > int(ok.sum()):
+        raise AnalysisError(
+            f"a panel of {n} markers needs more than the {int(ok.sum())} passing "
+            f"MAF >= {min_maf} and call rate >= {min_call_rate}"
+        )
+    chrom = variants["chrom"].astype(str).to_numpy()
+    pos = variants["pos"].to_numpy(np.int64)
+    chosen: dict[int, tuple[str, float]] = {}
+    if scores is not None and candidate_share > 0:
+        s = np.asarray(scores, float)
+        order = [j for j in np.argsort(-np.nan_to_num(s, nan=-np.inf)) if ok[j] and np.isfinite(s[j])]
+        Xc = X - 2 * freq
+        norms = np.sqrt((Xc * Xc).sum(axis=0))
+        budget = int(round(candidate_share * n))
+        for j in order:
+            if len(chosen) >= budget:
+                break
+            near = [k for k in chosen if chrom[k] == chrom[j] and abs(pos[k] - pos[j]) <= tag_window_bp]
+            if near:
+                r = (Xc[:, near].T @ Xc[:, j]) / (norms[near] * norms[j])
+                if np.max(r * r) > tag_r2:
+                    continue
+            chosen[int(j)] = ("candidate", float(s[j]))
+    spans = {c: (int(pos[chrom == c].min()), int(pos[chrom == c].max())) for c in dict.fromkeys(chrom)}
+    total = sum(b - a + 1 for a, b in spans.values())
+    need = n - len(chosen)
+    eligible = ok.copy()
+    eligible[list(chosen)] = False
+    for c, (a, b) in spans.items():
+        k = int(round(need * (b - a + 1) / total))
+        idx = np.flatnonzero((chrom == c) & eligible)
+        if k <= 0 or len(idx) == 0:
+            continue
+        taken = np.sort(pos[[j for j in chosen if chrom[j] == c]]) if chosen else np.array([], np.int64)
+        for t in np.linspace(a, b, k + 2)[1:-1]:
+            cand = idx[np.argsort(np.abs(pos[idx] - t))[:50]]
+            for j in cand:
+                if not eligible[j]:
+                    continue
+                if len(taken) and np.min(np.abs(taken - pos[j])) < min_spacing_bp:
+                    continue
+                chosen[int(j)] = ("backbone", float("nan"))
+                eligible[j] = False
+                taken = np.sort(np.append(taken, pos[j]))
+                break
+    left = n - len(chosen)  # rounding per chromosome: top up (or trim backbone) to exactly n
+    if left > 0:
+        extra = [j for j in evenly_spaced(p, p) if eligible[j]]
+        step = max(1, len(extra) // left)
+        for j in extra[::step][:left]:
+            chosen[int(j)] = ("backbone", float("nan"))
+    elif left < 0:
+        bb = [j for j, (why, _) in chosen.items() if why == "backbone"]
+        for j in bb[:-left]:
+            del chosen[j]
+    idx = np.array(sorted(chosen))
+    alleles = [
+        f"{r}/{a}" if isinstance(r, str) and isinstance(a, str) else "A/B"
+        for r, a in zip(
+            variants.get("ref", pd.Series([None] * p)).to_numpy()[idx],
+            variants.get("alt", pd.Series([None] * p)).to_numpy()[idx],
+            strict=True,
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "index": idx,
+            "marker": variants["name"].astype(str).to_numpy()[idx],
+            "chrom": chrom[idx],
+            "pos": pos[idx],
+            "alleles": alleles,
+            "maf": maf[idx],
+            "reason": [chosen[int(j)][0] for j in idx],
+            "score": [chosen[int(j)][1] for j in idx],
+        }
+    )
+
+
+def panel_curve(
+    data: TraitData,
+    *,
+    sizes: Sequence[int] = (500, 1000, 2000, 5000),
+    folds: int = 5,
+    repeats: int = 2,
+    seed: int = 0,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """GBLUP CV accuracy per panel size and panel kind (``designed``, ``random``, ``evenly_spaced``,
+    and ``all`` markers as the reference); the designed panel is re-made in each training fold."""
+    K_all = grm(data.X, data.freq)
+    rows = []
+    jobs = [(r, f) for r in range(repeats) for f in range(folds)]
+    it = jobs
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(jobs, desc=f"panels {data.trait}", unit="fold")
+    assign = {r: np.random.default_rng(seed + r).permutation(data.n) % folds for r in range(repeats)}
+    p = data.X.shape[1]
+    for r, f in it:
+        test = np.flatnonzero(assign[r] == f)
+        train = np.flatnonzero(assign[r] != f)
+        cols = _fixed_cols(data.W[train])
+        s = marginal_scores(data.X[train], data.y[train], data.W[np.ix_(train, cols)])
+        gebv, adj, _ = gblup(K_all, data.y, data.W, train, test)
+        rows.append((p, "all", r, f, float(np.corrcoef(gebv, adj)[0, 1])))
+        rng = np.random.default_rng(10_000 + seed + 100 * r + f)
+        for n in sizes:
+            if n > p:
+                continue
+            man = design_panel(data.variants, data.X[train], n=n, scores=s)
+            panels = {
+                "designed": man["index"].to_numpy(),
+                "random": np.sort(rng.choice(p, n, replace=False)),
+                "evenly_spaced": evenly_spaced(p, n),
+            }
+            for kind, idx in panels.items():
+                K = grm(data.X[:, idx], data.X[train][:, idx].mean(axis=0) / 2)
+                gebv, adj, _ = gblup(K, data.y, data.W, train, test)
+                rows.append((n, kind, r, f, float(np.corrcoef(gebv, adj)[0, 1])))
+    t = pd.DataFrame(rows, columns=["size", "panel", "repeat", "fold", "accuracy"])
+    per = t.groupby(["size", "panel", "repeat"])["accuracy"].mean().reset_index()
+    out = per.groupby(["size", "panel"])["accuracy"].agg(["mean", "std", "count"]).reset_index()
+    out["se"] = out["std"] / np.sqrt(out["count"])
+    out.insert(0, "trait", data.trait)
+    return out.rename(columns={"mean": "accuracy", "count": "repeats"}).drop(columns="std")
+
+
+def plot_panel_curve(curve: pd.DataFrame, out: str | Path) -> Path:
+    """Accuracy vs panel size per panel kind (error bars: SE over repeats), one line per trait x kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=110)
+    colors = {"designed": "#c0392b", "random": "#7f8c8d", "evenly_spaced": "#1f4e9c"}
+    styles = ["-", "--", ":", "-."]
+    for ti, (trait, g) in enumerate(curve.groupby("trait")):
+        for kind, c in colors.items():
+            s = g[g["panel"] == kind].sort_values("size")
+            if len(s):
+                ax.errorbar(
+                    s["size"],
+                    s["accuracy"],
+                    yerr=s["se"].fillna(0),
+                    color=c,
+                    ls=styles[ti % 4],
+                    marker="o",
+                    ms=3,
+                    label=f"{trait} {kind}",
+                )
+        a = g[g["panel"] == "all"]
+        if len(a):
+            ax.axhline(float(a["accuracy"].iloc[0]), color="black", lw=0.6, ls=styles[ti % 4])
+    ax.set_xscale("log")
+    ax.set_xlabel("panel size (markers)")
+    ax.set_ylabel("GBLUP CV accuracy")
+    ax.set_title("Breeding-chip panels (black: all markers)")
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,196 @@
+"""``varkg breed``: mixed-model GWAS, genomic selection and breeding-chip design on MSUPRP-style
+0/1/2 TSVs or PLINK 1 ``.bed`` (thin commands over :mod:`varkg.breeding`).
+
+Every command reads genotypes (``--tsv`` with ``--map``, or ``--bfile``), a phenotype table
+(``--pheno``: id column then traits) and optionally covariates (``--covar`` with ``id``;
+``--covariates sex,slgdt_cd,car_wt`` by default when a covariate file is given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from varkg.cli._common import cli_errors, cli_store
+
+app = typer.Typer(help="Breeding: LMM GWAS, genomic selection and breeding-chip design.", no_args_is_help=True)
+console = Console(emoji=False)
+
+Tsv = Annotated[Path | None, typer.Option("--tsv", help="MSUPRP-style 0/1/2 TSV (animal x markers); needs --map.")]
+MapOpt = Annotated[Path | None, typer.Option("--map", help="Marker map for --tsv: snp, chr, pos (1-based).")]
+Bfile = Annotated[Path | None, typer.Option("--bfile", help="PLINK 1 prefix (.bed/.bim/.fam).")]
+Pheno = Annotated[Path, typer.Option("--pheno", help="Phenotypes: id column, then one column per trait (NA missing).")]
+Covar = Annotated[
+    Path | None, typer.Option("--covar", help="Covariates with an 'id' column (sex, litter, slgdt_cd, car_wt ...).")
+]
+Covariates = Annotated[str, typer.Option("--covariates", help="Comma-separated covariate columns (factors dummy coded).")]
+Traits = Annotated[str | None, typer.Option("--trait", "-t", help="Comma-separated traits (default: every trait).")]
+MinMaf = Annotated[float, typer.Option(help="Drop markers with MAF below this (GEMMA -maf).")]
+
+
+def _inputs(tsv, map_file, bfile, pheno, covar, covariates, traits, min_maf):
+    from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
+    from varkg.errors import InputError
+    from varkg.popgen.genotypes import read_msuprp, read_plink
+
+    if (tsv is None) == (bfile is None):
+        raise InputError("give exactly one of --tsv (with --map) or --bfile")
+    if tsv is not None:
+        if map_file is None:
+            raise InputError("--tsv needs --map (snp, chr, pos)")
+        g = read_msuprp(tsv, map_file)
+    else:
+        g = read_plink(bfile)
+    ph = read_phenotypes(pheno)
+    cv = read_covariates(covar) if covar is not None else None
+    names = [c for c in covariates.split(",") if c] if cv is not None else []
+    wanted = [t for t in traits.split(",") if t] if traits else list(ph.columns)
+    return [trait_data(g, ph, trait=t, covariates=cv, covariate_names=names, min_maf=min_maf) for t in wanted]
+
+
+@app.command()
+@cli_errors
+def gwas(
+    pheno: Pheno,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: {trait}.gwas.parquet, .manhattan.png, .qq.png.")],
+    tsv: Tsv = None,
+    map_file: MapOpt = None,
+    bfile: Bfile = None,
+    covar: Covar = None,
+    covariates: Covariates = "sex,slgdt_cd,car_wt",
+    trait: Traits = None,
+    min_maf: MinMaf = 0.01,
+    emmax: Annotated[
+        bool, typer.Option("--emmax", help="Fix lambda at the null model's REML (default: per marker, as gemma -lmm 1).")
+    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="ASSOCIATED_WITH edges (p < --p-threshold) into the store.")] = False,
+    p_threshold: Annotated[float, typer.Option(help="Edges for markers with p below this.")] = 1e-4,
+) -> None:
+    """LMM GWAS (VanRaden GRM, REML, Wald test per marker) with Manhattan and QQ plots.
+
+    Example: varkg breed gwas --tsv geno.tsv.gz --map map.tsv --pheno pheno.tsv --covar covar.tsv -t ph_24h -o gwas/
+    """
+    from varkg.breeding.gwas import manhattan_qq, run_gwas, write_gwas, write_parquet
+
+    for td in _inputs(tsv, map_file, bfile, pheno, covar, covariates, trait, min_maf):
+        console.print(
+            f"{td.trait}: {td.n} animals, covariates {td.covariate_names[1:]}; {td.qc.summary()}; left out {td.dropped_animals}"
+        )
+        res = run_gwas(td, per_marker=not emmax, progress=True)
+        pq = write_parquet(res, out / f"{td.trait}.gwas.parquet")
+        man, qq = manhattan_qq(res, out / td.trait)
+        top = res.table.nsmallest(1, "pvalue").iloc[0]
+        console.print(
+            f"  REML vg={res.null.vg:.6g} ve={res.null.ve:.6g} pve={res.null.pve:.4f}; lambda_GC={res.inflation:.3f}; "
+            f"top {top['rsid']} p={top['pvalue']:.3g} -> {pq}, {man.name}, {qq.name}"
+        )
+        if write:
+            with cli_store(init=True) as store:
+                rep = write_gwas(store, res, p_threshold=p_threshold)
+            console.print(
+                f"  ASSOCIATED_WITH: {rep['edges']} edges, {rep['skipped']} skipped (markers not in the graph); "
+                f"dataset {res.run_id}"
+            )
+
+
+@app.command()
+@cli_errors
+def gs(
+    pheno: Pheno,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: cv.csv, cv_summary.csv, gebv.csv.")],
+    tsv: Tsv = None,
+    map_file: MapOpt = None,
+    bfile: Bfile = None,
+    covar: Covar = None,
+    covariates: Covariates = "sex,slgdt_cd,car_wt",
+    trait: Traits = None,
+    min_maf: MinMaf = 0.01,
+    models: Annotated[str, typer.Option(help="Comma-separated: gblup, bayescpi, gblup_top, gblup_mix.")] = "gblup,bayescpi",
+    folds: Annotated[int, typer.Option(help="k of k-fold CV.")] = 5,
+    repeats: Annotated[int, typer.Option(help="CV repeats (seeds).")] = 3,
+    seed: Annotated[int, typer.Option(help="First seed.")] = 0,
+) -> None:
+    """Genomic selection: repeated k-fold CV accuracy per trait and model, GEBVs of every animal (GBLUP).
+
+    Example: varkg breed gs --tsv geno.tsv.gz --map map.tsv --pheno pheno.tsv --covar covar.tsv -o gs/
+    """
+    import pandas as pd
+
+    from varkg.breeding.gs import cross_validate, gebv_table, summarise
+
+    cvs, gebvs = [], []
+    for td in _inputs(tsv, map_file, bfile, pheno, covar, covariates, trait, min_maf):
+        cvs.append(
+            cross_validate(td, models=[m for m in models.split(",") if m], folds=folds, repeats=repeats, seed=seed, progress=True)
+        )
+        gebvs.append(gebv_table(td))
+    out.mkdir(parents=True, exist_ok=True)
+    cv = pd.concat(cvs)
+    cv.to_csv(out / "cv.csv", index=False)
+    s = summarise(cv)
+    s.to_csv(out / "cv_summary.csv", index=False)
+    pd.concat(gebvs).to_csv(out / "gebv.csv", index=False)
+    console.print(s.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    console.print(f"-> {out / 'cv.csv'}, {out / 'cv_summary.csv'}, {out / 'gebv.csv'}")
+
+
+@app.command()
+@cli_errors
+def chip(
+    pheno: Pheno,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: manifest_{N}.csv, panel_curve.csv/.png.")],
+    tsv: Tsv = None,
+    map_file: MapOpt = None,
+    bfile: Bfile = None,
+    covar: Covar = None,
+    covariates: Covariates = "sex,slgdt_cd,car_wt",
+    trait: Annotated[str, typer.Option("--trait", "-t", help="The trait whose GWAS scores pick candidates.")] = "",
+    sizes: Annotated[str, typer.Option(help="Comma-separated panel sizes.")] = "500,1000,2000,5000",
+    scores: Annotated[
+        Path | None,
+        typer.Option(help="Optional marker score table (marker, score; higher = more causal: PIP, GPN x LD, -log10 p)."),
+    ] = None,
+    gwas_parquet: Annotated[Path | None, typer.Option(help="A `breed gwas` Parquet whose -log10 p scores the markers.")] = None,
+    repeats: Annotated[int, typer.Option(help="CV repeats for the panel curve (0: manifests only).")] = 2,
+    min_maf: Annotated[float, typer.Option(help="Panel MAF filter.")] = 0.05,
+    min_spacing_kb: Annotated[float, typer.Option(help="Backbone minimum spacing, kb.")] = 10.0,
+) -> None:
+    """Breeding-chip panels of N markers (candidates + LD-aware tags + evenly spaced backbone): manifests and
+    the GS accuracy they keep vs random and evenly spaced panels.
+
+    Example: varkg breed chip --tsv geno.tsv.gz --map map.tsv --pheno pheno.tsv --covar covar.tsv -t ph_24h -o chip/
+    """
+    import numpy as np
+    import pandas as pd
+
+    from varkg.breeding.chip import design_panel, panel_curve, plot_panel_curve
+    from varkg.errors import InputError
+
+    if not trait:
+        raise InputError("--trait is required (the trait of the panel's candidate scores and curve)")
+    td = _inputs(tsv, map_file, bfile, pheno, covar, covariates, trait, 0.01)[0]
+    sc = None
+    if scores is not None or gwas_parquet is not None:
+        if scores is not None:
+            t = pd.read_csv(scores, sep=None, engine="python")
+            if not {"marker", "score"} <= set(t.columns):
+                raise InputError(f"score table needs columns marker, score (got {list(t.columns)})", path=scores, line=1)
+            m = dict(zip(t["marker"].astype(str), t["score"].astype(float), strict=True))
+        else:
+            t = pd.read_parquet(gwas_parquet)
+            m = dict(zip(t["rsid"].astype(str), t["neg_log10_p"].astype(float), strict=True))
+        sc = np.array([m.get(n, np.nan) for n in td.variants["name"].astype(str)])
+    out.mkdir(parents=True, exist_ok=True)
+    ns = [int(x) for x in sizes.split(",") if x]
+    for n in ns:
+        man = design_panel(td.variants, td.X, n=n, scores=sc, min_maf=min_maf, min_spacing_bp=int(min_spacing_kb * 1000))
+        man.drop(columns="index").to_csv(out / f"manifest_{n}.csv", index=False)
+        console.print(f"panel {n}: {man['reason'].value_counts().to_dict()} -> {out / f'manifest_{n}.csv'}")
+    if repeats > 0:
+        curve = panel_curve(td, sizes=ns, repeats=repeats, progress=True)
+        curve.to_csv(out / "panel_curve.csv", index=False)
+        plot_panel_curve(curve, out / "panel_curve.png")
+        console.print(curve.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
