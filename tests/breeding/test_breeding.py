@@ -122,3 +122,17 @@ def test_gebv_table(ph24):
     t = gebv_table(ph24)
     assert list(t["animal"]) == ph24.samples and t["gebv"].notna().all()
     assert np.corrcoef(t["gebv"], t["adjusted_phenotype"])[0, 1] > 0.3  # in-sample fit is positive
+
+
+def test_gwas_edges_reach_the_markers_loaders_variants(ph24, ladybug_store, shared_data):
+    """Allele-less pig markers: with the assembly, every hit links to the Variant the markers loader wrote."""
+    from varkg.loaders.run import load
+
+    sub = ph24.__class__(**{**ph24.__dict__, "X": ph24.X[:, :300], "freq": ph24.freq[:300], "variants": ph24.variants.iloc[:300]})
+    res = run_gwas(sub)
+    load(ladybug_store, "markers", [shared_data / "pig" / "pig_MSUPRP_map.tsv"], assembly="Sscrofa11.1", progress=False)
+    thr = float(res.table["pvalue"].nsmallest(5).iloc[-1]) * 1.0001
+    rep = write_gwas(ladybug_store, res, p_threshold=thr, assembly="Sscrofa11.1")
+    assert rep == {"edges": 5, "skipped": 0}
+    got = ladybug_store.query("MATCH (v:Variant)-[:ASSOCIATED_WITH]->(:Phenotype) RETURN v.rsid AS m").column("m").to_pylist()
+    assert sorted(got) == sorted(res.table.nsmallest(5, "pvalue")["rsid"])

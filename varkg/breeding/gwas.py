@@ -117,9 +117,15 @@ def write_gwas(store: Any, result: GwasResult, *, p_threshold: float = 1e-4, ass
     in one transaction; a re-run replaces the run's edges. Returns counts (edges, skipped)."""
     hits = result.table[result.table["pvalue"] < p_threshold]
     did = result.run_id
+    src = hits["variant_id"].astype(str).tolist()
+    if assembly:  # array markers without alleles: the markers loader's Variant keys
+        from varkg.popgen.writeback import variant_keys
+
+        key = variant_keys(hits.rename(columns={"variant_id": "id"}), assembly)
+        src = [key[s] for s in src]
     edges = pa.table(
         {
-            "src": hits["variant_id"].tolist(),
+            "src": src,
             "dst": [result.trait] * len(hits),
             "source": ["GWAS"] * len(hits),
             "study": hits["study"].tolist(),

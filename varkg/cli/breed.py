@@ -68,6 +68,13 @@ def gwas(
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="ASSOCIATED_WITH edges (p < --p-threshold) into the store.")] = False,
     p_threshold: Annotated[float, typer.Option(help="Edges for markers with p below this.")] = 1e-4,
+    assembly: Annotated[
+        str | None,
+        typer.Option(
+            help="Assembly of the map positions (e.g. Sscrofa11.1): links array markers without alleles to the Variants "
+            "`varkg load markers` wrote."
+        ),
+    ] = None,
 ) -> None:
     """LMM GWAS (VanRaden GRM, REML, Wald test per marker) with Manhattan and QQ plots.
 
@@ -89,7 +96,7 @@ def gwas(
         )
         if write:
             with cli_store(init=True) as store:
-                rep = write_gwas(store, res, p_threshold=p_threshold)
+                rep = write_gwas(store, res, p_threshold=p_threshold, assembly=assembly)
             console.print(
                 f"  ASSOCIATED_WITH: {rep['edges']} edges, {rep['skipped']} skipped (markers not in the graph); "
                 f"dataset {res.run_id}"

@@ -30,7 +30,7 @@ from varkg.popgen.genotypes import GenotypeMatrix
 from varkg.provenance import record_dataset, run_id, varkg_version
 from varkg.typing import interval_key
 
-__all__ = ["WriteReport", "block_id", "computation_id", "graph_variant_keys", "write_blocks", "write_ld_edges"]
+__all__ = ["WriteReport", "block_id", "computation_id", "graph_variant_keys", "variant_keys", "write_blocks", "write_ld_edges"]
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,20 @@ def computation_id(prefix: str, geno: GenotypeMatrix, *, population: str, parame
 
 
 def graph_variant_keys(geno: GenotypeMatrix, assembly: str) -> dict[str, str]:
-    """Matrix variant id -> graph Variant key (:func:`varkg.loaders.markers.marker_variant_id` for
-    allele-less array markers; ids that are keys already map to themselves)."""
+    """Matrix variant id -> graph Variant key (:func:`variant_keys` of its variants table)."""
+    return variant_keys(geno.variants, assembly)
+
+
+def variant_keys(variants: pd.DataFrame, assembly: str) -> dict[str, str]:
+    """Variant id -> graph Variant key for a variants table (``id chrom pos [ref alt]``): ids that are
+    keys already map to themselves; allele-less array markers get
+    :func:`varkg.loaders.markers.marker_variant_id`, the key the ``markers`` loader writes."""
     from varkg.loaders.markers import marker_variant_id
 
-    v = geno.variants
-    ref = v["ref"] if "ref" in v else pd.Series([None] * len(v))
-    alt = v["alt"] if "alt" in v else pd.Series([None] * len(v))
+    v = variants
+    none = pd.Series([None] * len(v), index=v.index)
+    ref = v["ref"] if "ref" in v else none
+    alt = v["alt"] if "alt" in v else none
     out: dict[str, str] = {}
     for vid, chrom, pos, r, a in zip(v["id"].astype(str), v["chrom"], v["pos"], ref, alt, strict=True):
         if vid.count(":") == 4:
