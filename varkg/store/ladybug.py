@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import ReadOnlyError, SchemaError, StoreError, StoreUnavailable, VarkgError
+from varkg.faults import fault_point
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import ladybug_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
@@ -137,6 +138,8 @@ class LadybugStore(GraphStore):
         bound to the local ``vk_scan`` here.
         """
         assert "vk_scan" in cypher
+        if cypher.startswith("COPY"):
+            fault_point("copy")
         try:
             return self._conn.execute(cypher)
         except RuntimeError as exc:
@@ -184,6 +187,7 @@ class LadybugStore(GraphStore):
                 self._conn.execute("ROLLBACK")
             raise
         self._tx_depth = 0
+        fault_point("commit")
         self._conn.execute("COMMIT")
 
     def close(self) -> None:
