@@ -56,3 +56,21 @@ def test_killed_load_recovers_more_points(shared_data, reference, atomic, point)
     work, ref = reference
     r = kill_and_recover(_scenario(shared_data, atomic), point, work=work, reference=ref)
     assert r.killed and r.survived, r.problems
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="open: a resumed batch pathways load records no Gene rows (docs/reliability.md)")
+def test_killed_batch_pathways_load_records_the_same_dataset(shared_data, tmp_path):
+    sc = Scenario(
+        target=Step(
+            "pathways",
+            [str(shared_data / "networks/enrichr.GO_Biological_Process_2021.gmt")],
+            None,
+            {"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "jaccard": 0},
+        ),
+        atomic="batch",
+        commit_rows=50_000,
+    )
+    ref = clean_state(sc, tmp_path)
+    r = kill_and_recover(sc, ("batch_commit", 1, 0), work=tmp_path, reference=ref)
+    assert r.killed and r.survived, r.problems
