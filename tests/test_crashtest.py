@@ -59,7 +59,6 @@ def test_killed_load_recovers_more_points(shared_data, reference, atomic, point)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open: a resumed batch pathways load records no Gene rows (docs/reliability.md)")
 def test_killed_batch_pathways_load_records_the_same_dataset(shared_data, tmp_path):
     sc = Scenario(
         target=Step(

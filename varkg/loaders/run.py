@@ -184,6 +184,7 @@ def load(
         reference=reference,
         artifacts_dir=art_dir,
         options=dict(options or {}),
+        dataset_id=dataset_id,
     )
     report = LoadReport(dataset_id=dataset_id, loader=loader_name, paths=[str(p) for p in files])
     if atomic not in ("load", "batch"):
