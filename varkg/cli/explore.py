@@ -11,6 +11,12 @@ def register(app: typer.Typer) -> None:
     @app.command("explore")
     def explore(
         port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+        host: Annotated[str, typer.Option("--host", help="Interface to bind (default loopback only).")] = "127.0.0.1",
+        allow_remote: Annotated[
+            bool, typer.Option("--allow-remote", help="Allow a non-loopback --host (the explorer has no authentication).")
+        ] = False,
+        max_rows: Annotated[int, typer.Option("--max-rows", help="Rows one query may return.")] = 1000,
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds one query may run.")] = 10.0,
         open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")] = False,
     ) -> None:
         """Serve a read-only graph explorer on http://127.0.0.1:PORT: search a gene, variant or
@@ -24,8 +30,8 @@ def register(app: typer.Typer) -> None:
 
         def go() -> None:
             with cli_store(read_only=True) as store:
-                srv = serve(store, port=port)
-                url = f"http://127.0.0.1:{srv.server_address[1]}/"
+                srv = serve(store, port=port, host=host, allow_remote=allow_remote, max_rows=max_rows, timeout_s=timeout)
+                url = f"http://{host}:{srv.server_address[1]}/"
                 console.print(f"varkg explore on [bold]{url}[/] (read-only; Ctrl-C to stop)")
                 if open_browser:
                     import webbrowser

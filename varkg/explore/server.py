@@ -3,11 +3,18 @@
 Every query is a fixed Cypher text with ``$parameters``; labels come only from the schema (a
 label in a request that is not a schema node type is rejected). The page and its script are
 package data under ``varkg/explore/static/``.
+
+Hardening: the server binds the loopback interface unless ``allow_remote=True`` (``varkg explore
+--host 0.0.0.0 --allow-remote``); every query is capped at ``max_rows`` rows and ``timeout_s``
+seconds (the store interrupts it); errors are JSON ``{"error": ...}`` (400 for a bad request, 500
+with no stack trace or internal detail for anything else). The CLI opens the store read-only.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import math
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +24,11 @@ from urllib.parse import parse_qs, urlparse
 
 from varkg.errors import VarkgError
 
+log = logging.getLogger(__name__)
+MAX_ROWS = 1000
+"""Rows one explorer query may return (larger results are cut)."""
+QUERY_TIMEOUT_S = 10.0
+"""Seconds one explorer query may run before the store interrupts it."""
 STATIC = Path(__file__).resolve().parent / "static"
 SEARCH_LABELS = ("Gene", "Variant", "Phenotype", "TranscriptionFactor", "Pathway", "RegulatoryElement")
 _SEARCH_FIELDS = {
@@ -43,14 +55,18 @@ def _clean(v: Any) -> Any:
 class Explorer:
     """The queries behind the page, on an open store (serialised by a lock)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, *, max_rows: int = MAX_ROWS, timeout_s: float = QUERY_TIMEOUT_S) -> None:
         self.store = store
         self.schema = store.schema
+        self.max_rows = max_rows
         self._lock = threading.Lock()
+        set_timeout = getattr(store, "set_query_timeout", None)
+        if callable(set_timeout) and timeout_s:
+            set_timeout(timeout_s)
 
     def _q(self, cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._lock:
-            return self.store.query(cypher, params).to_pylist()
+            return self.store.query(cypher, params).slice(0, self.max_rows).to_pylist()
 
     def _label(self, label: str) -> str:
         if label not in self.schema.nodes:
@@ -187,13 +203,43 @@ def make_handler(explorer: Explorer) -> type[BaseHTTPRequestHandler]:
                     )
                 return self._json(404, {"error": f"no such path {u.path}"})
             except (VarkgError, ValueError) as exc:
-                return self._json(400, {"error": str(exc)})
+                return self._json(400, {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__})
+            except Exception:  # noqa: BLE001 - the client gets no internals, the log gets the traceback
+                log.exception("explorer request %s failed", u.path)
+                return self._json(500, {"error": "internal error; see the server's log"})
 
     return Handler
 
 
-def serve(store: Any, *, port: int = 8765, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """A server bound to ``host:port`` (port 0 picks a free one); call ``serve_forever()`` on it."""
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise VarkgError(f"explore binds to the loopback interface only; got host {host!r}")
-    return ThreadingHTTPServer((host, port), make_handler(Explorer(store)))
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``).
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0"), is_loopback("10.1.2.3")
+    (True, True, False, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    store: Any,
+    *,
+    port: int = 8765,
+    host: str = "127.0.0.1",
+    allow_remote: bool = False,
+    max_rows: int = MAX_ROWS,
+    timeout_s: float = QUERY_TIMEOUT_S,
+) -> ThreadingHTTPServer:
+    """A server bound to ``host:port`` (port 0 picks a free one); call ``serve_forever()`` on it.
+
+    A non-loopback ``host`` is refused unless ``allow_remote`` (the explorer has no authentication)."""
+    if not is_loopback(host) and not allow_remote:
+        raise VarkgError(
+            f"explore binds to the loopback interface only; got host {host!r} (pass --allow-remote to serve it on "
+            "other interfaces: the explorer has no authentication)"
+        )
+    return ThreadingHTTPServer((host, port), make_handler(Explorer(store, max_rows=max_rows, timeout_s=timeout_s)))

@@ -97,6 +97,10 @@ class LoadContext:
     """Paths of side tables the loader wrote; recorded on the Dataset node."""
     version: str | None = None
     """Source release/version the loader detected (recorded on the Dataset)."""
+    dataset_id: str | None = None
+    """The Dataset this load writes. Rows whose only provenance is this id were left by an earlier,
+    killed run of the same load (``atomic="batch"``); loaders that read the store ignore them so a
+    repeated load records what a clean one would."""
 
 
 class Loader(ABC):

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from varkg.errors import InputError, VarkgError
+from varkg.faults import fault_point
 from varkg.loaders.base import Frame, LoadContext, file_checksum, get_loader
 from varkg.provenance import record_dataset
 from varkg.store.base import GraphStore, UpsertResult
@@ -183,6 +184,7 @@ def load(
         reference=reference,
         artifacts_dir=art_dir,
         options=dict(options or {}),
+        dataset_id=dataset_id,
     )
     report = LoadReport(dataset_id=dataset_id, loader=loader_name, paths=[str(p) for p in files])
     if atomic not in ("load", "batch"):
@@ -210,6 +212,7 @@ def load(
                         missing=frame.missing,
                     )
                 report.add(label, r)
+                fault_point("frame")
                 counts[label] += frame.table.num_rows
                 total = sum(counts.values())
                 if transactional and total - frame.table.num_rows <= _LARGE_TRANSACTION_ROWS < total:  # once, on crossing
@@ -233,6 +236,9 @@ def load(
                 if spool is not None:
                     _write_spooled(store, spool, write, commit_rows=commit_rows)
                 report.artifacts = list(ctx.artifacts)
+                if ctx.artifacts:
+                    fault_point("artifact")
+                fault_point("record")
                 record_dataset(
                     store,
                     dataset_id=dataset_id,
@@ -276,5 +282,6 @@ def _write_spooled(store: GraphStore, spool: _Spool, write: Any, *, commit_rows:
             rows += frame.table.num_rows
             if rows >= commit_rows:
                 group.close()  # commits this group
+                fault_point("batch_commit")
                 rows = 0
                 store.release_memory()

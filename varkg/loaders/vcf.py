@@ -270,6 +270,8 @@ class VcfLoader(Loader):
                     v = next(it)
                 except StopIteration:
                     break
+                except Exception as exc:  # noqa: BLE001 - cyvcf2 raises a bare Exception on a malformed record
+                    raise RuntimeError(str(exc)) from None
                 i += 1
                 line = n_header + i + 1
                 stats["records"] += 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import ReadOnlyError, SchemaError, StoreError, StoreUnavailable, VarkgError
+from varkg.faults import fault_point
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import ladybug_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
@@ -86,7 +88,7 @@ class LadybugStore(GraphStore):
             self._pool_bytes = int(buffer_pool_mb) * 1024 * 1024 if buffer_pool_mb else 0
             self._open()
         except RuntimeError as exc:
-            raise StoreUnavailable(f"cannot open Ladybug store {str(self.path)!r}: {exc}") from None
+            raise open_error(self.path, exc) from None
         self._tx_depth = 0
 
     def _open(self) -> None:
@@ -114,8 +116,13 @@ class LadybugStore(GraphStore):
         try:
             self._open()
         except RuntimeError as exc:
-            raise StoreUnavailable(f"cannot reopen Ladybug store {str(self.path)!r}: {exc}") from None
+            raise open_error(self.path, exc) from None
         return True
+
+    def set_query_timeout(self, seconds: float) -> None:
+        """Interrupt any later statement on this store that runs longer than ``seconds`` (0: no limit);
+        an interrupted query raises :class:`~varkg.errors.StoreError`."""
+        self._conn.set_query_timeout(int(seconds * 1000))
 
     # ------------------------------------------------------------------ basics
     def _run(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -131,6 +138,8 @@ class LadybugStore(GraphStore):
         bound to the local ``vk_scan`` here.
         """
         assert "vk_scan" in cypher
+        if cypher.startswith("COPY"):
+            fault_point("copy")
         try:
             return self._conn.execute(cypher)
         except RuntimeError as exc:
@@ -178,6 +187,7 @@ class LadybugStore(GraphStore):
                 self._conn.execute("ROLLBACK")
             raise
         self._tx_depth = 0
+        fault_point("commit")
         self._conn.execute("COMMIT")
 
     def close(self) -> None:
@@ -566,6 +576,30 @@ class LadybugStore(GraphStore):
                 q = f"MATCH (:{s})-[r:{e.name}]->(:{d}) RETURN count(r) AS n"
                 out[f"{s}-{e.name}->{d}"] = int(self._arrow(self._run(q)).column("n")[0].as_py())
         return out
+
+
+_LOCKED = re.compile(r"Lock is held by PID (\d+)")
+
+
+def open_error(path: Path, exc: BaseException) -> StoreUnavailable:
+    """The error for a failed open: another process holding the store's lock is named with its PID.
+
+    Ladybug allows one read-write process or any number of read-only ones on a database file; a
+    read-only open also waits out nothing, so a checkpoint in progress elsewhere is reported the same way.
+    """
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    m = _LOCKED.search(msg)
+    if m:
+        return StoreUnavailable(
+            f"store {str(path)!r} is locked by PID {m.group(1)} (a load or another writer); try again when it has finished "
+            "(read-only commands such as `varkg query` and `varkg explore` can run meanwhile)"
+        )
+    if "recovery is pending" in msg:
+        return StoreUnavailable(
+            f"store {str(path)!r} is being checkpointed by a writer, or a killed writer left a log to replay; try again "
+            "in a moment, or open it once read-write (e.g. `varkg init`) to replay the log"
+        )
+    return StoreUnavailable(f"cannot open Ladybug store {str(path)!r}: {msg}")
 
 
 def _trim_heap() -> None:

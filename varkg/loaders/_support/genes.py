@@ -51,6 +51,7 @@ from varkg.errors import InputError
 from varkg.loaders._support.context import option, store_nodes
 from varkg.loaders._support.text import Table, iter_lines
 from varkg.loaders.base import LoadContext
+from varkg.schema.model import PROVENANCE_PROPERTY
 
 ID_MAP_OPTION = "id_map"
 """The loader option naming id-mapping tables (comma-separated paths)."""
@@ -128,7 +129,12 @@ class GeneMapper:
                 field="gene_info",
             )
         m = cls()
-        genes = store_nodes(context, "Gene", ["symbol", "entrez_id"]) if use_store else None
+        genes = store_nodes(context, "Gene", ["symbol", "entrez_id", PROVENANCE_PROPERTY]) if use_store else None
+        if genes is not None and context.dataset_id is not None:
+            # genes only this Dataset created were left by a killed run of this same load: not "loaded"
+            own = [d == [context.dataset_id] for d in genes.column(PROVENANCE_PROPERTY).to_pylist()]
+            genes = genes.filter(pa.array([not x for x in own]))
+            genes = genes if genes.num_rows else None
         if genes is not None:
             m._add_store_genes(genes)
         spec = option(context.options, ID_MAP_OPTION, "")

@@ -1,0 +1,162 @@
+"""Fuzzed parsers: mutations of real file heads (VCF, GTF, BED, GMT, GWAS table) drawn by hypothesis.
+Every input either loads or raises a VarkgError naming the file, and a failed load leaves the
+graph unchanged (counts and fingerprint). ``VARKG_FUZZ_EXAMPLES`` sets inputs per parser
+(default 8; the figures in docs/reliability.md used more)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from varkg.errors import VarkgError
+from varkg.loaders.run import load
+from varkg.store import open_store
+from varkg.store.fingerprint import graph_fingerprint
+
+EXAMPLES = int(os.environ.get("VARKG_FUZZ_EXAMPLES", "8"))
+STATS: Counter[str] = Counter()
+
+# (loader, seed file under shared data, lines kept, suffix, assembly, options)
+PARSERS = {
+    "vcf": (
+        "vcf",
+        "variants/kgp_chr20_1-4Mb_unphased.vcf.gz",
+        160,
+        ".vcf",
+        "GRCh38",
+        {"genotypes": False, "consequences": "none"},
+    ),
+    "gtf": ("annotation", "annotation/gencode_v43_sample_chr20.gtf.gz", 60, ".gtf", "GRCh38", {}),
+    "bed": ("elements", "regulatory/catlas_adipocyte_cCREs_sample.bed", 40, ".bed", "GRCh38", {"regulates": False}),
+    "gmt": ("pathways", "networks/h.all.v7.0.symbols.gmt", 6, ".gmt", None, {"jaccard": 0}),
+    "gwas": ("gwas", "gwas/eduAttainOkbay_sumstats_subset.txt", 40, ".txt", "GRCh37", {"harmonise_with_store": False}),
+}
+
+
+def _head(path: Path, n: int) -> list[bytes]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    out: list[bytes] = []
+    with opener(path, "rb") as fh:
+        for line in fh:
+            out.append(line)
+            if len(out) >= n and not line.startswith(b"#"):
+                break
+    return out
+
+
+_junk = st.one_of(
+    st.binary(max_size=12),
+    st.text(max_size=12).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    st.sampled_from(
+        [
+            b"",
+            b".",
+            b"-1",
+            b"NaN",
+            b"inf",
+            b"1e999",
+            b"\t",
+            b"\n",
+            b"\r\n",
+            b"\x00",
+            b"\xff\xfe",
+            b"chrZZ",
+            b"99999999999999999999",
+            b"A" * 300,
+            b";",
+            b"=",
+            b",",
+            b"<DEL>",
+            b"*",
+            b"\xc3\x28",
+        ]
+    ),
+)
+_op = st.tuples(
+    st.sampled_from(
+        ["del_line", "dup_line", "set_field", "del_field", "add_field", "truncate", "insert", "swap_lines", "spaces"]
+    ),
+    st.integers(0, 10_000),
+    st.integers(0, 50),
+    _junk,
+)
+
+
+def mutate(lines: list[bytes], ops: list[tuple[str, int, int, bytes]]) -> bytes:
+    lines = list(lines)
+    for op, i, j, junk in ops:
+        if not lines:
+            break
+        i %= len(lines)
+        fields = lines[i].rstrip(b"\n").split(b"\t")
+        j %= len(fields)
+        if op == "del_line":
+            del lines[i]
+        elif op == "dup_line":
+            lines.insert(i, lines[i])
+        elif op == "swap_lines":
+            lines[i], lines[-1] = lines[-1], lines[i]
+        elif op == "truncate":
+            lines[i] = lines[i][: j % (len(lines[i]) + 1)]
+            lines = lines[: i + 1]
+        elif op == "insert":
+            lines.insert(i, junk + b"\n")
+        elif op == "spaces":
+            lines[i] = lines[i].replace(b"\t", b" ")
+        else:
+            if op == "set_field":
+                fields[j] = junk
+            elif op == "del_field":
+                del fields[j]
+            else:
+                fields.insert(j, junk)
+            lines[i] = b"\t".join(fields) + b"\n"
+    return b"".join(lines)
+
+
+@pytest.fixture(scope="module")
+def fuzz_store(shared_data, tmp_path_factory):
+    """A store with the GENCODE chr20 sample loaded (genes for the GMT symbols to map to)."""
+    path = tmp_path_factory.mktemp("fuzz") / "g.db"
+    store = open_store(str(path))
+    store.init_schema()
+    load(store, "annotation", [shared_data / "annotation/gencode_v43_sample_chr20.gtf.gz"], assembly="GRCh38", progress=False)
+    yield store
+    store.close()
+    print(json.dumps({"fuzz": dict(sorted(STATS.items()))}))
+
+
+@pytest.mark.parametrize("parser", sorted(PARSERS))
+def test_mutated_inputs_load_or_fail_cleanly(parser, shared_data, fuzz_store, tmp_path_factory):
+    loader, seed, n, suffix, assembly, options = PARSERS[parser]
+    lines = _head(shared_data / seed, n)
+    work = tmp_path_factory.mktemp(f"fuzz-{parser}")
+    state = {"fp": graph_fingerprint(fuzz_store), "i": 0}
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(ops=st.lists(_op, min_size=1, max_size=6))
+    def check(ops):
+        state["i"] += 1
+        f = work / f"in{state['i']}{suffix}"
+        f.write_bytes(mutate(lines, ops))
+        STATS[f"{parser}_tried"] += 1
+        try:
+            load(fuzz_store, loader, [f], assembly=assembly, options=dict(options), progress=False)
+        except VarkgError as exc:
+            STATS[f"{parser}_rejected"] += 1
+            assert str(f) in str(exc) or f.name in str(exc), f"error does not name the file: {exc}"
+            if f"{f}:" in str(exc):  # file:line
+                STATS[f"{parser}_rejected_with_line"] += 1
+            assert graph_fingerprint(fuzz_store) == state["fp"], "a failed load changed the graph"
+        else:
+            STATS[f"{parser}_loaded"] += 1
+            state["fp"] = graph_fingerprint(fuzz_store)
+
+    check()

@@ -1,0 +1,75 @@
+"""Crash-safe loads: the chr20 VCF (genotypes + consequences against the GENCODE sample loaded
+first) is SIGKILLed in a child process at chosen points, the store reopened and the load repeated:
+the graph equals a clean single load (fingerprint of every table, one Dataset per load, artifacts
+byte-identical), and an ``atomic="load"`` kill leaves the graph exactly as before the load.
+More points, and a GO pathways load, in benchmarks/bench_faults.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from varkg.crashtest import Scenario, Step, clean_state, kill_and_recover
+
+
+def _scenario(shared_data, atomic: str) -> Scenario:
+    return Scenario(
+        prefix=[Step("annotation", [str(shared_data / "annotation/gencode_v43_sample_chr20.gtf.gz")], "GRCh38")],
+        target=Step("vcf", [str(shared_data / "variants/kgp_chr20_1-4Mb_unphased.vcf.gz")], "GRCh38", {"batch_size": 5000}),
+        atomic=atomic,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(shared_data, tmp_path_factory):
+    work = tmp_path_factory.mktemp("crash")
+    return work, clean_state(_scenario(shared_data, "load"), work)
+
+
+@pytest.mark.parametrize(
+    ("atomic", "point"),
+    [
+        ("load", ("frame", 2, 0)),  # after two frames of one open transaction
+        ("batch", ("batch_commit", 1, 0)),  # after the first committed group: earlier groups stay
+    ],
+)
+def test_killed_load_recovers(shared_data, reference, atomic, point):
+    work, ref = reference
+    assert ref[2] and any(d.startswith("vcf:") for d in ref[2]) and ref[0]["counts"]["Variant-AFFECTS->Gene"] > 0
+    r = kill_and_recover(_scenario(shared_data, atomic), point, work=work, reference=ref)
+    assert r.killed, "the kill point was never reached"
+    assert r.survived, r.problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("atomic", "point"),
+    [
+        ("load", ("copy", 3, 5)),
+        ("load", ("commit", 1, 20)),
+        ("load", ("record", 1, 0)),
+        ("batch", ("frame", 3, 0)),
+        ("batch", ("commit", 2, 10)),
+        ("batch", ("artifact", 1, 0)),
+    ],
+)
+def test_killed_load_recovers_more_points(shared_data, reference, atomic, point):
+    work, ref = reference
+    r = kill_and_recover(_scenario(shared_data, atomic), point, work=work, reference=ref)
+    assert r.killed and r.survived, r.problems
+
+
+@pytest.mark.slow
+def test_killed_batch_pathways_load_records_the_same_dataset(shared_data, tmp_path):
+    sc = Scenario(
+        target=Step(
+            "pathways",
+            [str(shared_data / "networks/enrichr.GO_Biological_Process_2021.gmt")],
+            None,
+            {"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "jaccard": 0},
+        ),
+        atomic="batch",
+        commit_rows=50_000,
+    )
+    ref = clean_state(sc, tmp_path)
+    r = kill_and_recover(sc, ("batch_commit", 1, 0), work=tmp_path, reference=ref)
+    assert r.killed and r.survived, r.problems
