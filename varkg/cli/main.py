@@ -384,6 +384,8 @@ _GROUPS = {
     "causal": "Causal inference: MR, SMR/HEIDI, coloc, fine-mapping, do-queries.",
     "neo4j": "Neo4j: apply constraints, bulk-import CSVs.",
     "popgen": "Population genetics: LD (r², D′ and its interval) and LD blocks.",
+    "enrich": "",
+    "interpret": "Interpretation: in-silico mutagenesis, attributions, eQTL support, embedding maps.",
     "demo": "",
     "explore": "",
     "fetch": "",
