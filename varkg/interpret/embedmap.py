@@ -39,7 +39,7 @@ def project(
     if x.ndim != 2 or x.shape[0] < 3:
         raise AnalysisError(f"an embedding map needs an (n >= 3, d) matrix; got shape {x.shape}")
     if method == "umap":
-        import umap
+        import umap  # type: ignore[import-untyped]
 
         reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, x.shape[0] - 1), metric="cosine", random_state=seed)
         return np.asarray(reducer.fit_transform(x), dtype=np.float64)
@@ -124,7 +124,8 @@ def write_map_html(
     data = json.dumps({"points": points, "colours": colour}).replace("</", "<\\/")
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font:13px sans-serif;margin:16px}} #tip{{position:absolute;background:#fff;border:1px solid #999;padding:3px 6px;display:none}}
+<style>body{{font:13px sans-serif;margin:16px}} #tip{{position:absolute;background:#fff;border:1px solid #999;
+padding:3px 6px;display:none}}
 .leg span{{cursor:pointer;margin-right:12px}} .off{{opacity:.3}} circle{{stroke:#333;stroke-width:.3}}</style></head>
 <body><h3>{html.escape(title)}</h3><div class="leg" id="leg"></div>
 <svg id="map" width="{W}" height="{H}" style="border:1px solid #ddd"></svg><div id="tip"></div>
@@ -138,7 +139,8 @@ for (const p of D.points) {{
   const c = document.createElementNS(NS, 'circle');
   c.setAttribute('cx', p.x); c.setAttribute('cy', p.y); c.setAttribute('r', 3.5);
   c.setAttribute('fill', D.colours[p.c]); c.dataset.c = p.c;
-  c.onmousemove = e => {{ tip.style.display = 'block'; tip.style.left = (e.pageX + 10) + 'px'; tip.style.top = (e.pageY + 10) + 'px';
+  c.onmousemove = e => {{ tip.style.display = 'block';
+    tip.style.left = (e.pageX + 10) + 'px'; tip.style.top = (e.pageY + 10) + 'px';
     tip.textContent = p.id + ' | ' + p.c; }};
   c.onmouseout = () => {{ tip.style.display = 'none'; }};
   svg.appendChild(c);
