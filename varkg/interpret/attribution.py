@@ -217,13 +217,14 @@ def eqtl_support(table: pd.DataFrame, *, min_abs: float = 0.0) -> pd.DataFrame:
     return out
 
 
-def eqtl_variants(store: Any) -> pd.DataFrame:
-    """eQTL rows of the graph: ``variant chrom pos ref alt gene slope tissue`` (``pos`` 1-based)."""
+def eqtl_variants(store: Any, *, qtl_kind: str = "eQTL") -> pd.DataFrame:
+    """QTL rows of the graph (``EQTL_OF`` with ``qtl_kind``): ``variant chrom pos ref alt gene
+    slope tissue`` (``pos`` 1-based)."""
     t = store.query(
         "MATCH (v:Variant)-[e:EQTL_OF]->(g:Gene) WHERE e.qtl_kind = $kind "
         "RETURN v.id AS variant, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, g.id AS gene, "
         "e.slope AS slope, e.tissue AS tissue",
-        {"kind": "eQTL"},
+        {"kind": qtl_kind},
     )
     return t.to_pandas()
 
