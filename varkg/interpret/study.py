@@ -87,6 +87,10 @@ def run_enrichment(
         parts.append(
             enrich_libraries(st, background=bg, libraries=[lib], alternative=alternative, min_size=min_size, max_size=max_size)
         )
+    if out.unmapped:
+        out.mapping += "; translated to each library's ids, study genes without a translation: " + ", ".join(
+            f"{k} {v}" for k, v in out.unmapped.items()
+        )
     parts = [p for p in parts if len(p)]
     out.result = (
         pd.concat(parts, ignore_index=True).sort_values(["pvalue", "library", "set_id"], kind="mergesort").reset_index(drop=True)
