@@ -160,3 +160,28 @@ def test_eqtl_support_command_on_real_gtex_qtls(lm_dir, chr2, shared_data, tmp_p
         assert s.query("MATCH (r:PredictionRun) WHERE r.task = $t RETURN r.id", {"t": "ism"}).num_rows == 1
     finally:
         s.close()
+
+
+def test_motif_track_command(lm_dir, chr2, tmp_path):
+    bg, logo = tmp_path / "t.bedGraph", tmp_path / "logo.png"
+    r = CliRunner().invoke(
+        app,
+        [
+            "interpret",
+            "motif-track",
+            "-m",
+            str(lm_dir),
+            "-r",
+            str(chr2),
+            "--region",
+            "chr2:300000-300030",
+            "--bedgraph",
+            str(bg),
+            "--logo",
+            str(logo),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    lines = bg.read_text().splitlines()
+    assert len(lines) == 31 and lines[-1].startswith("chr2\t300029\t300030\t")
+    assert logo.read_bytes()[:4] == b"\x89PNG"

@@ -213,3 +213,32 @@ def neighbours(
         df = nearest_neighbours(store, node_id, label=label, prop=prop, k=k)
     for r in df.itertuples():
         print(f"{r.id}\t{r.score:.4f}")
+
+
+@app.command("motif-track")
+@cli_errors
+def motif_track(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA.")],
+    region: Annotated[str, typer.Option("--region", help="chrom:start-end, 0-based half-open.")],
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Masked inputs per forward pass.")] = 64,
+    bedgraph: Annotated[Path, typer.Option("--bedgraph", help="Information-content track.")] = Path("lm_ic.bedGraph"),
+    logo: Annotated[Path | None, typer.Option("--logo", help="Sequence-logo PNG (heights p x IC).")] = None,
+) -> None:
+    """GPN-style track: masked-position base distribution (both strands), information content,
+    bedGraph and logo.
+
+    Example: varkg interpret motif-track -m lm_ckpt -r hg38_chr2.fa.gz --region chr2:300000-300200 --logo logo.png
+    """
+    from varkg.interpret.motiftrack import information_content, logo_png, predicted_distribution, write_bedgraph
+
+    seq, start = _sequence(None, reference, region)
+    from varkg.lm.runtime import load_masked_lm
+
+    lm, tok, _ = load_masked_lm(model)
+    p = predicted_distribution(lm, tok, seq, batch_size=batch_size, quiet=state.quiet)
+    ic = information_content(p)
+    write_bedgraph(bedgraph, chrom=region.rsplit(":", 1)[0], start=start, values=ic)
+    if logo is not None:
+        logo_png(p, logo, start=start, title=f"LM-predicted bases {region}")
+    console.print(f"{len(seq)} positions, mean IC {ic.mean():.3f} bits -> {bedgraph}" + (f", logo {logo}" if logo else ""))
