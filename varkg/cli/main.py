@@ -385,6 +385,8 @@ _GROUPS = {
     "neo4j": "Neo4j: apply constraints, bulk-import CSVs.",
     "popgen": "Population genetics: LD (r², D′ and its interval) and LD blocks.",
     "breed": "Breeding: mixed-model GWAS, genomic selection (GBLUP, BayesCπ), breeding-chip design.",
+    "enrich": "",
+    "interpret": "Interpretation: in-silico mutagenesis, attributions, eQTL support, embedding maps.",
     "demo": "",
     "explore": "",
     "fetch": "",

@@ -1,0 +1,244 @@
+"""``varkg interpret``: ISM and attributions, eQTL driver support, embedding maps, neighbours.
+
+Thin commands over :mod:`varkg.interpret.attribution` and :mod:`varkg.interpret.embedmap`.
+Sequences come from ``--sequence`` or from ``--reference FASTA --region chrom:start-end``
+(0-based half-open).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from varkg.cli._common import cli_errors, cli_store, console, state
+from varkg.errors import InputError
+
+app = typer.Typer(help="Interpretation: ISM, attributions, eQTL support, embedding maps.", no_args_is_help=True)
+
+ModelDir = Annotated[
+    Path, typer.Option("--model", "-m", help="Checkpoint directory (masked LM, or classifier for --kind classifier).")
+]
+Sequence_ = Annotated[str | None, typer.Option("--sequence", help="DNA sequence (A/C/G/T).")]
+Reference = Annotated[Path | None, typer.Option("--reference", "-r", help="Reference FASTA for --region.")]
+Region = Annotated[str | None, typer.Option("--region", help="chrom:start-end, 0-based half-open, with --reference.")]
+
+
+def _sequence(sequence: str | None, reference: Path | None, region: str | None) -> tuple[str, int]:
+    if sequence is not None:
+        return sequence.upper(), 0
+    if reference is None or region is None:
+        raise InputError("give --sequence, or --reference with --region chrom:start-end")
+    from varkg.lm.data import FastaReader
+
+    try:
+        chrom, span = region.rsplit(":", 1)
+        a, b = (int(x.replace(",", "")) for x in span.split("-"))
+    except ValueError:
+        raise InputError(f"--region {region!r} is not chrom:start-end") from None
+    return FastaReader(reference).fetch(FastaReader(reference).resolve(chrom), a, b).upper(), a
+
+
+def _classifier(path: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForSequenceClassification
+
+    import varkg.lm.modeling  # noqa: F401  (registers the varkg model type)
+    from varkg.lm.tokenizer import load_tokenizer
+
+    return AutoModelForSequenceClassification.from_pretrained(str(path), local_files_only=True).eval(), load_tokenizer(str(path))
+
+
+@app.command()
+@cli_errors
+def ism(
+    model: ModelDir,
+    sequence: Sequence_ = None,
+    reference: Reference = None,
+    region: Region = None,
+    kind: Annotated[str, typer.Option("--kind", help="lm (masked-LM LLR) or classifier (logit change).")] = "lm",
+    target: Annotated[int, typer.Option("--target", help="Classifier class whose logit is explained.")] = 1,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Inputs per forward pass.")] = 64,
+    out: Annotated[Path, typer.Option("--out", "-o", help="TSV: position ref A C G T.")] = Path("ism.tsv"),
+    plot: Annotated[Path | None, typer.Option("--plot", help="ISM map PNG.")] = None,
+) -> None:
+    """In-silico mutagenesis: all 3 alternatives at every position, batched.
+
+    Example: varkg interpret ism -m lm_ckpt -r hg38_chr2.fa.gz --region chr2:200000-200100 --plot ism.png
+    """
+    import pandas as pd
+
+    from varkg.interpret.attribution import ism_classifier, ism_lm
+
+    seq, start = _sequence(sequence, reference, region)
+    if kind == "lm":
+        from varkg.lm.runtime import load_masked_lm
+
+        lm, tok, _ = load_masked_lm(model)
+        m = ism_lm(lm, tok, seq, batch_size=batch_size, quiet=state.quiet)
+    elif kind == "classifier":
+        clf, tok = _classifier(model)
+        m = ism_classifier(clf, tok, seq, target=target, batch_size=batch_size)
+    else:
+        raise InputError(f"--kind {kind!r} is not one of 'lm', 'classifier'")
+    df = pd.DataFrame(m, columns=list("ACGT"))
+    df.insert(0, "ref", list(seq))
+    df.insert(0, "position", range(start, start + len(seq)))
+    df.to_csv(out, sep="\t", index=False)
+    if plot is not None:
+        from varkg.interpret.plot import ism_map
+
+        ism_map(m, seq, plot, start=start, title=f"ISM ({kind}) {region or ''}".strip())
+    console.print(f"ISM of {len(seq)} positions x 3 alternatives -> {out}" + (f", map {plot}" if plot else ""))
+
+
+@app.command()
+@cli_errors
+def attribute(
+    model: ModelDir,
+    sequence: Sequence_ = None,
+    reference: Reference = None,
+    region: Region = None,
+    method: Annotated[str, typer.Option("--method", help="integrated_gradients or gradient_x_input.")] = "integrated_gradients",
+    target: Annotated[int, typer.Option("--target", help="Class whose logit is explained.")] = 1,
+    steps: Annotated[int, typer.Option("--steps", help="Integrated-gradients steps.")] = 64,
+    out: Annotated[Path, typer.Option("--out", "-o", help="TSV: position token attribution.")] = Path("attribution.tsv"),
+) -> None:
+    """Gradient x input or integrated gradients (captum) of a fine-tuned classifier.
+
+    Example: varkg interpret attribute -m finetuned/ --sequence ACGT... --method integrated_gradients
+    """
+    import pandas as pd
+
+    from varkg.interpret.attribution import gradient_attribution
+
+    seq, start = _sequence(sequence, reference, region)
+    clf, tok = _classifier(model)
+    a = gradient_attribution(clf, tok, seq, method=method, target=target, n_steps=steps)  # type: ignore[arg-type]
+    pd.DataFrame({"token": range(len(a.values)), "attribution": a.values}).to_csv(out, sep="\t", index=False)
+    extra = f" (IG completeness gap {a.delta:.2e})" if a.delta is not None else ""
+    console.print(f"{a.method}: {len(a.values)} token attributions -> {out}{extra}")
+
+
+@app.command("eqtl-support")
+@cli_errors
+def eqtl_support_cmd(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA of the eQTL variants' assembly.")],
+    flank: Annotated[int, typer.Option("--flank", help="bp of context each side.")] = 64,
+    min_abs: Annotated[float, typer.Option("--min-abs", help="|ISM| at or below this is uninformative.")] = 0.0,
+    qtl_kind: Annotated[str, typer.Option("--qtl-kind", help="EQTL_OF.qtl_kind to classify (eQTL, sQTL, caQTL).")] = "eQTL",
+    out: Annotated[Path, typer.Option("--out", "-o", help="TSV of calls.")] = Path("eqtl_support.tsv"),
+    write_back: Annotated[bool, typer.Option("--write-back", help="Set ism_score / eqtl_support on Variant nodes.")] = False,
+) -> None:
+    """Classify the graph's eQTL variants (SNVs) as supporting / non-supporting drivers: sign of
+    the eQTL slope vs sign of the LM's ISM score of the alt allele.
+
+    Example: varkg interpret eqtl-support -m lm_ckpt -r hg38.fa.gz --write-back
+    """
+    from varkg.interpret.attribution import eqtl_support, eqtl_variants, ism_scores_for_variants
+    from varkg.lm.data import FastaReader
+    from varkg.lm.runtime import load_masked_lm
+    from varkg.lm.score import Variant
+
+    with cli_store(read_only=not write_back) as store:
+        t = eqtl_variants(store, qtl_kind=qtl_kind)
+        t = t[(t["ref"].str.len() == 1) & (t["alt"].str.len() == 1) & t["slope"].notna()].reset_index(drop=True)
+        if t.empty:
+            raise InputError(f"no SNV QTL (EQTL_OF with qtl_kind {qtl_kind!r} and a slope) in the graph")
+        lm, tok, mid = load_masked_lm(model)
+        vs = [Variant(c, int(p), r, a) for c, p, r, a in zip(t["chrom"], t["pos"], t["ref"], t["alt"], strict=True)]
+        t["ism_score"] = ism_scores_for_variants(lm, tok, FastaReader(reference), vs, flank=flank)
+        calls = eqtl_support(t, min_abs=min_abs)
+        calls.to_csv(out, sep="\t", index=False)
+        if write_back:
+            from varkg.interpret.writeback import write_eqtl_support
+
+            per_variant = calls.groupby("variant", as_index=False).first()
+            rid = write_eqtl_support(
+                store, per_variant, model_id=mid, parameters={"flank": flank, "min_abs": min_abs, "qtl_kind": qtl_kind}
+            )
+            console.print(f"wrote back as run [bold]{rid}[/]")
+    counts = calls["support"].value_counts().to_dict()
+    console.print(f"{len(calls)} eQTL rows: {counts} -> {out}")
+
+
+@app.command("embed-map")
+@cli_errors
+def embed_map(
+    label: Annotated[str, typer.Option("--label", help="Node label (Gene, Variant, RegulatoryElement, Text ...).")] = "Gene",
+    prop: Annotated[
+        str, typer.Option("--property", help="Vector property (seq_embedding, text_embedding ...).")
+    ] = "seq_embedding",
+    colour_by: Annotated[
+        str | None, typer.Option("--colour-by", help="Node property for the colours (biotype, kind ...).")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="umap or tsne.")] = "umap",
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many nodes (by id).")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    png: Annotated[Path, typer.Option("--png", help="Static map.")] = Path("embedding_map.png"),
+    html_out: Annotated[Path, typer.Option("--html", help="Interactive standalone map.")] = Path("embedding_map.html"),
+) -> None:
+    """UMAP / t-SNE map of node embeddings coloured by a property (PNG + interactive HTML).
+
+    Example: varkg interpret embed-map --label RegulatoryElement --colour-by kind --method tsne
+    """
+    from varkg.interpret.embedmap import node_vectors, project, write_map_html
+    from varkg.interpret.plot import embedding_scatter
+
+    with cli_store(read_only=True) as store:
+        ids, x, colours = node_vectors(store, label=label, prop=prop, colour_by=colour_by, limit=limit)
+    xy = project(x, method=method, seed=seed)  # type: ignore[arg-type]
+    title = f"{method.upper()} of {label}.{prop}"
+    embedding_scatter(xy, colours, png, title=title, colour_by=colour_by or "none")
+    write_map_html(html_out, xy, ids, colours, title=title, colour_by=colour_by or "none")
+    console.print(f"{len(ids)} {label} nodes -> {png}, {html_out}")
+
+
+@app.command()
+@cli_errors
+def neighbours(
+    node_id: Annotated[str, typer.Argument(help="Node id.")],
+    label: Annotated[str, typer.Option("--label")] = "Gene",
+    prop: Annotated[str, typer.Option("--property")] = "seq_embedding",
+    k: Annotated[int, typer.Option("-k", help="How many.")] = 10,
+) -> None:
+    """Nearest neighbours of a node by cosine similarity of its embedding.
+
+    Example: varkg interpret neighbours ENSG00000141510 --label Gene -k 5
+    """
+    from varkg.interpret.embedmap import nearest_neighbours
+
+    with cli_store(read_only=True) as store:
+        df = nearest_neighbours(store, node_id, label=label, prop=prop, k=k)
+    for r in df.itertuples():
+        print(f"{r.id}\t{r.score:.4f}")
+
+
+@app.command("motif-track")
+@cli_errors
+def motif_track(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA.")],
+    region: Annotated[str, typer.Option("--region", help="chrom:start-end, 0-based half-open.")],
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Masked inputs per forward pass.")] = 64,
+    bedgraph: Annotated[Path, typer.Option("--bedgraph", help="Information-content track.")] = Path("lm_ic.bedGraph"),
+    logo: Annotated[Path | None, typer.Option("--logo", help="Sequence-logo PNG (heights p x IC).")] = None,
+) -> None:
+    """GPN-style track: masked-position base distribution (both strands), information content,
+    bedGraph and logo.
+
+    Example: varkg interpret motif-track -m lm_ckpt -r hg38_chr2.fa.gz --region chr2:300000-300200 --logo logo.png
+    """
+    from varkg.interpret.motiftrack import information_content, logo_png, predicted_distribution, write_bedgraph
+
+    seq, start = _sequence(None, reference, region)
+    from varkg.lm.runtime import load_masked_lm
+
+    lm, tok, _ = load_masked_lm(model)
+    p = predicted_distribution(lm, tok, seq, batch_size=batch_size, quiet=state.quiet)
+    ic = information_content(p)
+    write_bedgraph(bedgraph, chrom=region.rsplit(":", 1)[0], start=start, values=ic)
+    if logo is not None:
+        logo_png(p, logo, start=start, title=f"LM-predicted bases {region}")
+    console.print(f"{len(seq)} positions, mean IC {ic.mean():.3f} bits -> {bedgraph}" + (f", logo {logo}" if logo else ""))
