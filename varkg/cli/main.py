@@ -383,7 +383,7 @@ _GROUPS = {
     "gnn": "Graph learning: export, sampling, training, prediction write-back.",
     "causal": "Causal inference: MR, SMR/HEIDI, coloc, fine-mapping, do-queries.",
     "neo4j": "Neo4j: apply constraints, bulk-import CSVs.",
-    "popgen": "Population genetics: LD (r², D′ and its interval) and LD blocks.",
+    "popgen": "Population genetics: LD (r², D′ and its interval), LD blocks, Fst, selection scans (iHS, nSL, XP-EHH).",
     "breed": "Breeding: mixed-model GWAS, genomic selection (GBLUP, BayesCπ), breeding-chip design.",
     "enrich": "",
     "interpret": "Interpretation: in-silico mutagenesis, attributions, eQTL support, embedding maps.",
