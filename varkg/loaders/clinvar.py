@@ -85,6 +85,9 @@ class ClinvarLoader(Loader):
         batch_size (int): records per frame (default 50000).
         conditions (bool): create Phenotype nodes and edges (default true); ``not_provided`` /
             ``not_specified`` conditions are never linked.
+
+    Example:
+        ``varkg load clinvar clinvar.vcf.gz --assembly GRCh38``
     """
 
     description = "ClinVar VCF: clinical significance, review stars, conditions"

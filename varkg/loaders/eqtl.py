@@ -72,6 +72,9 @@ class EqtlLoader(Loader):
         missing_genes ("skip" | "create"): edges to genes not in the graph are skipped (default)
             or id-only Gene nodes are created for them.
         p_threshold (float): only rows with p below it go to the graph (default 1: all).
+
+    Example:
+        ``varkg load eqtl GTEx_v8_Kidney_Cortex_sqtl_signifpairs.txt.gz --assembly GRCh38 --option missing_genes=create``
     """
 
     description = "GTEx-style eQTL/sQTL/caQTL pairs -> EQTL_OF Variant->Gene + Parquet"

@@ -110,6 +110,9 @@ class ExpressionLoader(Loader):
             cell_type, celltype, bulk_labels, louvain, leiden).
         min_genes (int): h5ad QC, minimum detected genes per cell (default 0: data already filtered).
         unit (str): recorded on the edges (default ``log2(x+1)`` bulk, ``log1p(CP10k)`` single cell).
+
+    Example:
+        ``varkg load expression golub_leukemia_hgu95av2_trim.gct --option id_map=orgHsEgDb_gene_info.tsv.gz``
     """
 
     description = "Expression: GCT/TSV bulk matrices (per-gene z-scored vectors) and h5ad cell-type means"

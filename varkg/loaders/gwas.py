@@ -185,6 +185,9 @@ class GwasLoader(Loader):
         bad_rows ("error" | "skip"): a row whose field count differs from the header is an
             InputError (default) or skipped and counted (``self.skipped_lines``).
         harmonise_with_store (bool): use Variants already in the store (default true).
+
+    Example:
+        ``varkg load gwas ieu-a-298_sumstats_subset.tsv.gz --assembly GRCh37 --option bad_rows=skip``
     """
 
     description = "GWAS summary statistics / GWAS Catalog: harmonised Parquet + ASSOCIATED_WITH for hits"

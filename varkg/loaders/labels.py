@@ -61,6 +61,9 @@ class VariantLabelsLoader(Loader):
         ref_mismatch ("error" | "skip"): when a reference is given, REF is checked (default error).
         labels ("keep" | "omit"): write the label properties (:data:`LABEL_COLUMNS`, default keep),
             or only the variants' features, as a model's training graph must hold them.
+
+    Example:
+        ``varkg load variant-labels clinvar_snv_sample_dev.tsv --assembly GRCh38``
     """
 
     description = "Labelled variant table (chrom,pos,ref,alt,label + numeric columns)"

@@ -123,6 +123,9 @@ class ReferenceLoader(Loader):
         offset (int): 0-based genome position of the first base, for single-record excerpts
             whose header lacks it (default 0).
         masked_fraction (bool): also compute the soft-masked fraction per chromosome (default false).
+
+    Example:
+        ``varkg load reference hg38_chr2_1-2333275.fa.gz --assembly GRCh38``
     """
 
     description = "Reference FASTA (plain or bgzipped with .fai/.gzi): assembly and chromosome lengths"

@@ -36,6 +36,7 @@ import pyarrow.ipc as ipc
 from varkg.errors import InputError, VarkgError
 from varkg.faults import fault_point
 from varkg.loaders.base import Frame, LoadContext, file_checksum, get_loader
+from varkg.loaders.options import check_options
 from varkg.provenance import record_dataset
 from varkg.store.base import GraphStore, UpsertResult
 
@@ -165,6 +166,7 @@ def load(
 
     t0 = time.perf_counter()
     loader = get_loader(loader_name)
+    check_options(type(loader), options or {})
     files = [Path(p) for p in paths]
     for p in files:
         if not p.exists():

@@ -66,7 +66,8 @@ class TfBindingLoader(Loader):
         biosample: cell type / tissue of the experiment (default ``""``).
         format: ``auto`` (default: ``clustered`` for CSV or a header with chromStart), ``narrowPeak``
             or ``clustered``.
-        id_map: gene id-mapping table(s) for TF symbols; genes: ``create`` (default) or ``existing``.
+        id_map: gene id-mapping table(s) for TF symbols.
+        genes: ``create`` (default) or ``existing`` (TF genes already loaded only).
 
     Example:
         ``varkg load tf-binding ucsc_encRegTfbsClustered_sample.csv.gz --assembly GRCh38``

@@ -156,6 +156,9 @@ class VcfLoader(Loader):
     Records with ALT ``.`` or ``*`` are not variants and are skipped (counted); a Variant id seen
     again after normalisation is skipped (counted). Unknown chromosomes (not in the reference,
     or not among the header's ``##contig`` lines when no reference is given) are an InputError.
+
+    Example:
+        ``varkg load vcf kgp_chr20_1-4Mb_reference.vcf.gz --assembly GRCh37 --option genotypes=true``
     """
 
     description = "VCF/BCF variants: split, normalised, REF-checked; genotypes to .npy; consequences"
