@@ -143,7 +143,8 @@ def import_plink(prefix: str | Path, *, assembly: str | None = None, min_partiti
     )
     chrom = _norm_contig(hl, mt.locus.contig)
     vid = mt.rsid if assembly is None else hl.delimit([assembly, chrom, hl.str(mt.locus.position), mt.alleles[0], mt.alleles[1]], ":")
-    return mt.annotate_rows(vid=vid, chrom=chrom, pos=hl.int64(mt.locus.position)).annotate_entries(dosage=mt.GT.n_alt_alleles())
+    mt = mt.annotate_rows(vid=vid, chrom=chrom, pos=hl.int64(mt.locus.position))
+    return mt.annotate_entries(dosage=mt.GT.n_alt_alleles())
 
 
 def allele_frequencies(mt: Any) -> Any:
