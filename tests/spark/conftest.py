@@ -36,7 +36,9 @@ def kgp_local(shared_data, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("kgp")
     ctx = LoadContext(assembly="GRCh37", artifacts_dir=out, options={"consequences": "none"})
-    frames = [f.table for f in get_loader("vcf").frames([shared_data / KGP], context=ctx) if f.kind == "node" and f.type == "Variant"]
+    frames = [
+        f.table for f in get_loader("vcf").frames([shared_data / KGP], context=ctx) if f.kind == "node" and f.type == "Variant"
+    ]
     variants = pa.concat_tables(frames)
     geno = read_vcf_artifacts(Path(ctx.artifacts[0])).attach_samples(read_panel(shared_data / PANEL))
     return variants, geno

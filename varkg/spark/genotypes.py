@@ -142,7 +142,11 @@ def import_plink(prefix: str | Path, *, assembly: str | None = None, min_partiti
         missing="-9",
     )
     chrom = _norm_contig(hl, mt.locus.contig)
-    vid = mt.rsid if assembly is None else hl.delimit([assembly, chrom, hl.str(mt.locus.position), mt.alleles[0], mt.alleles[1]], ":")
+    vid = (
+        mt.rsid
+        if assembly is None
+        else hl.delimit([assembly, chrom, hl.str(mt.locus.position), mt.alleles[0], mt.alleles[1]], ":")
+    )
     mt = mt.annotate_rows(vid=vid, chrom=chrom, pos=hl.int64(mt.locus.position))
     return mt.annotate_entries(dosage=mt.GT.n_alt_alleles())
 

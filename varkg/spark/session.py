@@ -77,7 +77,9 @@ def java_home() -> Path:
             seen.append(f"{home} ({major})")
             if major == want:
                 return home
-    raise AnalysisError(f"Hail needs Java 8, 11 or 17; found {sorted(set(seen)) or 'no JDK'} (apt-get install openjdk-17-jdk-headless)")
+    raise AnalysisError(
+        f"Hail needs Java 8, 11 or 17; found {sorted(set(seen)) or 'no JDK'} (apt-get install openjdk-17-jdk-headless)"
+    )
 
 
 def connector_jars() -> list[Path]:
@@ -102,7 +104,9 @@ def hail_context(config: SparkConfig | None = None) -> Any:
     cfg = config or SparkConfig()
     if "config" in _STARTED:
         if _STARTED["config"].master != cfg.master:
-            raise AnalysisError(f"Hail already runs on {_STARTED['config'].master!r}; cannot switch to {cfg.master!r} in one process")
+            raise AnalysisError(
+                f"Hail already runs on {_STARTED['config'].master!r}; cannot switch to {cfg.master!r} in one process"
+            )
         return _STARTED["hail"]
     os.environ["JAVA_HOME"] = str(java_home())
     os.environ["PATH"] = f"{os.environ['JAVA_HOME']}/bin:{os.environ.get('PATH', '')}"
