@@ -384,6 +384,7 @@ _GROUPS = {
     "causal": "Causal inference: MR, SMR/HEIDI, coloc, fine-mapping, do-queries.",
     "neo4j": "Neo4j: apply constraints, bulk-import CSVs.",
     "popgen": "Population genetics: LD (r², D′ and its interval) and LD blocks.",
+    "spark": "The genotype pipeline on Spark (Hail) and Neo4j loading through the Spark connector.",
     "demo": "",
     "explore": "",
     "fetch": "",
