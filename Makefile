@@ -6,11 +6,11 @@ VENV   ?= .venv
 DATA   ?= ../shared/data
 STORE  ?= demo/varkg.db
 PIP    := $(VENV)/bin/pip
-PYTEST_ARGS ?= -m "not slow and not gpu"
+PYTEST_ARGS ?= -m "not slow and not gpu and not spark"
 NEO4J_DATA ?= neo4j-data
 NEO4J_LIB  := tools/neo4j/lib/.stamp
 
-.PHONY: demo test lint venv lint-tools system-tools neo4j-lib neo4j bench clean
+.PHONY: demo test lint venv lint-tools system-tools neo4j-lib neo4j bench clean spark-env spark-lib test-spark
 
 venv: $(VENV)/.stamp
 
@@ -56,6 +56,33 @@ $(NEO4J_LIB): tools/neo4j/pom.xml
 	  mvn -q -B -f tools/neo4j/pom.xml package && touch $@ || echo "warning: Maven could not resolve the Neo4j jars; Neo4j tests will skip"; \
 	else echo "warning: mvn or java missing; Neo4j tests will skip"; fi
 
+# The Spark path (varkg.spark): Hail 0.2.139 pins pyspark 3.5.9 and rich 12.6 (varkg's CLI wants
+# rich>=13), so it lives in its own venv, .venv-spark: hail plus varkg's light dependencies (no torch).
+# Its tests (marker `spark`) run there with PYTHONPATH=. on the JDK 17 (Hail supports 8/11/17).
+SPARK_VENV ?= .venv-spark
+SPARK_LIB  := tools/spark/lib/.stamp
+
+spark-env: $(SPARK_VENV)/.stamp
+
+$(SPARK_VENV)/.stamp:
+	@($(PYTHON) -m venv $(SPARK_VENV) && \
+	  $(SPARK_VENV)/bin/pip install --quiet hail==0.2.139 'pyarrow>=15' 'cyvcf2>=0.31' 'pytest>=8' 'pytest-timeout>=2.3' \
+	    'neo4j==6.4.1' 'ladybug==0.22.0' 'bed-reader>=1.0' 'tqdm>=4.66' 'hypothesis>=6.100' && touch $@) \
+	  || echo "warning: could not build $(SPARK_VENV); the Spark tests will not run"
+
+# The Neo4j Connector for Apache Spark from Maven Central into tools/spark/lib
+spark-lib: $(SPARK_LIB)
+
+$(SPARK_LIB): tools/spark/pom.xml
+	@if command -v mvn >/dev/null; then \
+	  mvn -q -B -f tools/spark/pom.xml package && touch $@ || echo "warning: Maven could not resolve the Spark connector; its test will skip"; \
+	else echo "warning: mvn missing; the Spark connector test will skip"; fi
+
+test-spark: spark-env spark-lib neo4j-lib
+	@if [ -f $(SPARK_VENV)/.stamp ]; then \
+	  PYTHONPATH=$(CURDIR) VARKG_SHARED_DATA=$(abspath $(DATA)) $(SPARK_VENV)/bin/pytest -o addopts="--strict-markers -ra" -m spark tests/spark; \
+	else echo "skipping the Spark tests: no $(SPARK_VENV)"; fi
+
 neo4j: venv neo4j-lib
 	$(VENV)/bin/varkg neo4j serve --data $(NEO4J_DATA)
 
@@ -76,9 +103,10 @@ lint: venv
 # Doctests in varkg/ are collected too (--doctest-modules in pyproject.toml).
 test: venv lint lint-tools system-tools neo4j-lib
 	VARKG_SHARED_DATA=$(abspath $(DATA)) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(MAKE) test-spark
 
 bench: venv
 	$(VENV)/bin/python benchmarks/bench_store.py
 
 clean:
-	rm -rf $(VENV) tools/cypher-lint/node_modules tools/neo4j/lib tools/neo4j/target demo/varkg.db demo/varkg.db.*
+	rm -rf $(VENV) $(SPARK_VENV) tools/spark/lib tools/spark/target tools/cypher-lint/node_modules tools/neo4j/lib tools/neo4j/target demo/varkg.db demo/varkg.db.*

@@ -406,6 +406,7 @@ _GROUPS = {
     "breed": "Breeding: mixed-model GWAS, genomic selection (GBLUP, BayesCπ), breeding-chip design.",
     "enrich": "",
     "interpret": "Interpretation: in-silico mutagenesis, attributions, eQTL support, embedding maps.",
+    "spark": "The genotype pipeline on Spark (Hail) and Neo4j loading through the Spark connector.",
     "demo": "",
     "explore": "",
     "fetch": "",
