@@ -188,6 +188,14 @@ def seed_load_ms(parser: str, work: Path) -> float:
     return round(ms, 1)
 
 
+def crash_error(stderr: str) -> str:
+    """The exception line atheris printed after "Uncaught Python exception" (else the tail)."""
+    _, found, after = stderr.partition("Uncaught Python exception")
+    lines = [ln.strip() for ln in after.splitlines()[1:] if ln.strip()] if found else []
+    errs = [ln for ln in lines if re.match(r"[\w.]+(Error|Exception|Exit)\b", ln)]
+    return (errs[0] if errs else lines[0] if lines else stderr[-300:])[:300]
+
+
 def fuzz_parser(parser: str, seconds: int, timeout: int, max_crashes: int, keep: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"fuzz-{parser}-"))
     (work / "corpus").mkdir()
@@ -211,8 +219,9 @@ def fuzz_parser(parser: str, seconds: int, timeout: int, max_crashes: int, keep:
             if art.name.startswith("timeout-"):
                 hangs += 1
                 continue
-            m = re.findall(r"^(\w*(?:Error|Exception)\b.*)$", proc.stderr, re.M)
-            crashes.append({"input": str(dest), "error": (m[-1] if m else proc.stderr[-300:])[:300]})
+            log = dest.with_suffix(".log")
+            log.write_text(proc.stderr)
+            crashes.append({"input": str(dest), "error": crash_error(proc.stderr), "log": str(log)})
         if not artifacts:  # died without an artifact (native crash before libFuzzer could write)
             crashes.append({"input": "", "error": f"rc {proc.returncode}: {proc.stderr[-300:]}"})
     stats = json.loads((work / "stats.json").read_text()) if (work / "stats.json").exists() else {}

@@ -76,16 +76,17 @@ def open_cooler(path: Path, resolution: int | None):
         with h5py.File(path, "r") as h:
             multires = "resolutions" in h
             available = sorted(int(r) for r in h["resolutions"]) if multires else []
-    except OSError as exc:
-        raise InputError(f"cannot open as HDF5/cooler ({exc}); expected a .cool or .mcool file", path=path) from None
+    except _HDF5_ERRORS as exc:  # OSError for non-HDF5; RuntimeError/KeyError for a damaged one
+        raise InputError(
+            f"cannot open as HDF5/cooler ({type(exc).__name__}: {exc}); expected a .cool or .mcool file", path=path
+        ) from None
     if multires:
         if resolution is None:
             raise InputError(f"an .mcool needs --option resolution=...; available: {available}", path=path, field="resolution")
         if resolution not in available:
             raise InputError(f"resolution {resolution} is not in the file; available: {available}", path=path, field="resolution")
-        return cooler.Cooler(f"{path}::resolutions/{resolution}")
     try:
-        c = cooler.Cooler(str(path))
+        c = cooler.Cooler(f"{path}::resolutions/{resolution}" if multires else str(path))
     except Exception as exc:  # cooler raises KeyError/OSError variants on non-cooler HDF5
         raise InputError(f"not a cooler file ({exc})", path=path) from None
     binsize = _read(c, "bin-size", lambda: c.binsize)
