@@ -189,7 +189,7 @@ def seed_load_ms(parser: str, work: Path) -> float:
 
 
 def crash_error(stderr: str) -> str:
-    """The exception line atheris printed after "Uncaught Python exception" (else the tail)."""
+    """The exception line atheris printed (to stdout) after "Uncaught Python exception" (else the tail)."""
     _, found, after = stderr.partition("Uncaught Python exception")
     lines = [ln.strip() for ln in after.splitlines()[1:] if ln.strip()] if found else []
     errs = [ln for ln in lines if re.match(r"[\w.]+(Error|Exception|Exit)\b", ln)]
@@ -220,8 +220,8 @@ def fuzz_parser(parser: str, seconds: int, timeout: int, max_crashes: int, keep:
                 hangs += 1
                 continue
             log = dest.with_suffix(".log")
-            log.write_text(proc.stderr)
-            crashes.append({"input": str(dest), "error": crash_error(proc.stderr), "log": str(log)})
+            log.write_text(proc.stdout + proc.stderr)
+            crashes.append({"input": str(dest), "error": crash_error(proc.stdout + proc.stderr), "log": str(log)})
         if not artifacts:  # died without an artifact (native crash before libFuzzer could write)
             crashes.append({"input": "", "error": f"rc {proc.returncode}: {proc.stderr[-300:]}"})
     stats = json.loads((work / "stats.json").read_text()) if (work / "stats.json").exists() else {}
