@@ -250,7 +250,7 @@ def main() -> None:
     ap.add_argument("--parsers", default=",".join(PARSERS), help="comma-separated subset of " + ",".join(PARSERS))
     ap.add_argument("--timeout", type=int, default=20, help="seconds one input may take before it is a hang")
     ap.add_argument("--max-crashes", type=int, default=5, help="stop a parser after this many crashes")
-    ap.add_argument("--keep", default="fuzz-crashes", help="folder for crashing inputs")
+    ap.add_argument("--keep", default=str(Path(tempfile.gettempdir()) / "varkg-fuzz-crashes"), help="folder for crashing inputs")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     args = ap.parse_args()
