@@ -1,4 +1,5 @@
-"""Fuzzed parsers: mutations of real file heads (VCF, GTF, BED, GMT, GWAS table) drawn by hypothesis.
+"""Fuzzed parsers: mutations of real file heads (VCF, GTF, BED, narrowPeak, GMT, GWAS table, GWAS
+Catalog TSV) and truncated / byte-flipped real .cool files, drawn by hypothesis.
 Every input either loads or raises a VarkgError naming the file, and a failed load leaves the
 graph unchanged (counts and fingerprint). ``VARKG_FUZZ_EXAMPLES`` sets inputs per parser
 (default 8; the figures in docs/reliability.md used more)."""
@@ -37,7 +38,26 @@ PARSERS = {
     "bed": ("elements", "regulatory/catlas_adipocyte_cCREs_sample.bed", 40, ".bed", "GRCh38", {"regulates": False}),
     "gmt": ("pathways", "networks/h.all.v7.0.symbols.gmt", 6, ".gmt", None, {"jaccard": 0}),
     "gwas": ("gwas", "gwas/eduAttainOkbay_sumstats_subset.txt", 40, ".txt", "GRCh37", {"harmonise_with_store": False}),
+    # the cCRE intervals as 10-column narrowPeak rows (_as_narrowpeak)
+    "narrowpeak": (
+        "elements",
+        "regulatory/catlas_adipocyte_cCREs_sample.bed",
+        40,
+        ".narrowPeak",
+        "GRCh38",
+        {"regulates": False, "format": "narrowPeak"},
+    ),
+    "gwas_catalog": (
+        "gwas",
+        "gwas/gwas_catalog_associations_sample.tsv",
+        30,
+        ".tsv",
+        "GRCh38",
+        {"harmonise_with_store": False},
+    ),
 }
+COOL = "hic/mm9_CN_10000kb.cool"
+COOL_EXAMPLES = max(2, EXAMPLES // 2)
 
 
 def _head(path: Path, n: int) -> list[bytes]:
@@ -48,6 +68,17 @@ def _head(path: Path, n: int) -> list[bytes]:
             out.append(line)
             if len(out) >= n and not line.startswith(b"#"):
                 break
+    return out
+
+
+def _as_narrowpeak(lines: list[bytes]) -> list[bytes]:
+    """Real BED intervals with narrowPeak's columns 5-10 (score, strand, signal, p, q, summit)."""
+    out = []
+    for k, line in enumerate(lines):
+        f = line.rstrip(b"\n").split(b"\t")
+        summit = (int(f[2]) - int(f[1])) // 2
+        extra = [b"%d" % (100 + k), b".", b"%.2f" % (2 + k / 7), b"%.2f" % (5 + k / 3), b"%.2f" % (3 + k / 5)]
+        out.append(b"\t".join([*f[:4], *extra, b"%d" % summit]) + b"\n")
     return out
 
 
@@ -137,6 +168,8 @@ def fuzz_store(shared_data, tmp_path_factory):
 def test_mutated_inputs_load_or_fail_cleanly(parser, shared_data, fuzz_store, tmp_path_factory):
     loader, seed, n, suffix, assembly, options = PARSERS[parser]
     lines = _head(shared_data / seed, n)
+    if parser == "narrowpeak":
+        lines = _as_narrowpeak(lines)
     work = tmp_path_factory.mktemp(f"fuzz-{parser}")
     state = {"fp": graph_fingerprint(fuzz_store), "i": 0}
 
@@ -146,17 +179,51 @@ def test_mutated_inputs_load_or_fail_cleanly(parser, shared_data, fuzz_store, tm
         state["i"] += 1
         f = work / f"in{state['i']}{suffix}"
         f.write_bytes(mutate(lines, ops))
-        STATS[f"{parser}_tried"] += 1
-        try:
-            load(fuzz_store, loader, [f], assembly=assembly, options=dict(options), progress=False)
-        except VarkgError as exc:
-            STATS[f"{parser}_rejected"] += 1
-            assert str(f) in str(exc) or f.name in str(exc), f"error does not name the file: {exc}"
-            if f"{f}:" in str(exc):  # file:line
-                STATS[f"{parser}_rejected_with_line"] += 1
-            assert graph_fingerprint(fuzz_store) == state["fp"], "a failed load changed the graph"
-        else:
-            STATS[f"{parser}_loaded"] += 1
-            state["fp"] = graph_fingerprint(fuzz_store)
+        _load_or_fail_cleanly(fuzz_store, parser, loader, f, assembly, options, state)
+
+    check()
+
+
+def _load_or_fail_cleanly(store, parser, loader, f, assembly, options, state) -> None:
+    """The invariant: ``f`` loads, or a VarkgError names it and the graph is unchanged."""
+    STATS[f"{parser}_tried"] += 1
+    try:
+        load(store, loader, [f], assembly=assembly, options=dict(options), progress=False)
+    except VarkgError as exc:
+        STATS[f"{parser}_rejected"] += 1
+        assert str(f) in str(exc) or f.name in str(exc), f"error does not name the file: {exc}"
+        if f"{f}:" in str(exc):  # file:line
+            STATS[f"{parser}_rejected_with_line"] += 1
+        assert graph_fingerprint(store) == state["fp"], "a failed load changed the graph"
+    else:
+        STATS[f"{parser}_loaded"] += 1
+        state["fp"] = graph_fingerprint(store)
+
+
+def corrupt(data: bytes, cut: int | None, flips: list[tuple[int, int]]) -> bytes:
+    """``data`` truncated to ``cut`` bytes (None: whole) with byte ``i`` XORed by ``x`` per flip."""
+    out = bytearray(data if cut is None else data[: cut % (len(data) + 1)])
+    for i, x in flips:
+        if out:
+            out[i % len(out)] ^= x
+    return bytes(out)
+
+
+def test_corrupted_cool_loads_or_fails_cleanly(shared_data, fuzz_store, tmp_path_factory):
+    """A real .cool (HDF5) truncated anywhere and/or with bytes flipped anywhere."""
+    data = (shared_data / COOL).read_bytes()
+    work = tmp_path_factory.mktemp("fuzz-cool")
+    state = {"fp": graph_fingerprint(fuzz_store), "i": 0}
+
+    @settings(max_examples=COOL_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(
+        cut=st.one_of(st.none(), st.integers(0, len(data))),
+        flips=st.lists(st.tuples(st.integers(0, len(data)), st.integers(1, 255)), max_size=8),
+    )
+    def check(cut, flips):
+        state["i"] += 1
+        f = work / f"in{state['i']}.cool"
+        f.write_bytes(corrupt(data, cut, flips))
+        _load_or_fail_cleanly(fuzz_store, "cool", "hic", f, "mm9", {"links": False}, state)
 
     check()

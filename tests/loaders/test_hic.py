@@ -102,3 +102,24 @@ def test_wrong_resolution_is_an_error(shared_data, ladybug_store):
         load(ladybug_store, "hic", [shared_data / YEAST], assembly="sacCer3", progress=False, options={"resolution": 5000})
     assert exc.value.field == "resolution"
     assert ladybug_store.query("MATCH (r:ChromatinRegion) RETURN count(r) AS n").column("n")[0].as_py() == 0
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "field"),
+    [
+        (8976, 57, "bins"),  # h5py RuntimeError "Link iteration failed (bad local heap signature)"
+        (17331, 247, "pixels"),  # h5py KeyError "unable to offset into local heap data block"
+        (115221, 0, None),  # h5py RuntimeError "Unable to synchronously check link existence" on open
+    ],
+)
+def test_damaged_cool_is_an_input_error(shared_data, ladybug_store, tmp_path, offset, value, field):
+    """Regression (benchmarks/fuzz_parsers.py, atheris): one byte changed in the real mm9 .cool made
+    h5py raise RuntimeError / KeyError out of the loader instead of an InputError naming the file."""
+    data = bytearray((shared_data / "hic/mm9_CN_10000kb.cool").read_bytes())
+    data[offset] = value
+    path = tmp_path / "damaged.cool"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="the file is damaged|cannot open as HDF5") as exc:
+        load(ladybug_store, "hic", [path], assembly="mm9", progress=False, options={"links": False})
+    assert exc.value.field == field and exc.value.path == str(path)
+    assert ladybug_store.query("MATCH (r:ChromatinRegion) RETURN count(r) AS n").column("n")[0].as_py() == 0

@@ -46,6 +46,21 @@ from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
 from varkg.typing import interval_key, normalise_chrom
 
 PIXEL_CHUNK = 2_000_000
+# what h5py / cooler raise reading a damaged HDF5 file (bad local heap or object header, failed
+# decompression, a missing dataset); found by benchmarks/fuzz_parsers.py
+_HDF5_ERRORS = (OSError, KeyError, RuntimeError, ValueError)
+
+
+def _read(c, what: str, fn):
+    """``fn()``, a read from cooler ``c``; a damaged file's error becomes an InputError naming it."""
+    try:
+        return fn()
+    except _HDF5_ERRORS as exc:
+        raise InputError(
+            f"cannot read the cooler's {what} ({type(exc).__name__}: {exc}); the file is damaged or not a cooler",
+            path=c.filename,
+            field=what,
+        ) from None
 
 
 def open_cooler(path: Path, resolution: int | None):
@@ -61,23 +76,25 @@ def open_cooler(path: Path, resolution: int | None):
         with h5py.File(path, "r") as h:
             multires = "resolutions" in h
             available = sorted(int(r) for r in h["resolutions"]) if multires else []
-    except OSError as exc:
-        raise InputError(f"cannot open as HDF5/cooler ({exc}); expected a .cool or .mcool file", path=path) from None
+    except _HDF5_ERRORS as exc:  # OSError for non-HDF5; RuntimeError/KeyError for a damaged one
+        raise InputError(
+            f"cannot open as HDF5/cooler ({type(exc).__name__}: {exc}); expected a .cool or .mcool file", path=path
+        ) from None
     if multires:
         if resolution is None:
             raise InputError(f"an .mcool needs --option resolution=...; available: {available}", path=path, field="resolution")
         if resolution not in available:
             raise InputError(f"resolution {resolution} is not in the file; available: {available}", path=path, field="resolution")
-        return cooler.Cooler(f"{path}::resolutions/{resolution}")
     try:
-        c = cooler.Cooler(str(path))
+        c = cooler.Cooler(f"{path}::resolutions/{resolution}" if multires else str(path))
     except Exception as exc:  # cooler raises KeyError/OSError variants on non-cooler HDF5
         raise InputError(f"not a cooler file ({exc})", path=path) from None
-    if c.binsize is None:
+    binsize = _read(c, "bin-size", lambda: c.binsize)
+    if binsize is None:
         raise InputError("variable-size bins are not supported; expected fixed bins", path=path, field="bin-type")
-    if resolution is not None and int(c.binsize) != int(resolution):
+    if resolution is not None and int(binsize) != int(resolution):
         raise InputError(
-            f"file resolution is {int(c.binsize)} bp, expected {resolution} bp (--option resolution)",
+            f"file resolution is {int(binsize)} bp, expected {resolution} bp (--option resolution)",
             path=path,
             field="resolution",
         )
@@ -100,13 +117,22 @@ class HicSummary:
 
 
 def _iter_cis_pixels(c, chrom_idx: np.ndarray, weight: np.ndarray, chunk: int = PIXEL_CHUNK):
-    n = int(c.info["nnz"])
-    px = c.pixels(join=False)
+    n = int(_read(c, "nnz", lambda: c.info["nnz"]))
+    px = _read(c, "pixels", lambda: c.pixels(join=False))
     for lo in range(0, n, chunk):
-        t = px[lo : min(n, lo + chunk)]
-        b1 = t["bin1_id"].to_numpy(np.int64)
-        b2 = t["bin2_id"].to_numpy(np.int64)
-        cnt = t["count"].to_numpy(np.float64)
+        t = _read(c, "pixels", lambda lo=lo: px[lo : min(n, lo + chunk)])
+        b1 = _read(c, "bin1_id", lambda t=t: t["bin1_id"].to_numpy(np.int64))
+        b2 = _read(c, "bin2_id", lambda t=t: t["bin2_id"].to_numpy(np.int64))
+        cnt = _read(c, "count", lambda t=t: t["count"].to_numpy(np.float64))
+        for name, ids in (("bin1_id", b1), ("bin2_id", b2)):
+            bad = (ids < 0) | (ids >= len(chrom_idx))
+            if bad.any():
+                raise InputError(
+                    f"pixel {lo + int(np.argmax(bad))} has {name} {int(ids[bad][0])}; expected 0..{len(chrom_idx) - 1}"
+                    " (the file is damaged)",
+                    path=c.filename,
+                    field=name,
+                )
         cis = chrom_idx[b1] == chrom_idx[b2]
         b1, b2, cnt = b1[cis], b2[cis], cnt[cis]
         bal = cnt * weight[b1] * weight[b2]
@@ -118,7 +144,7 @@ def summarise(c, *, window_bins: int) -> HicSummary:
     """Expected, contact degree and insulation of a cooler (see the module docstring)."""
     from scipy.signal import fftconvolve
 
-    bins = c.bins()[:]
+    bins = _read(c, "bins", lambda: c.bins()[:])
     if "weight" not in bins.columns:
         raise InputError("the cooler has no balancing weights; run `cooler balance` first", path=c.filename, field="weight")
     weight = bins["weight"].to_numpy(np.float64)
@@ -252,14 +278,14 @@ class HicLoader(Loader):
         res_opt = option(opts, "resolution", 0) or None
         coolers = [(Path(p), open_cooler(Path(p), res_opt)) for p in paths]  # all checked first
         for path, c in coolers:
-            assembly = context.assembly or str(c.info.get("genome-assembly") or "")
+            assembly = context.assembly or str(_read(c, "genome-assembly", lambda c=c: c.info.get("genome-assembly")) or "")
             if not assembly or assembly == "unknown":
                 raise InputError("the cooler names no assembly; pass --assembly", path=path, field="assembly")
             yield from self._one(path, c, assembly, context)
 
     def _one(self, path: Path, c, assembly: str, context: LoadContext) -> Iterator[Frame]:
         opts = context.options
-        res = int(c.binsize)
+        res = int(_read(c, "bin-size", lambda: c.binsize))
         wbins = max(2, option(opts, "window", 10 * res) // res)
         s = summarise(c, window_bins=wbins)
         keys = np.array(
