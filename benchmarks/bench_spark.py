@@ -1,7 +1,7 @@
 """Spark (Hail, local[N]) vs the single-machine path: VCF -> Variant frame with AF, and LD windows.
 
 Sizes: the real chr20 VCF (24,990 records x 203 samples) and generated VCFs of N records (the
-real records tiled along the chromosome with shifted positions, same samples), so the crossover is
+real records tiled on chromosome 1 with shifted positions, same samples), so the crossover is
 visible. Baseline in the same run: the VCF loader (cyvcf2) + numpy r² (varkg.popgen.ld).
 Prints one JSON line per (size, engine, step). Run in .venv-spark:
 

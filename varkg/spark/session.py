@@ -97,10 +97,15 @@ _STARTED: dict[str, Any] = {}
 
 
 def hail_context(config: SparkConfig | None = None) -> Any:
-    """Initialise Hail once (later calls return the same module; a different master raises).
+    """Initialise Hail once (later calls return the same module; a different explicit master raises).
+
+    ``config=None`` after start returns the running context, whatever its master (the library's
+    steps call it so, and must not fight a ``local[1]`` the caller chose).
 
     Returns the ``hail`` module, ready to use.
     """
+    if config is None and "config" in _STARTED:
+        return _STARTED["hail"]
     cfg = config or SparkConfig()
     if "config" in _STARTED:
         if _STARTED["config"].master != cfg.master:
