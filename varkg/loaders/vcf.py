@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from varkg.errors import InputError
+from varkg.errors import InputError, VarkgError
 from varkg.loaders._support.context import option, require_assembly
 from varkg.loaders._support.text import check_gzip
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
@@ -301,7 +301,12 @@ class VcfLoader(Loader):
                 csq_raw = v.INFO.get(csq_key) if csq_key is not None else None
                 for ai, alt, pos, ref, a2, vtype, key in norm.alleles(chrom, pos0, ref0, alts):
                     if genotypes is not None:
-                        slot = genotypes.add(v, slot, ai, n_alt, batch)
+                        try:
+                            slot = genotypes.add(v, slot, ai, n_alt, batch)
+                        except VarkgError:
+                            raise
+                        except Exception as exc:  # noqa: BLE001 - cyvcf2: bare Exception on calls it cannot parse
+                            raise InputError(f"unreadable genotype calls ({exc})", path=path, line=line, field="GT") from None
                     csq = _csq_for_allele(csq_raw, alt, ref0, n_alt, csq_fields) if csq_key is not None else None
                     batch.add(key, chrom, pos, ref, a2, rsid, vtype, afs[ai], csq)
                     stats["variants"] += 1
