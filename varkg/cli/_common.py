@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -80,3 +81,37 @@ def cli_errors(fn: Callable[..., _T]) -> Callable[..., _T]:
         return run_cli(fn, *args, **kwargs)
 
     return wrapper
+
+
+def option_group(name: str, factory: Callable[..., Any]) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """Decorator: the options several commands share, declared once.
+
+    ``factory``'s keyword parameters (annotated Typer options) become options of the decorated command,
+    in the place of its parameter ``name``; the command receives ``name=factory(**their values)``.
+    Every parameter of the command is keyword-only afterwards (Typer passes options by name).
+    """
+    group = list(inspect.signature(factory, eval_str=True).parameters.values())
+
+    def decorate(fn: Callable[..., _T]) -> Callable[..., _T]:
+        own = list(inspect.signature(fn, eval_str=True).parameters.values())
+        if name not in {p.name for p in own}:
+            raise TypeError(f"{fn.__name__} has no parameter {name!r} for the option group")
+        clash = {p.name for p in own} & {p.name for p in group}
+        if clash:
+            raise TypeError(f"{fn.__name__} repeats options of the group {name!r}: {sorted(clash)}")
+        params: list[inspect.Parameter] = []
+        for p in own:
+            params.extend(group if p.name == name else [p])
+        keys = [p.name for p in group]
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs: Any) -> _T:
+            bundle = factory(**{k: kwargs.pop(k) for k in keys})
+            return fn(**kwargs, **{name: bundle})
+
+        kw = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+        wrapper.__signature__ = inspect.Signature(kw, return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in kw}
+        return wrapper
+
+    return decorate

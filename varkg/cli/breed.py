@@ -8,13 +8,17 @@ Every command reads genotypes (``--tsv`` with ``--map``, or ``--bfile``), a phen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from varkg.cli._common import cli_errors, cli_store
+from varkg.cli._common import cli_errors, cli_store, option_group
+
+if TYPE_CHECKING:
+    from varkg.breeding.data import TraitData
 
 app = typer.Typer(help="Breeding: LMM GWAS, genomic selection and breeding-chip design.", no_args_is_help=True)
 console = Console(emoji=False)
@@ -31,36 +35,56 @@ Traits = Annotated[str | None, typer.Option("--trait", "-t", help="Comma-separat
 MinMaf = Annotated[float, typer.Option(help="Drop markers with MAF below this (GEMMA -maf).")]
 
 
-def _inputs(tsv, map_file, bfile, pheno, covar, covariates, traits, min_maf):
-    from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
-    from varkg.errors import InputError
-    from varkg.popgen.genotypes import read_msuprp, read_plink
+@dataclass(frozen=True)
+class TraitSource:
+    """The genotype, phenotype and covariate files a ``breed`` command reads (one option block)."""
 
-    if (tsv is None) == (bfile is None):
-        raise InputError("give exactly one of --tsv (with --map) or --bfile")
-    if tsv is not None:
-        if map_file is None:
-            raise InputError("--tsv needs --map (snp, chr, pos)")
-        g = read_msuprp(tsv, map_file)
-    else:
-        g = read_plink(bfile)
-    ph = read_phenotypes(pheno)
-    cv = read_covariates(covar) if covar is not None else None
-    names = [c for c in covariates.split(",") if c] if cv is not None else []
-    wanted = [t for t in traits.split(",") if t] if traits else list(ph.columns)
-    return [trait_data(g, ph, trait=t, covariates=cv, covariate_names=names, min_maf=min_maf) for t in wanted]
+    pheno: Path
+    tsv: Path | None
+    map_file: Path | None
+    bfile: Path | None
+    covar: Path | None
+    covariates: str
+
+    def traits(self, traits: str | None, *, min_maf: float) -> list[TraitData]:
+        """One :class:`~varkg.breeding.data.TraitData` per wanted trait (every trait when ``traits`` is empty)."""
+        from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
+        from varkg.errors import InputError
+        from varkg.popgen.genotypes import read_msuprp, read_plink
+
+        if self.bfile is not None and self.tsv is None:
+            g = read_plink(self.bfile)
+        elif self.tsv is not None and self.bfile is None:
+            if self.map_file is None:
+                raise InputError("--tsv needs --map (snp, chr, pos)")
+            g = read_msuprp(self.tsv, self.map_file)
+        else:
+            raise InputError("give exactly one of --tsv (with --map) or --bfile")
+        ph = read_phenotypes(self.pheno)
+        cv = read_covariates(self.covar) if self.covar is not None else None
+        names = [c for c in self.covariates.split(",") if c] if cv is not None else []
+        wanted = [t for t in traits.split(",") if t] if traits else list(ph.columns)
+        return [trait_data(g, ph, trait=t, covariates=cv, covariate_names=names, min_maf=min_maf) for t in wanted]
 
 
-@app.command()
-@cli_errors
-def gwas(
+def _trait_source(
+    *,
     pheno: Pheno,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: {trait}.gwas.parquet, .manhattan.png, .qq.png.")],
     tsv: Tsv = None,
     map_file: MapOpt = None,
     bfile: Bfile = None,
     covar: Covar = None,
     covariates: Covariates = "sex,slgdt_cd,car_wt",
+) -> TraitSource:
+    return TraitSource(pheno=pheno, tsv=tsv, map_file=map_file, bfile=bfile, covar=covar, covariates=covariates)
+
+
+@app.command()
+@cli_errors
+@option_group("source", _trait_source)
+def gwas(
+    source: TraitSource,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: {trait}.gwas.parquet, .manhattan.png, .qq.png.")],
     trait: Traits = None,
     min_maf: MinMaf = 0.01,
     emmax: Annotated[
@@ -82,7 +106,7 @@ def gwas(
     """
     from varkg.breeding.gwas import manhattan_qq, run_gwas, write_gwas, write_parquet
 
-    for td in _inputs(tsv, map_file, bfile, pheno, covar, covariates, trait, min_maf):
+    for td in source.traits(trait, min_maf=min_maf):
         console.print(
             f"{td.trait}: {td.n} animals, covariates {td.covariate_names[1:]}; {td.qc.summary()}; left out {td.dropped_animals}"
         )
@@ -105,14 +129,10 @@ def gwas(
 
 @app.command()
 @cli_errors
+@option_group("source", _trait_source)
 def gs(
-    pheno: Pheno,
+    source: TraitSource,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: cv.csv, cv_summary.csv, gebv.csv.")],
-    tsv: Tsv = None,
-    map_file: MapOpt = None,
-    bfile: Bfile = None,
-    covar: Covar = None,
-    covariates: Covariates = "sex,slgdt_cd,car_wt",
     trait: Traits = None,
     min_maf: MinMaf = 0.01,
     models: Annotated[str, typer.Option(help="Comma-separated: gblup, bayescpi, gblup_top, gblup_mix.")] = "gblup,bayescpi",
@@ -129,7 +149,7 @@ def gs(
     from varkg.breeding.gs import cross_validate, gebv_table, summarise
 
     cvs, gebvs = [], []
-    for td in _inputs(tsv, map_file, bfile, pheno, covar, covariates, trait, min_maf):
+    for td in source.traits(trait, min_maf=min_maf):
         cvs.append(
             cross_validate(td, models=[m for m in models.split(",") if m], folds=folds, repeats=repeats, seed=seed, progress=True)
         )
@@ -146,14 +166,10 @@ def gs(
 
 @app.command()
 @cli_errors
+@option_group("source", _trait_source)
 def chip(
-    pheno: Pheno,
+    source: TraitSource,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: manifest_{N}.csv, panel_curve.csv/.png.")],
-    tsv: Tsv = None,
-    map_file: MapOpt = None,
-    bfile: Bfile = None,
-    covar: Covar = None,
-    covariates: Covariates = "sex,slgdt_cd,car_wt",
     trait: Annotated[str, typer.Option("--trait", "-t", help="The trait whose GWAS scores pick candidates.")] = "",
     sizes: Annotated[str, typer.Option(help="Comma-separated panel sizes.")] = "500,1000,2000,5000",
     scores: Annotated[
@@ -178,7 +194,7 @@ def chip(
 
     if not trait:
         raise InputError("--trait is required (the trait of the panel's candidate scores and curve)")
-    td = _inputs(tsv, map_file, bfile, pheno, covar, covariates, trait, 0.01)[0]
+    td = source.traits(trait, min_maf=0.01)[0]
     sc = None
     if scores is not None or gwas_parquet is not None:
         if scores is not None:

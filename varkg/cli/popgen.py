@@ -8,13 +8,17 @@ Genotype input (one of): ``--npy`` (the ``*.genotypes.npy`` the VCF loader write
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from varkg.cli._common import cli_errors, cli_store
+from varkg.cli._common import cli_errors, cli_store, option_group
+
+if TYPE_CHECKING:
+    from varkg.popgen.genotypes import GenotypeMatrix
 
 app = typer.Typer(help="Population genetics: LD (r², D′) and LD blocks (Gabriel / PLINK 1.9 --blocks).", no_args_is_help=True)
 console = Console(emoji=False)
@@ -63,12 +67,40 @@ def _genotypes(npy, bfile, tsv, map_file, pedigree, covar, panel, population, as
     return g
 
 
-@app.command()
-@cli_errors
-def ld(
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output TSV of pairs (i j id_a id_b chrom pos_a pos_b r2 [dprime ...]).")
-    ],
+@dataclass(frozen=True)
+class GenotypeSource:
+    """The genotype input options of ``popgen ld`` and ``popgen blocks`` (one option block)."""
+
+    npy: Path | None
+    bfile: Path | None
+    tsv: Path | None
+    map_file: Path | None
+    pedigree: Path | None
+    covar: Path | None
+    panel: Path | None
+    population: str | None
+    assembly: str | None
+    chrom: str | None
+    max_variants: int | None
+
+    def read(self) -> GenotypeMatrix:
+        return _genotypes(
+            self.npy,
+            self.bfile,
+            self.tsv,
+            self.map_file,
+            self.pedigree,
+            self.covar,
+            self.panel,
+            self.population,
+            self.assembly,
+            self.chrom,
+            self.max_variants,
+        )
+
+
+def _genotype_source(
+    *,
     npy: Npy = None,
     bfile: Bfile = None,
     tsv: Tsv = None,
@@ -80,6 +112,30 @@ def ld(
     assembly: Assembly = None,
     chrom: Chrom = None,
     max_variants: Limit = None,
+) -> GenotypeSource:
+    return GenotypeSource(
+        npy=npy,
+        bfile=bfile,
+        tsv=tsv,
+        map_file=map_file,
+        pedigree=pedigree,
+        covar=covar,
+        panel=panel,
+        population=population,
+        assembly=assembly,
+        chrom=chrom,
+        max_variants=max_variants,
+    )
+
+
+@app.command()
+@cli_errors
+@option_group("source", _genotype_source)
+def ld(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output TSV of pairs (i j id_a id_b chrom pos_a pos_b r2 [dprime ...]).")
+    ],
+    source: GenotypeSource,
     window_kb: Annotated[float, typer.Option(help="Largest pair distance, kb (PLINK --ld-window-kb).")] = 1000.0,
     window_variants: Annotated[int | None, typer.Option(help="Largest index distance j - i (PLINK --ld-window minus 1).")] = None,
     r2_min: Annotated[float, typer.Option(help="Report pairs with r² >= this (PLINK --ld-window-r2).")] = 0.2,
@@ -95,7 +151,8 @@ def ld(
     """
     from varkg.popgen.ld import LdWindow, ld_pairs
 
-    g = _genotypes(npy, bfile, tsv, map_file, pedigree, covar, panel, population, assembly, chrom, max_variants)
+    g = source.read()
+    population = source.population
     pairs = ld_pairs(g, window=LdWindow(kb=window_kb, variants=window_variants, r2_min=r2_min), dprime=dprime, ci=ci)
     out.parent.mkdir(parents=True, exist_ok=True)
     pairs.to_csv(out, sep="\t", index=False, float_format="%.6g")
@@ -113,21 +170,12 @@ def ld(
 
 @app.command()
 @cli_errors
+@option_group("source", _genotype_source)
 def blocks(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output table, PLINK .blocks.det columns (CHR BP1 BP2 KB NSNPS SNPS).")
     ],
-    npy: Npy = None,
-    bfile: Bfile = None,
-    tsv: Tsv = None,
-    map_file: MapOpt = None,
-    pedigree: Pedigree = None,
-    covar: Covar = None,
-    panel: Panel = None,
-    population: Population = None,
-    assembly: Assembly = None,
-    chrom: Chrom = None,
-    max_variants: Limit = None,
+    source: GenotypeSource,
     max_kb: Annotated[float, typer.Option(help="Largest block span, kb (PLINK --blocks-max-kb).")] = 200.0,
     min_maf: Annotated[float, typer.Option(help="Ignore variants with MAF below this (PLINK --blocks-min-maf).")] = 0.05,
     inform_frac: Annotated[float, typer.Option(help="Strong share of informative pairs (PLINK --blocks-inform-frac).")] = 0.95,
@@ -145,7 +193,8 @@ def blocks(
     """
     from varkg.popgen.blocks import BlockParams, blocks_table, gabriel_blocks
 
-    g = _genotypes(npy, bfile, tsv, map_file, pedigree, covar, panel, population, assembly, chrom, max_variants)
+    g = source.read()
+    population = source.population
     params = BlockParams(max_kb=max_kb, min_maf=min_maf, inform_frac=inform_frac)
     found = gabriel_blocks(g, params=params)
     out.parent.mkdir(parents=True, exist_ok=True)
