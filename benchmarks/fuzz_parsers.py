@@ -19,7 +19,6 @@ seconds, and the baseline (the seed's own load time, same run).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import re
@@ -28,77 +27,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from varkg.fuzzing import TARGETS, FuzzTarget
+
 D = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-# parser -> (loader, seed file, lines kept (0: whole file), suffix, assembly, options)
-PARSERS: dict[str, tuple[str, str, int, str, str | None, dict[str, Any]]] = {
-    "vcf": (
-        "vcf",
-        "variants/kgp_chr20_1-4Mb_unphased.vcf.gz",
-        160,
-        ".vcf",
-        "GRCh38",
-        {"genotypes": False, "consequences": "none"},
-    ),
-    "gtf": ("annotation", "annotation/gencode_v43_sample_chr20.gtf.gz", 60, ".gtf", "GRCh38", {}),
-    "bed": ("elements", "regulatory/catlas_adipocyte_cCREs_sample.bed", 40, ".bed", "GRCh38", {"regulates": False}),
-    "narrowpeak": (
-        "elements",
-        "regulatory/catlas_adipocyte_cCREs_sample.bed",
-        40,
-        ".narrowPeak",
-        "GRCh38",
-        {"regulates": False, "format": "narrowPeak"},
-    ),
-    "gmt": ("pathways", "networks/h.all.v7.0.symbols.gmt", 6, ".gmt", None, {"jaccard": 0, "empty_sets": "skip"}),
-    "gwas": ("gwas", "gwas/eduAttainOkbay_sumstats_subset.txt", 40, ".txt", "GRCh37", {"harmonise_with_store": False}),
-    "gwas_catalog": (
-        "gwas",
-        "gwas/gwas_catalog_associations_sample.tsv",
-        30,
-        ".tsv",
-        "GRCh38",
-        {"harmonise_with_store": False},
-    ),
-    "cool": ("hic", "hic/mm9_CN_10000kb.cool", 0, ".cool", "mm9", {"links": False}),
-}
+# the GMT fuzz keeps running past gene sets emptied by a mutation
+OPTIONS = {"gmt": {"empty_sets": "skip"}}
+PARSERS = list(TARGETS)
 
 
-def head_lines(path: Path, n: int) -> list[bytes]:
-    """The header and the first ``n`` records of a (gzipped) text file."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    out: list[bytes] = []
-    with opener(path, "rb") as fh:
-        for line in fh:
-            out.append(line)
-            if len(out) >= n and not line.startswith(b"#"):
-                break
-    return out
-
-
-def narrowpeak_lines(lines: list[bytes]) -> list[bytes]:
-    """Real cCRE intervals as 10-column narrowPeak rows (score, strand, signal, p, q, summit)."""
-    out = []
-    for k, line in enumerate(lines):
-        f = line.rstrip(b"\n").split(b"\t")
-        width = int(f[2]) - int(f[1])
-        extra = [b"%d" % (100 + k), b".", b"%.2f" % (2 + k / 7), b"%.2f" % (5 + k / 3), b"%.2f" % (3 + k / 5)]
-        out.append(b"\t".join([*f[:4], *extra, b"%d" % (width // 2)]) + b"\n")
-    return out
+def target(parser: str) -> FuzzTarget:
+    t = TARGETS[parser]
+    return replace(t, options={**t.options, **OPTIONS.get(parser, {})})
 
 
 def seed_bytes(parser: str) -> bytes:
-    _, seed, n, *_ = PARSERS[parser]
-    path = D / seed
-    if n == 0:
-        return path.read_bytes()
-    lines = head_lines(path, n)
-    if parser == "narrowpeak":
-        lines = narrowpeak_lines(lines)
-    return b"".join(lines)
+    return TARGETS[parser].seed_bytes(D)
 
 
 # ---------------------------------------------------------------------------------------- child
@@ -121,7 +69,8 @@ def child(parser: str, seconds: int, work: Path, timeout: int) -> None:
         from varkg.store import open_store
         from varkg.store.fingerprint import graph_fingerprint
 
-    loader, _, _, suffix, assembly, options = PARSERS[parser]
+    t = target(parser)
+    loader, suffix, assembly, options = t.loader, t.suffix, t.assembly, t.options
     store = open_store(str(work / "g.db"))
     store.init_schema()
     load(store, "annotation", [D / "annotation/gencode_v43_sample_chr20.gtf.gz"], assembly="GRCh38", progress=False)
@@ -175,7 +124,8 @@ def seed_load_ms(parser: str, work: Path) -> float:
     from varkg.loaders.run import load
     from varkg.store import open_store
 
-    loader, _, _, suffix, assembly, options = PARSERS[parser]
+    t = target(parser)
+    loader, suffix, assembly, options = t.loader, t.suffix, t.assembly, t.options
     store = open_store(str(work / "baseline.db"))
     store.init_schema()
     load(store, "annotation", [D / "annotation/gencode_v43_sample_chr20.gtf.gz"], assembly="GRCh38", progress=False)
@@ -229,8 +179,8 @@ def fuzz_parser(parser: str, seconds: int, timeout: int, max_crashes: int, keep:
     shutil.rmtree(work, ignore_errors=True)
     return {
         "parser": parser,
-        "loader": PARSERS[parser][0],
-        "seed": PARSERS[parser][1],
+        "loader": TARGETS[parser].loader,
+        "seed": TARGETS[parser].seed,
         "inputs_tried": stats.get("tried", 0),
         "rejected": stats.get("rejected", 0),
         "rejected_with_line": stats.get("rejected_with_line", 0),

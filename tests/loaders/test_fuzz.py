@@ -6,17 +6,16 @@ graph unchanged (counts and fingerprint). ``VARKG_FUZZ_EXAMPLES`` sets inputs pe
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from varkg.errors import VarkgError
+from varkg.fuzzing import TARGETS, TEXT_TARGETS
 from varkg.loaders.run import load
 from varkg.store import open_store
 from varkg.store.fingerprint import graph_fingerprint
@@ -24,62 +23,8 @@ from varkg.store.fingerprint import graph_fingerprint
 EXAMPLES = int(os.environ.get("VARKG_FUZZ_EXAMPLES", "8"))
 STATS: Counter[str] = Counter()
 
-# (loader, seed file under shared data, lines kept, suffix, assembly, options)
-PARSERS = {
-    "vcf": (
-        "vcf",
-        "variants/kgp_chr20_1-4Mb_unphased.vcf.gz",
-        160,
-        ".vcf",
-        "GRCh38",
-        {"genotypes": False, "consequences": "none"},
-    ),
-    "gtf": ("annotation", "annotation/gencode_v43_sample_chr20.gtf.gz", 60, ".gtf", "GRCh38", {}),
-    "bed": ("elements", "regulatory/catlas_adipocyte_cCREs_sample.bed", 40, ".bed", "GRCh38", {"regulates": False}),
-    "gmt": ("pathways", "networks/h.all.v7.0.symbols.gmt", 6, ".gmt", None, {"jaccard": 0}),
-    "gwas": ("gwas", "gwas/eduAttainOkbay_sumstats_subset.txt", 40, ".txt", "GRCh37", {"harmonise_with_store": False}),
-    # the cCRE intervals as 10-column narrowPeak rows (_as_narrowpeak)
-    "narrowpeak": (
-        "elements",
-        "regulatory/catlas_adipocyte_cCREs_sample.bed",
-        40,
-        ".narrowPeak",
-        "GRCh38",
-        {"regulates": False, "format": "narrowPeak"},
-    ),
-    "gwas_catalog": (
-        "gwas",
-        "gwas/gwas_catalog_associations_sample.tsv",
-        30,
-        ".tsv",
-        "GRCh38",
-        {"harmonise_with_store": False},
-    ),
-}
-COOL = "hic/mm9_CN_10000kb.cool"
+COOL = TARGETS["cool"]
 COOL_EXAMPLES = max(2, EXAMPLES // 2)
-
-
-def _head(path: Path, n: int) -> list[bytes]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    out: list[bytes] = []
-    with opener(path, "rb") as fh:
-        for line in fh:
-            out.append(line)
-            if len(out) >= n and not line.startswith(b"#"):
-                break
-    return out
-
-
-def _as_narrowpeak(lines: list[bytes]) -> list[bytes]:
-    """Real BED intervals with narrowPeak's columns 5-10 (score, strand, signal, p, q, summit)."""
-    out = []
-    for k, line in enumerate(lines):
-        f = line.rstrip(b"\n").split(b"\t")
-        summit = (int(f[2]) - int(f[1])) // 2
-        extra = [b"%d" % (100 + k), b".", b"%.2f" % (2 + k / 7), b"%.2f" % (5 + k / 3), b"%.2f" % (3 + k / 5)]
-        out.append(b"\t".join([*f[:4], *extra, b"%d" % summit]) + b"\n")
-    return out
 
 
 _junk = st.one_of(
@@ -164,12 +109,10 @@ def fuzz_store(shared_data, tmp_path_factory):
     print(json.dumps({"fuzz": dict(sorted(STATS.items()))}))
 
 
-@pytest.mark.parametrize("parser", sorted(PARSERS))
+@pytest.mark.parametrize("parser", sorted(TEXT_TARGETS))
 def test_mutated_inputs_load_or_fail_cleanly(parser, shared_data, fuzz_store, tmp_path_factory):
-    loader, seed, n, suffix, assembly, options = PARSERS[parser]
-    lines = _head(shared_data / seed, n)
-    if parser == "narrowpeak":
-        lines = _as_narrowpeak(lines)
+    target = TARGETS[parser]
+    lines = target.seed_lines(shared_data)
     work = tmp_path_factory.mktemp(f"fuzz-{parser}")
     state = {"fp": graph_fingerprint(fuzz_store), "i": 0}
 
@@ -177,18 +120,18 @@ def test_mutated_inputs_load_or_fail_cleanly(parser, shared_data, fuzz_store, tm
     @given(ops=st.lists(_op, min_size=1, max_size=6))
     def check(ops):
         state["i"] += 1
-        f = work / f"in{state['i']}{suffix}"
+        f = work / f"in{state['i']}{target.suffix}"
         f.write_bytes(mutate(lines, ops))
-        _load_or_fail_cleanly(fuzz_store, parser, loader, f, assembly, options, state)
+        _load_or_fail_cleanly(fuzz_store, parser, target, f, state)
 
     check()
 
 
-def _load_or_fail_cleanly(store, parser, loader, f, assembly, options, state) -> None:
+def _load_or_fail_cleanly(store, parser, target, f, state) -> None:
     """The invariant: ``f`` loads, or a VarkgError names it and the graph is unchanged."""
     STATS[f"{parser}_tried"] += 1
     try:
-        load(store, loader, [f], assembly=assembly, options=dict(options), progress=False)
+        load(store, target.loader, [f], assembly=target.assembly, options=dict(target.options), progress=False)
     except VarkgError as exc:
         STATS[f"{parser}_rejected"] += 1
         assert str(f) in str(exc) or f.name in str(exc), f"error does not name the file: {exc}"
@@ -211,7 +154,7 @@ def corrupt(data: bytes, cut: int | None, flips: list[tuple[int, int]]) -> bytes
 
 def test_corrupted_cool_loads_or_fails_cleanly(shared_data, fuzz_store, tmp_path_factory):
     """A real .cool (HDF5) truncated anywhere and/or with bytes flipped anywhere."""
-    data = (shared_data / COOL).read_bytes()
+    data = COOL.seed_bytes(shared_data)
     work = tmp_path_factory.mktemp("fuzz-cool")
     state = {"fp": graph_fingerprint(fuzz_store), "i": 0}
 
@@ -224,6 +167,6 @@ def test_corrupted_cool_loads_or_fails_cleanly(shared_data, fuzz_store, tmp_path
         state["i"] += 1
         f = work / f"in{state['i']}.cool"
         f.write_bytes(corrupt(data, cut, flips))
-        _load_or_fail_cleanly(fuzz_store, "cool", "hic", f, "mm9", {"links": False}, state)
+        _load_or_fail_cleanly(fuzz_store, "cool", COOL, f, state)
 
     check()
