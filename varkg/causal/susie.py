@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -343,6 +343,45 @@ def _prior(prior_weights: np.ndarray | None, p: int) -> np.ndarray:
     return pw / pw.sum()
 
 
+def _fit(
+    *,
+    stats: dict[str, Any],
+    corr_of: Callable[[np.ndarray], np.ndarray],
+    csd: np.ndarray,
+    V0: float,
+    sigma2: float,
+    prior_weights: np.ndarray,
+    settings: dict[str, Any],
+    params: dict[str, Any],
+) -> SusieFit:
+    """IBSS on standardised statistics, then credible sets, coefficients on the input scale and the fit
+    (shared by :func:`susie` and :func:`susie_rss`; ``params`` adds the mode's own entries)."""
+    alpha, mu, mu2, V, lbf, s2, elbo, conv = _ibss(
+        **stats,
+        L=settings["L"],
+        V0=V0,
+        sigma2=sigma2,
+        prior_weights=prior_weights,
+        estimate_residual_variance=settings["estimate_residual_variance"],
+        estimate_prior_variance=settings["estimate_prior_variance"],
+        sigma2_lower=sigma2 / 1e4,
+        max_iter=settings["max_iter"],
+        tol=settings["tol"],
+    )
+    sets = _credible_sets(
+        alpha,
+        V,
+        corr_of,
+        coverage=settings["coverage"],
+        min_abs_corr=settings["min_abs_corr"],
+        n_purity=settings["n_purity"],
+        seed=settings["seed"],
+    )
+    coef = (alpha * mu).sum(axis=0) / csd
+    recorded = {k: v for k, v in settings.items() if k not in ("n_purity", "seed")}
+    return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, s2, elbo, conv, sets, lbf, coef, {**recorded, **params})
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -412,47 +451,32 @@ def susie(
     Xs = (X - cm) / csd
     d = np.einsum("ij,ij->j", Xs, Xs)
     d[d == 0] = 1e-300  # a constant column: betahat 0 / tiny, shat2 huge: it never enters
-    alpha, mu, mu2, V, lbf, sigma2, elbo, conv = _ibss(
-        XtX=None,
-        X=Xs,
-        y=yc,
-        Xty=Xs.T @ yc,
-        yty=float(yc @ yc),
-        n=n,
-        d=d,
-        L=L,
-        V0=scaled_prior_variance * var_y,
-        sigma2=var_y,
-        prior_weights=pw,
-        estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance,
-        sigma2_lower=var_y / 1e4,
-        max_iter=max_iter,
-        tol=tol,
-    )
 
     def corr_of(pos: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.nan_to_num(np.corrcoef(X[:, pos], rowvar=False), nan=0.0)
 
-    sets = _credible_sets(alpha, V, corr_of, coverage=coverage, min_abs_corr=min_abs_corr, n_purity=n_purity, seed=seed)
-    coef = (alpha * mu).sum(axis=0) / csd
-    params = dict(
-        L=L,
-        scaled_prior_variance=scaled_prior_variance,
-        coverage=coverage,
-        min_abs_corr=min_abs_corr,
-        tol=tol,
-        max_iter=max_iter,
-        standardize=True,
-        intercept=True,
-        estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance,
-        n=n,
-        p=p,
-        mode="individual",
+    return _fit(
+        stats=dict(XtX=None, X=Xs, y=yc, Xty=Xs.T @ yc, yty=float(yc @ yc), n=n, d=d),
+        corr_of=corr_of,
+        csd=csd,
+        V0=scaled_prior_variance * var_y,
+        sigma2=var_y,
+        prior_weights=pw,
+        settings=dict(
+            L=L,
+            scaled_prior_variance=scaled_prior_variance,
+            coverage=coverage,
+            min_abs_corr=min_abs_corr,
+            tol=tol,
+            max_iter=max_iter,
+            n_purity=n_purity,
+            seed=seed,
+            estimate_residual_variance=estimate_residual_variance,
+            estimate_prior_variance=estimate_prior_variance,
+        ),
+        params=dict(standardize=True, intercept=True, n=n, p=p, mode="individual"),
     )
-    return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, sigma2, elbo, conv, sets, lbf, coef, params)
 
 
 def susie_rss(
@@ -561,45 +585,24 @@ def susie_rss(
     XtX = XtX / csd[:, None] / csd[None, :]
     Xty = Xty / csd
     d = np.diag(XtX).copy()
-    alpha, mu, mu2, V, lbf, sigma2, elbo, conv = _ibss(
-        XtX=XtX,
-        X=None,
-        y=None,
-        Xty=Xty,
-        yty=yty,
-        n=n,
-        d=d,
-        L=L,
+    return _fit(
+        stats=dict(XtX=XtX, X=None, y=None, Xty=Xty, yty=yty, n=n, d=d),
+        corr_of=lambda pos: R[np.ix_(pos, pos)],
+        csd=csd,
         V0=scaled_prior_variance * vy,
         sigma2=vy,
         prior_weights=pw,
-        estimate_residual_variance=estimate_residual_variance,
-        estimate_prior_variance=estimate_prior_variance,
-        sigma2_lower=vy / 1e4,
-        max_iter=max_iter,
-        tol=tol,
+        settings=dict(
+            L=L,
+            scaled_prior_variance=scaled_prior_variance,
+            coverage=coverage,
+            min_abs_corr=min_abs_corr,
+            tol=tol,
+            max_iter=max_iter,
+            n_purity=n_purity,
+            seed=seed,
+            estimate_residual_variance=estimate_residual_variance,
+            estimate_prior_variance=estimate_prior_variance,
+        ),
+        params=dict(n=n, p=p, mode="rss", **{"lambda": lam}),
     )
-    sets = _credible_sets(
-        alpha,
-        V,
-        lambda pos: R[np.ix_(pos, pos)],
-        coverage=coverage,
-        min_abs_corr=min_abs_corr,
-        n_purity=n_purity,
-        seed=seed,
-    )
-    coef = (alpha * mu).sum(axis=0) / csd
-    params = dict(
-        L=L,
-        scaled_prior_variance=scaled_prior_variance,
-        coverage=coverage,
-        min_abs_corr=min_abs_corr,
-        tol=tol,
-        max_iter=max_iter,
-        n=n,
-        p=p,
-        mode="rss",
-        **{"lambda": lam},
-        estimate_residual_variance=estimate_residual_variance,
-    )
-    return SusieFit(_pip(alpha, V), alpha, mu, mu2, V, sigma2, elbo, conv, sets, lbf, coef, params)
