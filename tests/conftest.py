@@ -113,3 +113,26 @@ def ladybug_store(tmp_path):
     store.init_schema()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def planted_tata():
+    """Labelled sequences for classifier tests: ``make(rng, n, name)`` gives ``n`` 24-bp random A/C/G
+    sequences, every second one (label 1) with TATA planted at a random offset."""
+    import numpy as np
+
+    from varkg.lm.data import LabelledSequences
+
+    def make(rng: np.random.Generator, n: int, name: str) -> LabelledSequences:
+        seqs, labels = [], []
+        for i in range(n):
+            s = "".join(rng.choice(list("ACG"), size=24))
+            y = i % 2
+            if y:
+                at = int(rng.integers(0, 20))
+                s = s[:at] + "TATA" + s[at + 4 :]
+            seqs.append(s)
+            labels.append(y)
+        return LabelledSequences(seqs, np.array(labels), name)
+
+    return make

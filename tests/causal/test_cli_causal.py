@@ -82,66 +82,35 @@ def test_mr_smr_coloc_cli_with_write_back(panel, ld, ref_genotypes, tmp_path: Pa
     s.upsert_nodes("Phenotype", pa.table(dict(id=["EFO:0004611"])))
     s.close()
     common = ["--rename", "pvalue=p"]
-    r = runner.invoke(
-        app,
-        [
-            "--store",
-            str(db),
-            "causal",
-            "mr",
-            "--exposure",
-            str(e),
-            "--outcome",
-            str(g),
-            *common,
-            "--genotypes",
-            str(tmp_path / "ref.npy"),
-            "--variant-ids",
-            str(tmp_path / "ids.tsv"),
-            "--clump-r2",
-            "0.01",
-            "--plot",
-            str(tmp_path / "mr.png"),
-            "--out",
-            str(tmp_path / "mr.tsv"),
-            "--exposure-id",
-            "ENSG00000101000",
-            "--outcome-id",
-            "EFO:0004611",
-            "--write-back",
-        ],
-    )
+    mr_args = [
+        "--store",
+        str(db),
+        "causal",
+        "mr",
+        "--exposure",
+        str(e),
+        "--outcome",
+        str(g),
+        *common,
+        "--genotypes",
+        str(tmp_path / "ref.npy"),
+        "--variant-ids",
+        str(tmp_path / "ids.tsv"),
+        "--clump-r2",
+        "0.01",
+        "--exposure-id",
+        "ENSG00000101000",
+        "--outcome-id",
+        "EFO:0004611",
+        "--write-back",
+    ]
+    r = runner.invoke(app, [*mr_args, "--plot", str(tmp_path / "mr.png"), "--out", str(tmp_path / "mr.tsv")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "mr.png").stat().st_size > 10_000
     res = pd.read_csv(tmp_path / "mr.tsv", sep="\t").set_index("method")
     assert res.loc["mr_ivw", "ci_low"] < 0.4 < res.loc["mr_ivw", "ci_high"]
     # again: replaced, not duplicated
-    r2 = runner.invoke(
-        app,
-        [
-            "--store",
-            str(db),
-            "causal",
-            "mr",
-            "--exposure",
-            str(e),
-            "--outcome",
-            str(g),
-            *common,
-            "--quiet",
-            "--genotypes",
-            str(tmp_path / "ref.npy"),
-            "--variant-ids",
-            str(tmp_path / "ids.tsv"),
-            "--clump-r2",
-            "0.01",
-            "--exposure-id",
-            "ENSG00000101000",
-            "--outcome-id",
-            "EFO:0004611",
-            "--write-back",
-        ],
-    )
+    r2 = runner.invoke(app, [*mr_args, "--quiet"])
     assert r2.exit_code == 0, r2.output
     s = open_store(db)
     n = s.query("MATCH (:Gene)-[r:CAUSAL_FOR]->(:Phenotype) RETURN r.method AS m").column("m").to_pylist()

@@ -44,25 +44,11 @@ def test_ism_of_single_nucleotide_model_equals_scorer_llr(shared_data, tiny_mlm)
     assert np.abs(got).max() > 1e-3  # a random model is not flat
 
 
-def _planted(rng, n):
-    seqs, labels = [], []
-    for i in range(n):
-        s = "".join(rng.choice(list("ACG"), size=24))
-        y = i % 2
-        if y:
-            at = int(rng.integers(0, 20))
-            s = s[:at] + "TATA" + s[at + 4 :]
-        seqs.append(s)
-        labels.append(y)
-    return seqs, np.array(labels)
-
-
 @pytest.fixture(scope="module")
-def tata_classifier(tmp_path_factory, tiny_mlm):
+def tata_classifier(tmp_path_factory, tiny_mlm, planted_tata):
     """A tiny classifier fine-tuned to call sequences with a planted TATA (as tests/lm)."""
     from transformers import AutoModelForSequenceClassification
 
-    from varkg.lm.data import LabelledSequences
     from varkg.lm.finetune import FinetuneConfig, finetune
 
     d = tmp_path_factory.mktemp("ft")
@@ -70,7 +56,7 @@ def tata_classifier(tmp_path_factory, tiny_mlm):
     tiny_mlm(seed=0).save_pretrained(str(d / "base"))
     tok.save_pretrained(str(d / "base"))
     rng = np.random.default_rng(0)
-    splits = [LabelledSequences(*_planted(rng, n), name) for n, name in ((256, "train"), (64, "dev"), (64, "test"))]
+    splits = [planted_tata(rng, n, name) for n, name in ((256, "train"), (64, "dev"), (64, "test"))]
     cfg = FinetuneConfig(method="full", epochs=6, lr=3e-3, batch_size=32, seed=0, pooling="mean")
     res = finetune(d / "base", tok, train=splits[0], dev=splits[1], test=splits[2], cfg=cfg, out=d / "ft", quiet=True)
     assert res.test["mcc"] > 0.5

@@ -9,20 +9,6 @@ from varkg.lm.finetune import FinetuneConfig, classification_metrics, finetune
 from varkg.lm.tokenizer import single_nucleotide_tokenizer
 
 
-def _split(rng: np.random.Generator, n: int, name: str) -> LabelledSequences:
-    """Label 1 iff the sequence contains TATA (planted), else random background without it."""
-    seqs, labels = [], []
-    for i in range(n):
-        s = "".join(rng.choice(list("ACG"), size=24))
-        y = i % 2
-        if y:
-            at = int(rng.integers(0, 20))
-            s = s[:at] + "TATA" + s[at + 4 :]
-        seqs.append(s)
-        labels.append(y)
-    return LabelledSequences(seqs, np.array(labels), name)
-
-
 @pytest.fixture
 def base(tmp_path, mlm):
     """A tiny masked-LM checkpoint folder with its single-nucleotide tokenizer: ``(path, tokenizer)``."""
@@ -33,10 +19,10 @@ def base(tmp_path, mlm):
 
 
 @pytest.mark.parametrize("method", ["full", "lora", "prefix", "prompt"])
-def test_methods_train_and_report_metrics(tmp_path, base, method):
+def test_methods_train_and_report_metrics(tmp_path, base, method, planted_tata):
     path, tok = base
     rng = np.random.default_rng(0)
-    train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
+    train, dev, test = planted_tata(rng, 256, "train"), planted_tata(rng, 64, "dev"), planted_tata(rng, 64, "test")
     cfg = FinetuneConfig(
         method=method,
         epochs=6 if method == "full" else 2,
@@ -67,10 +53,10 @@ def test_metrics_and_label_errors(tmp_path, mlm):
 
 
 @pytest.mark.parametrize("pooling", ["max", "meanmax"])
-def test_max_pooling_heads_learn_motif_presence(tmp_path, base, pooling):
+def test_max_pooling_heads_learn_motif_presence(tmp_path, base, pooling, planted_tata):
     path, tok = base
     rng = np.random.default_rng(1)
-    train, dev, test = _split(rng, 256, "train"), _split(rng, 64, "dev"), _split(rng, 64, "test")
+    train, dev, test = planted_tata(rng, 256, "train"), planted_tata(rng, 64, "dev"), planted_tata(rng, 64, "test")
     cfg = FinetuneConfig(epochs=6, lr=3e-3, batch_size=32, seed=0, pooling=pooling, rc_augment=True, rc_test=True)
     res = finetune(path, tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
     assert res.test["mcc"] > 0.5
@@ -96,14 +82,19 @@ def test_strand_averaged_prediction_is_the_same_for_a_sequence_and_its_reverse_c
     np.testing.assert_allclose(avg, (one + other) / 2, atol=1e-5)
 
 
-def test_training_leaves_subnormal_floats_working(base):
+def test_training_leaves_subnormal_floats_working(base, planted_tata):
     """Training flushes denormals for speed but must restore IEEE-754 subnormals afterwards."""
     import torch
 
     path, tok = base
     rng = np.random.default_rng(2)
     finetune(
-        path, tok, train=_split(rng, 32, "t"), dev=_split(rng, 8, "d"), cfg=FinetuneConfig(epochs=1, batch_size=16), quiet=True
+        path,
+        tok,
+        train=planted_tata(rng, 32, "t"),
+        dev=planted_tata(rng, 8, "d"),
+        cfg=FinetuneConfig(epochs=1, batch_size=16),
+        quiet=True,
     )
     tiny = torch.tensor([1e-40], dtype=torch.float32)
     assert float(tiny[0]) != 0.0 and float(tiny * 1.0) != 0.0

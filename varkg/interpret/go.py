@@ -27,22 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from varkg.errors import InputError
+from varkg.ontology import GO_NAMESPACES, GO_RELATIONS
 
 DEFAULT_RELATIONS: frozenset[str] = frozenset({"is_a", "part_of"})
 """Relations followed when propagating annotations (the GO true-path rule)."""
 
-_REL_NAMES = {
-    "isa": "is_a",
-    "is_a": "is_a",
-    "part of": "part_of",
-    "part_of": "part_of",
-    "regulates": "regulates",
-    "positively regulates": "positively_regulates",
-    "positively_regulates": "positively_regulates",
-    "negatively regulates": "negatively_regulates",
-    "negatively_regulates": "negatively_regulates",
-}
-NAMESPACES = {"BP": "biological_process", "MF": "molecular_function", "CC": "cellular_component"}
+_REL_NAMES = GO_RELATIONS
+NAMESPACES = GO_NAMESPACES
 
 
 def _open(path: Path):

@@ -36,6 +36,7 @@ from varkg.loaders._support.frames import edge_frames, node_frames
 from varkg.loaders._support.genes import GeneMapper, gene_policy, record_unmapped
 from varkg.loaders._support.text import iter_lines
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
+from varkg.ontology import GAF_ASPECTS, GO_NAMESPACES, GO_RELATIONS
 
 PathwayFormat = Literal[
     "gmt", "gene2go", "gaf", "go_parents", "obo", "go_terms", "reactome_pathways", "reactome_relation", "reactome_genes", "kegg"
@@ -44,25 +45,8 @@ FORMATS: tuple[str, ...] = PathwayFormat.__args__  # type: ignore[attr-defined]
 _GO_ID = re.compile(r"\((GO:\d{7})\)\s*$")
 _KEGG_ID = re.compile(r"[ _]([a-z]{3,4}\d{5})\s*$")
 _REACTOME = re.compile(r"^R-[A-Z]{3,4}-\d+$")
-_REL = {
-    "isa": "is_a",
-    "is_a": "is_a",
-    "part of": "part_of",
-    "part_of": "part_of",
-    "regulates": "regulates",
-    "positively regulates": "positively_regulates",
-    "positively_regulates": "positively_regulates",
-    "negatively regulates": "negatively_regulates",
-    "negatively_regulates": "negatively_regulates",
-}
-_GO_NS = {
-    "BP": "biological_process",
-    "MF": "molecular_function",
-    "CC": "cellular_component",
-    "P": "biological_process",
-    "F": "molecular_function",
-    "C": "cellular_component",
-}
+_REL = GO_RELATIONS
+_GO_NS = {**GO_NAMESPACES, **GAF_ASPECTS}
 
 
 @dataclass
