@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from varkg.breeding.data import TraitData
-from varkg.breeding.gs import _fixed_cols, evenly_spaced, gblup, marginal_scores
+from varkg.breeding.gs import _fixed_cols, cv_folds, evenly_spaced, gblup, marginal_scores
 from varkg.breeding.lmm import grm
 from varkg.errors import AnalysisError
 
@@ -153,17 +153,9 @@ def panel_curve(
     and ``all`` markers as the reference); the designed panel is re-made in each training fold."""
     K_all = grm(data.X, data.freq)
     rows = []
-    jobs = [(r, f) for r in range(repeats) for f in range(folds)]
-    it = jobs
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(jobs, desc=f"panels {data.trait}", unit="fold")
-    assign = {r: np.random.default_rng(seed + r).permutation(data.n) % folds for r in range(repeats)}
     p = data.X.shape[1]
-    for r, f in it:
-        test = np.flatnonzero(assign[r] == f)
-        train = np.flatnonzero(assign[r] != f)
+    folds_ = cv_folds(data.n, folds=folds, repeats=repeats, seed=seed, progress=progress, desc=f"panels {data.trait}")
+    for r, f, train, test in folds_:
         cols = _fixed_cols(data.W[train])
         s = marginal_scores(data.X[train], data.y[train], data.W[np.ix_(train, cols)])
         gebv, adj, _ = gblup(K_all, data.y, data.W, train, test)

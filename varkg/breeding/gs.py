@@ -22,7 +22,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,6 +210,22 @@ def evenly_spaced(n_total: int, k: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_total - 1, min(k, n_total)).round().astype(int))
 
 
+def cv_folds(
+    n: int, *, folds: int, repeats: int, seed: int, progress: bool = False, desc: str = "CV"
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """Repeated k-fold splits of ``n`` animals: ``(repeat, fold, train rows, test rows)``; repeat ``r``
+    shuffles with seed ``seed + r`` (the same folds for every model and panel of a run)."""
+    jobs = [(r, f) for r in range(repeats) for f in range(folds)]
+    it: Iterable[tuple[int, int]] = jobs
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(jobs, desc=desc, unit="fold")
+    assign = {r: np.random.default_rng(seed + r).permutation(n) % folds for r in range(repeats)}
+    for r, f in it:
+        yield r, f, np.flatnonzero(assign[r] != f), np.flatnonzero(assign[r] == f)
+
+
 def cross_validate(
     data: TraitData,
     *,
@@ -236,17 +252,9 @@ def cross_validate(
     K = grm(X, freq)
     Z = X - 2 * freq
     rows = []
-    jobs = [(r, f) for r in range(repeats) for f in range(folds)]
-    it = jobs
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(jobs, desc=f"CV {data.trait}", unit="fold")
-    assign = {r: np.random.default_rng(seed + r).permutation(data.n) % folds for r in range(repeats)}
     pooled: dict[tuple[str, int], list[tuple[np.ndarray, np.ndarray]]] = {}
-    for r, f in it:
-        test = np.flatnonzero(assign[r] == f)
-        train = np.flatnonzero(assign[r] != f)
+    splits = cv_folds(data.n, folds=folds, repeats=repeats, seed=seed, progress=progress, desc=f"CV {data.trait}")
+    for r, f, train, test in splits:
         for m in models:
             if m == "gblup":
                 gebv, adj, _ = gblup(K, data.y, data.W, train, test)
