@@ -29,6 +29,7 @@ from varkg.breeding.data import TraitData
 from varkg.breeding.gs import _fixed_cols, cv_folds, evenly_spaced, gblup, marginal_scores
 from varkg.breeding.lmm import grm
 from varkg.errors import AnalysisError
+from varkg.figures import save_figure
 
 __all__ = ["design_panel", "panel_curve", "plot_panel_curve"]
 
@@ -214,9 +215,4 @@ def plot_panel_curve(curve: pd.DataFrame, out: str | Path) -> Path:
     ax.set_ylabel("GBLUP CV accuracy")
     ax.set_title("Breeding-chip panels (black: all markers)")
     ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from varkg.figures import save_figure
+
 
 @dataclass
 class PlattCalibrator:
@@ -162,9 +164,4 @@ def reliability_plot(y: np.ndarray, p: np.ndarray, path: str | Path, *, bins: in
     ax.set_ylim(0, 1)
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

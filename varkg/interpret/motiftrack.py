@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from varkg.figures import save_figure
 from varkg.interpret.attribution import BASES, _check_seq, masked_base_logprobs
 
 
@@ -78,8 +79,4 @@ def logo_png(p: np.ndarray, path: str | Path, *, title: str = "LM-predicted base
     ax.set_ylabel("bits")
     ax.set_ylim(0, 2)
     ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

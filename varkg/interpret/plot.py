@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from varkg.figures import save_figure
+
 
 def _plt():
     import matplotlib
@@ -42,11 +44,7 @@ def enrichment_dotplot(result: pd.DataFrame, path: str | Path, *, top: int = 20,
         ax.legend(loc="lower right", fontsize=7, frameon=False)
     ax.set_xlabel("fold enrichment (observed / expected)")
     ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def ism_map(scores: np.ndarray, sequence: str, path: str | Path, *, title: str = "In-silico mutagenesis", start: int = 0) -> Path:
@@ -69,10 +67,7 @@ def ism_map(scores: np.ndarray, sequence: str, path: str | Path, *, title: str =
     a1.set_xlabel(f"position (from {start})")
     fig.colorbar(im, ax=[a0, a1], label="LLR alt vs ref (nats)", shrink=0.8)
     a0.set_title(title)
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120, tight=False)
 
 
 def embedding_scatter(xy: np.ndarray, colours: Sequence[object], path: str | Path, *, title: str, colour_by: str) -> Path:
@@ -95,8 +90,4 @@ def embedding_scatter(xy: np.ndarray, colours: Sequence[object], path: str | Pat
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

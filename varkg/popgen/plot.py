@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from varkg.errors import AnalysisError
+from varkg.figures import save_figure
 from varkg.popgen.blocks import LdBlockResult
 from varkg.popgen.genotypes import GenotypeMatrix
 from varkg.popgen.ld import r2_matrix
@@ -65,12 +66,7 @@ def ld_heatmap(
     ax.set_yticks(ticks, [f"{pos[t] / 1e6:.3f}" for t in ticks])
     ax.set_xlabel(f"chr{chroms[0]} position (Mb)")
     ax.set_title(title or f"LD (r²) of {stop - start} variants, {n_drawn} blocks outlined")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def manhattan_track(
@@ -111,9 +107,4 @@ def manhattan_track(
         ax.axhline(thr, color="grey", ls="--", lw=0.8)
     ax.set_xlabel(f"position (Mb from {t['pos'].min() / 1e6:.2f})" if t["chrom"].nunique() == 1 else "position (Mb)")
     ax.set_ylabel(ylabel or value)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=120)
