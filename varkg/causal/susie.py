@@ -343,6 +343,21 @@ def _prior(prior_weights: np.ndarray | None, p: int) -> np.ndarray:
     return pw / pw.sum()
 
 
+_SETTINGS = (
+    "L",
+    "scaled_prior_variance",
+    "coverage",
+    "min_abs_corr",
+    "tol",
+    "max_iter",
+    "n_purity",
+    "seed",
+    "estimate_residual_variance",
+    "estimate_prior_variance",
+)
+"""The arguments :func:`susie` and :func:`susie_rss` share that :func:`_fit` reads (their own names)."""
+
+
 def _fit(
     *,
     stats: dict[str, Any],
@@ -463,18 +478,7 @@ def susie(
         V0=scaled_prior_variance * var_y,
         sigma2=var_y,
         prior_weights=pw,
-        settings=dict(
-            L=L,
-            scaled_prior_variance=scaled_prior_variance,
-            coverage=coverage,
-            min_abs_corr=min_abs_corr,
-            tol=tol,
-            max_iter=max_iter,
-            n_purity=n_purity,
-            seed=seed,
-            estimate_residual_variance=estimate_residual_variance,
-            estimate_prior_variance=estimate_prior_variance,
-        ),
+        settings={k: v for k, v in locals().items() if k in _SETTINGS},
         params=dict(standardize=True, intercept=True, n=n, p=p, mode="individual"),
     )
 
@@ -592,17 +596,6 @@ def susie_rss(
         V0=scaled_prior_variance * vy,
         sigma2=vy,
         prior_weights=pw,
-        settings=dict(
-            L=L,
-            scaled_prior_variance=scaled_prior_variance,
-            coverage=coverage,
-            min_abs_corr=min_abs_corr,
-            tol=tol,
-            max_iter=max_iter,
-            n_purity=n_purity,
-            seed=seed,
-            estimate_residual_variance=estimate_residual_variance,
-            estimate_prior_variance=estimate_prior_variance,
-        ),
+        settings={k: v for k, v in locals().items() if k in _SETTINGS},
         params=dict(n=n, p=p, mode="rss", **{"lambda": lam}),
     )
