@@ -17,22 +17,8 @@ runner = CliRunner()
 def test_finemap_cli_on_n3(shared_data: Path, tmp_path: Path) -> None:
     d = shared_data / "finemapping"
     out = tmp_path / "pips.tsv"
-    r = runner.invoke(
-        app,
-        [
-            "causal",
-            "finemap",
-            "--genotypes",
-            str(d / "N3_X.tsv.gz"),
-            "--phenotypes",
-            str(d / "N3_Y.tsv.gz"),
-            "--column",
-            "1",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-    )
+    finemap = ["causal", "finemap", "--genotypes", str(d / "N3_X.tsv.gz"), "--phenotypes", str(d / "N3_Y.tsv.gz")]
+    r = runner.invoke(app, [*finemap, "--column", "1", "--out", str(out), "--quiet"])
     assert r.exit_code == 0, r.output
     pips = pd.read_csv(out, sep="\t")
     ref = pd.read_csv(d / "N3_y1_susieR_pip.tsv", sep="\t")["pip"].to_numpy()
@@ -41,21 +27,7 @@ def test_finemap_cli_on_n3(shared_data: Path, tmp_path: Path) -> None:
     cs = pd.read_csv(tmp_path / "pips.cs.tsv", sep="\t")
     members = {int(v) for s in cs["variants"] for v in str(s).split(",")}
     assert {403, 653, 773} <= members
-    bad = runner.invoke(
-        app,
-        [
-            "causal",
-            "finemap",
-            "--genotypes",
-            str(d / "N3_X.tsv.gz"),
-            "--phenotypes",
-            str(d / "N3_Y.tsv.gz"),
-            "--column",
-            "3",
-            "--out",
-            str(out),
-        ],
-    )
+    bad = runner.invoke(app, [*finemap, "--column", "3", "--out", str(out)])
     assert bad.exit_code == 1 and "--column 3 is out of range" in bad.output
 
 

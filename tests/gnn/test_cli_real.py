@@ -16,6 +16,17 @@ from _graphs import (
 )
 from typer.testing import CliRunner
 
+# CPU, quiet, and the sparse chromosome split: what every training call here shares
+CPU_SPLIT = [
+    "--device",
+    "cpu",
+    "--quiet",
+    "--test-chroms",
+    ",".join(SPARSE_SPLIT["test_chroms"]),
+    "--val-chroms",
+    ",".join(SPARSE_SPLIT["val_chroms"]),
+]
+
 
 @pytest.mark.slow
 def test_train_then_evaluate_on_unseen_variants(shared_data, tmp_path):
@@ -124,13 +135,7 @@ def test_cli_train_evaluate_predict_on_a_sparse_real_graph(shared_data, tmp_path
             "4",
             "--fanouts",
             "2,2",
-            "--device",
-            "cpu",
-            "--quiet",
-            "--test-chroms",
-            ",".join(SPARSE_SPLIT["test_chroms"]),
-            "--val-chroms",
-            ",".join(SPARSE_SPLIT["val_chroms"]),
+            *CPU_SPLIT,
         ],
     )
     assert r.exit_code == 0, r.output
@@ -173,13 +178,7 @@ def test_cli_train_on_a_store_without_genes_warns_and_trains(shared_data, tmp_pa
             "16",
             "--memory-units",
             "8",
-            "--device",
-            "cpu",
-            "--quiet",
-            "--test-chroms",
-            ",".join(SPARSE_SPLIT["test_chroms"]),
-            "--val-chroms",
-            ",".join(SPARSE_SPLIT["val_chroms"]),
+            *CPU_SPLIT,
         ],
     )
     assert r.exit_code == 0, r.output

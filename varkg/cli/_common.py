@@ -11,7 +11,8 @@ import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +21,11 @@ from rich.markup import escape
 from varkg.errors import VarkgError
 
 console = Console(emoji=False)  # variant ids like GRCh38:X:... must not become emoji
+# genotype inputs, the same in every command group that reads them (popgen, breed)
+Bfile = Annotated[Path | None, typer.Option("--bfile", help="PLINK 1 prefix (.bed/.bim/.fam).")]
+Tsv = Annotated[Path | None, typer.Option("--tsv", help="MSUPRP-style 0/1/2 TSV (animal x markers); needs --map.")]
+MapOpt = Annotated[Path | None, typer.Option("--map", help="Marker map for --tsv: snp, chr, pos (1-based).")]
+
 err_console = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 

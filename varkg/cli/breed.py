@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from varkg.cli._common import cli_errors, cli_store, option_group
+from varkg.cli._common import Bfile, MapOpt, Tsv, cli_errors, cli_store, option_group
 
 if TYPE_CHECKING:
     from varkg.breeding.data import TraitData
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Breeding: LMM GWAS, genomic selection and breeding-chip design.", no_args_is_help=True)
 console = Console(emoji=False)
 
-Tsv = Annotated[Path | None, typer.Option("--tsv", help="MSUPRP-style 0/1/2 TSV (animal x markers); needs --map.")]
-MapOpt = Annotated[Path | None, typer.Option("--map", help="Marker map for --tsv: snp, chr, pos (1-based).")]
-Bfile = Annotated[Path | None, typer.Option("--bfile", help="PLINK 1 prefix (.bed/.bim/.fam).")]
 Pheno = Annotated[Path, typer.Option("--pheno", help="Phenotypes: id column, then one column per trait (NA missing).")]
 Covar = Annotated[
     Path | None, typer.Option("--covar", help="Covariates with an 'id' column (sex, litter, slgdt_cd, car_wt ...).")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from varkg.cli._common import cli_errors, cli_store, option_group
+from varkg.cli._common import Bfile, MapOpt, Tsv, cli_errors, cli_store, option_group
 
 if TYPE_CHECKING:
     from varkg.popgen.genotypes import GenotypeMatrix
@@ -24,9 +24,6 @@ app = typer.Typer(help="Population genetics: LD (r², D′) and LD blocks (Gabri
 console = Console(emoji=False)
 
 Npy = Annotated[Path | None, typer.Option("--npy", help="VCF loader genotype matrix (*.genotypes.npy, sidecars next to it).")]
-Bfile = Annotated[Path | None, typer.Option("--bfile", help="PLINK 1 prefix (.bed/.bim/.fam).")]
-Tsv = Annotated[Path | None, typer.Option("--tsv", help="MSUPRP-style 0/1/2 TSV (animal x markers); needs --map.")]
-MapOpt = Annotated[Path | None, typer.Option("--map", help="Marker map for --tsv: snp, chr, pos (1-based).")]
 Pedigree = Annotated[Path | None, typer.Option("--pedigree", help="Pedigree for --tsv: ID Par1 Par2 gener sex.")]
 Covar = Annotated[Path | None, typer.Option("--covar", help="Covariates for --tsv with id and sex (M/F).")]
 Panel = Annotated[Path | None, typer.Option("--panel", help="Sample panel (sample pop super_pop gender) for --npy.")]
