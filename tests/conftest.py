@@ -136,3 +136,24 @@ def planted_tata():
         return LabelledSequences(seqs, np.array(labels), name)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def variant_nodes():
+    """``make(ids, **extra)``: a Variant node table for ``assembly:chrom:pos:ref:alt`` ids (fields
+    split from the id), plus any extra columns (e.g. ``rsid=[...]``)."""
+    import pyarrow as pa
+
+    def make(ids: list[str], **extra: list) -> pa.Table:
+        parts = [i.split(":") for i in ids]
+        cols = {
+            "id": ids,
+            "assembly": [p[0] for p in parts],
+            "chrom": [p[1] for p in parts],
+            "pos": [int(p[2]) for p in parts],
+            "ref": [p[3] for p in parts],
+            "alt": [p[4] for p in parts],
+        }
+        return pa.table({**cols, **extra})
+
+    return make

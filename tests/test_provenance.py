@@ -27,24 +27,12 @@ GENES = ["ENSG00000000001", "ENSG00000000002"]
 
 
 @pytest.fixture()
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+def store(tmp_path: Path, variant_nodes):  # type: ignore[no-untyped-def]
     from varkg.store import open_store
 
     s = open_store(tmp_path / "kg.db")
     s.init_schema()
-    s.upsert_nodes(
-        "Variant",
-        pa.table(
-            {
-                "id": VARIANTS,
-                "assembly": ["GRCh38"] * 3,
-                "chrom": ["20"] * 3,
-                "pos": [100, 200, 300],
-                "ref": ["A", "C", "G"],
-                "alt": ["G", "T", "A"],
-            }
-        ),
-    )
+    s.upsert_nodes("Variant", variant_nodes(VARIANTS))
     s.upsert_nodes("Gene", pa.table({"id": GENES}))
     s.upsert_nodes("Phenotype", pa.table({"id": ["EFO:1"]}))
     yield s

@@ -16,24 +16,12 @@ VARIANTS = ["GRCh37:20:1000:A:G", "GRCh37:20:2000:C:T", "GRCh37:20:3000:G:A"]
 
 
 @pytest.fixture()
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+def store(tmp_path: Path, variant_nodes):  # type: ignore[no-untyped-def]
     from varkg.store import open_store
 
     s = open_store(tmp_path / "kg.db")
     s.init_schema()
-    s.upsert_nodes(
-        "Variant",
-        pa.table(
-            dict(
-                id=VARIANTS,
-                assembly=["GRCh37"] * 3,
-                chrom=["20"] * 3,
-                pos=[1000, 2000, 3000],
-                ref=["A", "C", "G"],
-                alt=["G", "T", "A"],
-            )
-        ),
-    )
+    s.upsert_nodes("Variant", variant_nodes(VARIANTS))
     s.upsert_nodes("Gene", pa.table(dict(id=["ENSG00000101000", "ENSG00000101001"])))
     s.upsert_nodes("Phenotype", pa.table(dict(id=["EFO:0004611"])))
     yield s

@@ -98,8 +98,7 @@ def test_help_has_examples():
         assert r.exit_code == 0 and "Example" in r.output, cmd
 
 
-def test_score_and_embed_through_the_store(tmp_path, fasta_file, dna):
-    import pyarrow as pa
+def test_score_and_embed_through_the_store(tmp_path, fasta_file, dna, variant_nodes):
 
     from varkg.cli.main import app as main_app
     from varkg.store import open_store
@@ -134,20 +133,7 @@ def test_score_and_embed_through_the_store(tmp_path, fasta_file, dna):
     st = open_store(db)
     st.init_schema()
     ids = [f"GRCh38:20:{p}:{seq[p - 1]}:{'A' if seq[p - 1] != 'A' else 'T'}" for p in (700, 1500)]
-    st.upsert_nodes(
-        "Variant",
-        pa.table(
-            {
-                "id": ids,
-                "assembly": ["GRCh38"] * 2,
-                "chrom": ["20"] * 2,
-                "pos": [700, 1500],
-                "ref": [i.split(":")[3] for i in ids],
-                "alt": [i.split(":")[4] for i in ids],
-            }
-        ),
-        dataset="t",
-    )
+    st.upsert_nodes("Variant", variant_nodes(ids), dataset="t")
     st.close()
     common = ["--model", str(model_dir), "--fasta", str(fa), "--from-store", "--write-store", "--quiet"]
     r = runner.invoke(main_app, ["--store", str(db), "lm", "score", *common])

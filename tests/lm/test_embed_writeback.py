@@ -32,26 +32,12 @@ def test_promoter_window_strands(tmp_path, fasta_file, dna):
     assert minus == reverse_complement(seq[1481:1601]) and minus[100] == reverse_complement(seq[1500])
 
 
-def test_write_back_scores_and_embeddings(tmp_path, fasta_file, dna, mlm, ladybug_store):
+def test_write_back_scores_and_embeddings(tmp_path, fasta_file, dna, mlm, ladybug_store, variant_nodes):
     seq = dna(2000, seed=8)
     fa = FastaReader(fasta_file(tmp_path / "r.fa", {"chr20": seq}))
     variants = [Variant("20", p, seq[p - 1], "A" if seq[p - 1] != "A" else "G") for p in (500, 900, 1300)]
     ids = [v.key("GRCh38") for v in variants]
-    ladybug_store.upsert_nodes(
-        "Variant",
-        pa.table(
-            {
-                "id": ids,
-                "assembly": ["GRCh38"] * 3,
-                "chrom": ["20"] * 3,
-                "pos": [v.pos for v in variants],
-                "ref": [v.ref for v in variants],
-                "alt": [v.alt for v in variants],
-                "rsid": ["rs1", "rs2", "rs3"],
-            }
-        ),
-        dataset="test-vcf",
-    )
+    ladybug_store.upsert_nodes("Variant", variant_nodes(ids, rsid=["rs1", "rs2", "rs3"]), dataset="test-vcf")
     tok = single_nucleotide_tokenizer()
     model = mlm(seed=0, hidden_size=256, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4)
     scores = score_variants(model, tok, fa, variants, flank=32)
