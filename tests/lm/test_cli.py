@@ -7,31 +7,24 @@ from typer.testing import CliRunner
 from varkg.cli.lm import app
 
 
+def _pretrain(fa, out, *, size: str, window: int, steps: int, batch_size: int) -> list[str]:
+    """`lm pretrain` arguments: char tokens, quiet."""
+    return ["pretrain", "--fasta", str(fa), "--out", str(out), "--tokenizer", "char", "--size", size] + [
+        "--window",
+        str(window),
+        "--steps",
+        str(steps),
+        "--batch-size",
+        str(batch_size),
+        "--quiet",
+    ]
+
+
 def test_pretrain_score_finetune_commands(tmp_path, fasta_file, dna):
     seq = dna(4000, seed=21)
     fa = fasta_file(tmp_path / "ref.fa", {"chr3": seq})
     runner = CliRunner()
-    r = runner.invoke(
-        app,
-        [
-            "pretrain",
-            "--fasta",
-            str(fa),
-            "--out",
-            str(tmp_path / "lm"),
-            "--tokenizer",
-            "char",
-            "--size",
-            "tiny",
-            "--window",
-            "64",
-            "--steps",
-            "3",
-            "--batch-size",
-            "4",
-            "--quiet",
-        ],
-    )
+    r = runner.invoke(app, _pretrain(fa, tmp_path / "lm", size="tiny", window=64, steps=3, batch_size=4))
     assert r.exit_code == 0, r.output
     assert json.loads(r.output.strip().splitlines()[-1])["steps"] == 3
     table = tmp_path / "v.tsv"
@@ -107,27 +100,7 @@ def test_score_and_embed_through_the_store(tmp_path, fasta_file, dna, variant_no
     fa = fasta_file(tmp_path / "ref.fa", {"chr20": seq})
     model_dir = tmp_path / "lm"
     runner = CliRunner()
-    r = runner.invoke(
-        app,
-        [
-            "pretrain",
-            "--fasta",
-            str(fa),
-            "--out",
-            str(model_dir),
-            "--tokenizer",
-            "char",
-            "--size",
-            "small",
-            "--window",
-            "48",
-            "--steps",
-            "1",
-            "--batch-size",
-            "2",
-            "--quiet",
-        ],
-    )
+    r = runner.invoke(app, _pretrain(fa, model_dir, size="small", window=48, steps=1, batch_size=2))
     assert r.exit_code == 0, r.output
     db = tmp_path / "g.db"
     st = open_store(db)
