@@ -289,6 +289,22 @@ def replace_run(
     return ReplaceResult(run.id, int(cleared), int(deleted), int(written))
 
 
+def replace_computation_edges(store: GraphStore, edges: EdgeWrite, *, dataset: str) -> tuple[int, int]:
+    """Replace the edges one computation (the Dataset ``dataset``: LD, blocks, a GWAS) wrote before.
+
+    Deletes the edges of ``edges``' type and endpoint pair whose ``run_property`` equals ``dataset``,
+    then upserts ``edges.table``, skipping rows whose endpoints are not in the graph. Call it inside
+    the transaction that also records the Dataset. Returns ``(written, skipped)``; ``written``
+    counts unchanged rows too.
+    """
+    e = edges
+    store.delete_edges(e.edge_type, src_type=e.src_type, dst_type=e.dst_type, where={e.run_property: dataset})
+    if not e.table.num_rows:
+        return 0, 0
+    r = store.upsert_edges(e.edge_type, e.table, src_type=e.src_type, dst_type=e.dst_type, dataset=dataset, missing="skip")
+    return int(r.inserted + r.updated + r.unchanged), int(r.skipped)
+
+
 # ------------------------------------------------------------------------------- Dataset, Release
 
 

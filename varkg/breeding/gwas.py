@@ -25,7 +25,7 @@ from scipy import stats
 
 from varkg.breeding.data import TraitData
 from varkg.breeding.lmm import RemlFit, WaldResult, eigen, grm, lmm_wald, reml
-from varkg.provenance import record_dataset, run_id, varkg_version
+from varkg.provenance import EdgeWrite, record_dataset, replace_computation_edges, run_id, varkg_version
 
 __all__ = ["GwasResult", "genomic_inflation", "manhattan_qq", "run_gwas", "write_gwas"]
 
@@ -136,16 +136,12 @@ def write_gwas(store: Any, result: GwasResult, *, p_threshold: float = 1e-4, ass
         }
     )
     with store.transaction():
-        store.delete_edges("ASSOCIATED_WITH", src_type="Variant", dst_type="Phenotype", where={"study": did})
         store.upsert_nodes(
             "Phenotype", pa.table({"id": [result.trait], "name": [result.trait], "ontology": ["name"]}), dataset=did
         )
-        e = (
-            store.upsert_edges("ASSOCIATED_WITH", edges, src_type="Variant", dst_type="Phenotype", dataset=did, missing="skip")
-            if len(hits)
-            else None
+        written, skipped = replace_computation_edges(
+            store, EdgeWrite("ASSOCIATED_WITH", "Variant", "Phenotype", edges, run_property="study"), dataset=did
         )
-        written = (e.inserted + e.updated + e.unchanged) if e else 0
         record_dataset(
             store,
             dataset_id=did,
@@ -167,7 +163,7 @@ def write_gwas(store: Any, result: GwasResult, *, p_threshold: float = 1e-4, ass
                 "p_threshold": p_threshold,
             },
         )
-    return {"edges": written, "skipped": e.skipped if e else 0}
+    return {"edges": written, "skipped": skipped}
 
 
 def manhattan_qq(result: GwasResult, out_prefix: str | Path) -> tuple[Path, Path]:

@@ -27,7 +27,7 @@ import pyarrow as pa
 from varkg.errors import AnalysisError
 from varkg.popgen.blocks import BlockParams, LdBlockResult
 from varkg.popgen.genotypes import GenotypeMatrix
-from varkg.provenance import record_dataset, run_id, varkg_version
+from varkg.provenance import EdgeWrite, record_dataset, replace_computation_edges, run_id, varkg_version
 from varkg.typing import interval_key
 
 __all__ = ["WriteReport", "block_id", "computation_id", "graph_variant_keys", "variant_keys", "write_blocks", "write_ld_edges"]
@@ -141,14 +141,8 @@ def write_blocks(
     with store.transaction():
         store.delete_edges("IN_BLOCK", src_type="Variant", dst_type="LDBlock", where={"run_id": did})
         n = store.upsert_nodes("LDBlock", nodes, dataset=did) if len(blocks) else None
-        e = (
-            store.upsert_edges("IN_BLOCK", edges, src_type="Variant", dst_type="LDBlock", dataset=did, missing="skip")
-            if len(src)
-            else None
-        )
         written_nodes = (n.inserted + n.updated + n.unchanged) if n else 0
-        written_edges = (e.inserted + e.updated + e.unchanged) if e else 0
-        skipped = e.skipped if e else 0
+        written_edges, skipped = replace_computation_edges(store, EdgeWrite("IN_BLOCK", "Variant", "LDBlock", edges), dataset=did)
         record_dataset(
             store,
             dataset_id=did,
@@ -194,13 +188,7 @@ def write_ld_edges(
             cols[c] = pa.array([None if not np.isfinite(x) else float(x) for x in p[c]], pa.float64())
     table = pa.table(cols)
     with store.transaction():
-        store.delete_edges("LD_WITH", src_type="Variant", dst_type="Variant", where={"run_id": did})
-        e = (
-            store.upsert_edges("LD_WITH", table, src_type="Variant", dst_type="Variant", dataset=did, missing="skip")
-            if len(p)
-            else None
-        )
-        written = (e.inserted + e.updated + e.unchanged) if e else 0
+        written, skipped = replace_computation_edges(store, EdgeWrite("LD_WITH", "Variant", "Variant", table), dataset=did)
         record_dataset(
             store,
             dataset_id=did,
@@ -213,4 +201,4 @@ def write_ld_edges(
             row_counts={"Variant-LD_WITH->Variant": written},
             parameters={**parameters, "population": pop, "n_samples": geno.n_samples},
         )
-    return WriteReport(did, 0, written, e.skipped if e else 0)
+    return WriteReport(did, 0, written, skipped)
