@@ -32,7 +32,7 @@ import numpy as np
 from varkg.dna import reverse_complement
 from varkg.errors import InputError, ModelError
 from varkg.lm.data import FastaReader
-from varkg.lm.score import Variant, variant_window
+from varkg.lm.score import Variant, variant_windows
 
 Pooling = Literal["mean", "cls"]
 
@@ -155,11 +155,8 @@ def embed_variants(
     Raises:
         InputError: a bad allele, a window off the chromosome end, or a REF mismatch.
     """
-    refs, alts = [], []
-    for i, v in enumerate(variants):
-        w, o = variant_window(fasta, v, flank=flank, source=f"variant {i + 1} ({v.chrom}:{v.pos})")
-        refs.append(w)
-        alts.append(w[:o] + v.alt.upper() + w[o + len(v.ref) :])
+    refs, offsets = variant_windows(fasta, variants, flank=flank)
+    alts = [w[:o] + v.alt.upper() + w[o + len(v.ref) :] for w, o, v in zip(refs, offsets, variants, strict=True)]
     both = embed_sequences(model, tokenizer, refs + alts, batch_size=batch_size, quiet=quiet)
     n = len(variants)
     return VariantEmbeddings(Embeddings(both.mean[:n], both.cls[:n]), Embeddings(both.mean[n:], both.cls[n:]))

@@ -79,6 +79,16 @@ class _Job:
     strand: int  # 0 forward, 1 reverse
 
 
+def variant_windows(fasta: FastaReader, variants: Sequence[Variant], *, flank: int) -> tuple[list[str], list[int]]:
+    """:func:`variant_window` of every variant (errors name the variant's 1-based number): windows, offsets."""
+    windows, offsets = [], []
+    for i, v in enumerate(variants):
+        w, o = variant_window(fasta, v, flank=flank, source=f"variant {i + 1} ({v.chrom}:{v.pos})")
+        windows.append(w)
+        offsets.append(o)
+    return windows, offsets
+
+
 def variant_window(fasta: FastaReader, v: Variant, *, flank: int, source: str = "variant") -> tuple[str, int]:
     """The reference window around ``v`` and the variant's 0-based offset in it.
 
@@ -273,11 +283,7 @@ def score_variants(
     Raises:
         InputError: a bad allele, a window off the chromosome end, or a REF mismatch.
     """
-    windows, offs = [], []
-    for i, v in enumerate(variants):
-        w, o = variant_window(fasta, v, flank=flank, source=f"variant {i + 1} ({v.chrom}:{v.pos})")
-        windows.append(w)
-        offs.append(o)
+    windows, offs = variant_windows(fasta, variants, flank=flank)
     return score_windows(
         model,
         tokenizer,
