@@ -5,7 +5,10 @@ A kill point is ``(point, k, ms)`` as in :mod:`varkg.faults`. A point *survives*
 
 * the killed store reopens read-write without error;
 * after the kill, an ``atomic="load"`` load left the graph exactly as before it (fingerprint equal),
-  and neither mode left the load's Dataset node (it is written last, inside the last transaction);
+  and neither mode left the load's Dataset node (it is written last, inside the last transaction),
+  unless the last COMMIT had reached the store before the process died: then the graph must equal
+  the clean load in full (outcome ``committed``; on Neo4j the check waits until the server has
+  finished the dead client's transaction);
 * after the repeated load, the graph's fingerprint (counts + a hash of every node/edge table) equals
   a clean load's, there is one Dataset node per load, and the artifacts directory holds exactly the
   clean load's files with the same bytes (no partial file left over).
@@ -68,6 +71,7 @@ class KillResult:
     survived: bool
     problems: list[str]
     seconds: float
+    outcome: str = ""  # after the kill: "rolled_back" (this load's Dataset absent) or "committed" (the whole load)
 
 
 def _where(work: Path, uri: str | None) -> tuple[str, Path]:
@@ -139,6 +143,25 @@ def wipe_graph(uri: str) -> None:
 
 
 _WIPE = "MATCH (n) WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS n"
+_OTHER_TX = "SHOW TRANSACTIONS YIELD transactionId, currentQuery WHERE NOT currentQuery STARTS WITH $self RETURN count(*) AS n"
+
+
+def wait_quiet(uri: str, *, timeout: float = 120.0) -> None:
+    """Wait until the Neo4j server at ``uri`` runs no transaction but this one: a killed client's
+    transaction is still rolled back, or a COMMIT it sent still completes, for a moment after it died."""
+    import time
+
+    from varkg.store import open_store
+
+    store = open_store(uri)
+    try:
+        end = time.monotonic() + timeout
+        while store.execute(_OTHER_TX, {"self": "SHOW TRANSACTIONS"}).column("n")[0].as_py():
+            if time.monotonic() > end:
+                raise RuntimeError(f"Neo4j at {uri} still runs other transactions after {timeout:.0f} s")
+            time.sleep(0.2)
+    finally:
+        store.close()
 
 
 def _state(location: str, artifacts: Path) -> tuple[dict[str, Any], dict[str, str], list[str]]:
@@ -223,20 +246,30 @@ def kill_and_recover(
         store, [scenario.target], artifacts=art, atomic=scenario.atomic, commit_rows=scenario.commit_rows, fault=fault
     )
     killed = rc == -9
+    if uri is not None:
+        wait_quiet(uri)
     try:
         fp_after, _, ds_after = _state(store, art)
     except Exception as exc:  # noqa: BLE001 - any failure to reopen is the finding
         problems.append(f"reopen after kill failed: {type(exc).__name__}: {str(exc)[:300]}")
         return KillResult(name, k, ms, scenario.atomic, killed, False, problems, time.perf_counter() - t0)
     target_ds = [x for x in ds_ref if x not in ds_after]
+    outcome = "rolled_back"
     if killed:
-        if len(ds_after) != len(ds_ref) - 1 or not target_ds:
-            problems.append(f"the killed load's Dataset node exists after the kill: {ds_after}")
-        if scenario.atomic == "load" and fp_after != before_ref:
-            diff = {
-                k2: (before_ref["counts"].get(k2), v) for k2, v in fp_after["counts"].items() if before_ref["counts"].get(k2) != v
-            }
-            problems.append(f"atomic='load' kill left a half-written graph: {diff}")
+        if ds_after == ds_ref and fp_after == fp_ref:
+            # the COMMIT reached the store before the process died: the whole load is there (all, not part)
+            outcome = "committed"
+        else:
+            if len(ds_after) != len(ds_ref) - 1 or not target_ds:
+                problems.append(f"the killed load's Dataset node exists after the kill: {ds_after}")
+            if scenario.atomic == "load" and fp_after != before_ref:
+                diff = {
+                    k2: (before_ref["counts"].get(k2), v)
+                    for k2, v in fp_after["counts"].items()
+                    if before_ref["counts"].get(k2) != v
+                }
+                bad = [t for t in fp_after["tables"] if fp_after["tables"][t] != before_ref["tables"].get(t)]
+                problems.append(f"atomic='load' kill left a half-written graph: counts {diff}, tables {bad}")
     _run_child(store, [scenario.target], artifacts=art, atomic=scenario.atomic, commit_rows=scenario.commit_rows, fault=None)
     fp, files, ds = _state(store, art)
     if fp != fp_ref:
@@ -247,7 +280,7 @@ def kill_and_recover(
         problems.append(f"Dataset nodes {ds} != clean {ds_ref}")
     if files != files_ref:
         problems.append(f"artifacts differ from a clean load: {sorted(set(files) ^ set(files_ref)) or 'same names, other bytes'}")
-    return KillResult(name, k, ms, scenario.atomic, killed, not problems, problems, time.perf_counter() - t0)
+    return KillResult(name, k, ms, scenario.atomic, killed, not problems, problems, time.perf_counter() - t0, outcome)
 
 
 def run_kill_points(
