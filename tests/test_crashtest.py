@@ -2,7 +2,8 @@
 first) is SIGKILLed in a child process at chosen points, the store reopened and the load repeated:
 the graph equals a clean single load (fingerprint of every table, one Dataset per load, artifacts
 byte-identical), and an ``atomic="load"`` kill leaves the graph exactly as before the load.
-More points, and a GO pathways load, in benchmarks/bench_faults.py."""
+The same on a live Neo4j server (``uri=``: the client is killed mid-transaction). More points, and a
+GO pathways load, in benchmarks/bench_faults.py."""
 
 from __future__ import annotations
 
@@ -72,4 +73,51 @@ def test_killed_batch_pathways_load_records_the_same_dataset(shared_data, tmp_pa
     )
     ref = clean_state(sc, tmp_path)
     r = kill_and_recover(sc, ("batch_commit", 1, 0), work=tmp_path, reference=ref)
+    assert r.killed and r.survived, r.problems
+
+
+# ---------------------------------------------------------------- Neo4j (the live server)
+# The load's client process is SIGKILLed mid-transaction; the server must roll the open transaction
+# back, and a repeated load must give the clean load's graph. Same harness, ``uri=`` instead of a path.
+
+
+@pytest.fixture(scope="module")
+def neo4j_reference(shared_data, neo4j_server, tmp_path_factory):
+    work = tmp_path_factory.mktemp("crash-neo4j")
+    return work, clean_state(_scenario(shared_data, "load"), work, uri=neo4j_server[0])
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize(
+    ("atomic", "point"),
+    [
+        ("load", ("copy", 2, 5)),  # during the second batched write statement of one open transaction
+        ("batch", ("batch_commit", 1, 0)),  # after the first committed group
+    ],
+)
+def test_killed_neo4j_load_recovers(shared_data, neo4j_server, neo4j_reference, atomic, point):
+    work, ref = neo4j_reference
+    assert any(d.startswith("vcf:") for d in ref[2]) and ref[0]["counts"]["Variant-AFFECTS->Gene"] > 0 and ref[1]
+    r = kill_and_recover(_scenario(shared_data, atomic), point, work=work, reference=ref, uri=neo4j_server[0])
+    assert r.killed, "the kill point was never reached"
+    assert r.survived, r.problems
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("atomic", "point"),
+    [
+        ("load", ("frame", 2, 0)),
+        ("load", ("commit", 1, 0)),
+        ("load", ("commit", 1, 20)),
+        ("load", ("record", 1, 0)),
+        ("batch", ("frame", 3, 0)),
+        ("batch", ("commit", 2, 10)),
+        ("batch", ("artifact", 1, 0)),
+    ],
+)
+def test_killed_neo4j_load_recovers_more_points(shared_data, neo4j_server, neo4j_reference, atomic, point):
+    work, ref = neo4j_reference
+    r = kill_and_recover(_scenario(shared_data, atomic), point, work=work, reference=ref, uri=neo4j_server[0])
     assert r.killed and r.survived, r.problems

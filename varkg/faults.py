@@ -4,8 +4,9 @@ At the ``k``-th time the code passes :func:`fault_point` ``point`` the process s
 at once, or, with ``ms``, from a timer ``ms`` milliseconds later while the statement that follows
 runs (to kill *during* a COPY or a COMMIT). Without the variable this is one dictionary lookup.
 
-Points (see :mod:`varkg.crashtest`): ``frame`` (a frame was written), ``copy`` (a COPY starts),
-``commit`` (a COMMIT starts), ``batch_commit`` (an ``atomic="batch"`` group was committed),
+Points (see :mod:`varkg.crashtest`): ``frame`` (a frame was written), ``copy`` (a COPY starts; on
+Neo4j, one batched ``UNWIND $rows`` write statement), ``commit`` (a COMMIT starts),
+``batch_commit`` (an ``atomic="batch"`` group was committed),
 ``record`` (the Dataset node is about to be written), ``artifact`` (a side table was written).
 """
 

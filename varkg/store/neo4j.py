@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import ReadOnlyError, StoreError, StoreUnavailable
+from varkg.faults import fault_point
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import neo4j_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
@@ -128,6 +129,7 @@ class Neo4jStore(GraphStore):
             self._tx = session.begin_transaction()
             try:
                 yield
+                fault_point("commit")  # crash tests: a SIGKILL here (or, with a delay, during the COMMIT)
                 self._tx.commit()
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -196,6 +198,7 @@ class Neo4jStore(GraphStore):
         for st, t in parts:
             rows, n = t.to_pylist(), 0  # Arrow timestamps arrive as datetime: the driver sends them as is
             for i in range(0, len(rows), BATCH):
+                fault_point("copy")  # crash tests: the batched write statement (Neo4j's COPY) starts
                 n += tx.run(st.text, {"rows": rows[i : i + BATCH], "dataset": dataset}).single(strict=True)["n"]
             written.append(n)
         return written
