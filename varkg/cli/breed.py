@@ -19,6 +19,7 @@ from varkg.cli._common import cli_errors, cli_store, option_group
 
 if TYPE_CHECKING:
     from varkg.breeding.data import TraitData
+    from varkg.popgen.genotypes import GenotypeMatrix
 
 app = typer.Typer(help="Breeding: LMM GWAS, genomic selection and breeding-chip design.", no_args_is_help=True)
 console = Console(emoji=False)
@@ -49,22 +50,27 @@ class TraitSource:
     def traits(self, traits: str | None, *, min_maf: float) -> list[TraitData]:
         """One :class:`~varkg.breeding.data.TraitData` per wanted trait (every trait when ``traits`` is empty)."""
         from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
-        from varkg.errors import InputError
-        from varkg.popgen.genotypes import read_msuprp, read_plink
 
-        if self.bfile is not None and self.tsv is None:
-            g = read_plink(self.bfile)
-        elif self.tsv is not None and self.bfile is None:
-            if self.map_file is None:
-                raise InputError("--tsv needs --map (snp, chr, pos)")
-            g = read_msuprp(self.tsv, self.map_file)
-        else:
-            raise InputError("give exactly one of --tsv (with --map) or --bfile")
+        g = _read_genotypes(tsv=self.tsv, map_file=self.map_file, bfile=self.bfile)
         ph = read_phenotypes(self.pheno)
         cv = read_covariates(self.covar) if self.covar is not None else None
         names = [c for c in self.covariates.split(",") if c] if cv is not None else []
         wanted = [t for t in traits.split(",") if t] if traits else list(ph.columns)
         return [trait_data(g, ph, trait=t, covariates=cv, covariate_names=names, min_maf=min_maf) for t in wanted]
+
+
+def _read_genotypes(*, tsv: Path | None, map_file: Path | None, bfile: Path | None) -> GenotypeMatrix:
+    """The genotypes of ``--tsv`` (with ``--map``) or ``--bfile`` (exactly one)."""
+    from varkg.errors import InputError
+    from varkg.popgen.genotypes import read_msuprp, read_plink
+
+    if bfile is not None and tsv is None:
+        return read_plink(bfile)
+    if tsv is not None and bfile is None:
+        if map_file is None:
+            raise InputError("--tsv needs --map (snp, chr, pos)")
+        return read_msuprp(tsv, map_file)
+    raise InputError("give exactly one of --tsv (with --map) or --bfile")
 
 
 def _trait_source(
@@ -251,16 +257,8 @@ def prioritise(
     from varkg.breeding.prioritise import llr_enrichment, plot_block_ranks, prioritise_blocks, read_llr_table
     from varkg.errors import InputError
     from varkg.popgen.blocks import gabriel_blocks
-    from varkg.popgen.genotypes import read_msuprp, read_plink
 
-    if bfile is not None and tsv is None:
-        g = read_plink(bfile)
-    elif tsv is not None and bfile is None:
-        if map_file is None:
-            raise InputError("--tsv needs --map (snp, chr, pos)")
-        g = read_msuprp(tsv, map_file)
-    else:
-        raise InputError("give exactly one of --tsv (with --map) or --bfile")
+    g = _read_genotypes(tsv=tsv, map_file=map_file, bfile=bfile)
     if chrom is not None:
         spans = {c: (a, b) for c, a, b in g.chromosomes()}
         if chrom not in spans:
