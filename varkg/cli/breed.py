@@ -19,6 +19,7 @@ from varkg.cli._common import Bfile, MapOpt, Tsv, cli_errors, cli_store, option_
 
 if TYPE_CHECKING:
     from varkg.breeding.data import TraitData
+    from varkg.popgen.genotypes import GenotypeMatrix
 
 app = typer.Typer(help="Breeding: LMM GWAS, genomic selection and breeding-chip design.", no_args_is_help=True)
 console = Console(emoji=False)
@@ -46,22 +47,27 @@ class TraitSource:
     def traits(self, traits: str | None, *, min_maf: float) -> list[TraitData]:
         """One :class:`~varkg.breeding.data.TraitData` per wanted trait (every trait when ``traits`` is empty)."""
         from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
-        from varkg.errors import InputError
-        from varkg.popgen.genotypes import read_msuprp, read_plink
 
-        if self.bfile is not None and self.tsv is None:
-            g = read_plink(self.bfile)
-        elif self.tsv is not None and self.bfile is None:
-            if self.map_file is None:
-                raise InputError("--tsv needs --map (snp, chr, pos)")
-            g = read_msuprp(self.tsv, self.map_file)
-        else:
-            raise InputError("give exactly one of --tsv (with --map) or --bfile")
+        g = _read_genotypes(tsv=self.tsv, map_file=self.map_file, bfile=self.bfile)
         ph = read_phenotypes(self.pheno)
         cv = read_covariates(self.covar) if self.covar is not None else None
         names = [c for c in self.covariates.split(",") if c] if cv is not None else []
         wanted = [t for t in traits.split(",") if t] if traits else list(ph.columns)
         return [trait_data(g, ph, trait=t, covariates=cv, covariate_names=names, min_maf=min_maf) for t in wanted]
+
+
+def _read_genotypes(*, tsv: Path | None, map_file: Path | None, bfile: Path | None) -> GenotypeMatrix:
+    """The genotypes of ``--tsv`` (with ``--map``) or ``--bfile`` (exactly one)."""
+    from varkg.errors import InputError
+    from varkg.popgen.genotypes import read_msuprp, read_plink
+
+    if bfile is not None and tsv is None:
+        return read_plink(bfile)
+    if tsv is not None and bfile is None:
+        if map_file is None:
+            raise InputError("--tsv needs --map (snp, chr, pos)")
+        return read_msuprp(tsv, map_file)
+    raise InputError("give exactly one of --tsv (with --map) or --bfile")
 
 
 def _trait_source(
@@ -214,3 +220,91 @@ def chip(
         curve.to_csv(out / "panel_curve.csv", index=False)
         plot_panel_curve(curve, out / "panel_curve.png")
         console.print(curve.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+@app.command()
+@cli_errors
+def prioritise(
+    gwas_parquet: Annotated[Path, typer.Option("--gwas", help="A `breed gwas` Parquet (variant_id, pvalue, trait).")],
+    llr: Annotated[Path, typer.Option("--llr", help="LM score table: id or variant_id, llr (the `varkg lm score --out` TSV).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: gpnld.tsv, gpnld_scores.tsv, gpnld_blocks.png.")],
+    tsv: Tsv = None,
+    map_file: MapOpt = None,
+    bfile: Bfile = None,
+    chrom: Annotated[str | None, typer.Option(help="Only this chromosome (blocks and ranks).")] = None,
+    p_threshold: Annotated[float, typer.Option(help="A block is a hit when its lead has p below this.")] = 5e-8,
+    q: Annotated[float, typer.Option(help="Enrichment: the lowest-q LLR tail vs GWAS hits (p < --p-threshold).")] = 0.1,
+    permutations: Annotated[int, typer.Option(help="Enrichment permutations (0: skip the test).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Permutation seed.")] = 0,
+    write: Annotated[
+        bool, typer.Option("--write", help="gpnld_score/rank/block on Variant nodes + a PredictionRun (re-run replaces).")
+    ] = False,
+    assembly: Annotated[str | None, typer.Option(help="Assembly of the positions (graph keys of allele-less markers).")] = None,
+) -> None:
+    """GPN x LD: rank the variants of every Gabriel LD block whose lead has GWAS p < --p-threshold by
+    score = |LLR| x r²(variant, lead), and test GWAS enrichment of low-LLR variants.
+
+    Members without an LLR are kept in gpnld.tsv (has_llr False, no rank) and counted.
+    gpnld_scores.tsv (marker, score) feeds `varkg breed chip --scores`.
+
+    Example: varkg breed prioritise --tsv geno.tsv.gz --map map.tsv --gwas gwas/ph_24h.gwas.parquet --llr llr.tsv -o gpnld/
+    """
+    import pandas as pd
+
+    from varkg.breeding.prioritise import llr_enrichment, plot_block_ranks, prioritise_blocks, read_llr_table
+    from varkg.errors import InputError
+    from varkg.popgen.blocks import gabriel_blocks
+
+    g = _read_genotypes(tsv=tsv, map_file=map_file, bfile=bfile)
+    if chrom is not None:
+        spans = {c: (a, b) for c, a, b in g.chromosomes()}
+        if chrom not in spans:
+            raise InputError(f"chromosome {chrom!r} not in the genotypes (have {list(spans)[:5]} ...)", field="--chrom")
+        g = g.slice_variants(*spans[chrom])
+    if not gwas_parquet.exists():
+        raise InputError("file does not exist", path=gwas_parquet)
+    gw = pd.read_parquet(gwas_parquet)
+    if chrom is not None and "chrom" in gw.columns:
+        gw = gw[gw["chrom"].astype(str) == chrom]
+    scores = read_llr_table(llr)
+    known = set(g.variants["id"].astype(str))
+    if chrom is not None:
+        scores = scores[scores["variant_id"].isin(known)]
+    blocks = gabriel_blocks(g)
+    res = prioritise_blocks(
+        geno=g, blocks=blocks, gwas=gw, llr=scores, p_threshold=p_threshold, gwas_path=gwas_parquet, llr_path=llr
+    )
+    console.print(res.summary())
+    out.mkdir(parents=True, exist_ok=True)
+    res.table.to_csv(out / "gpnld.tsv", sep="\t", index=False)
+    names = dict(zip(g.variants["id"].astype(str), g.variants.get("name", g.variants["id"]).astype(str), strict=True))
+    ranked = res.table[res.table["has_llr"].astype(bool)]
+    pd.DataFrame({"marker": ranked["variant_id"].map(names), "score": ranked["score"]}).to_csv(
+        out / "gpnld_scores.tsv", sep="\t", index=False
+    )
+    png = plot_block_ranks(res, out / "gpnld_blocks.png")
+    if permutations > 0:
+        hits = gw.loc[pd.to_numeric(gw["pvalue"], errors="coerce") < p_threshold, "variant_id"].astype(str)
+        if len(hits):
+            enr = llr_enrichment(
+                llr=scores.set_index("variant_id")["llr"], associated=set(hits), q=q, permutations=permutations, seed=seed
+            )
+            console.print(f"enrichment: {enr.summary()}")
+        else:
+            console.print(f"enrichment: skipped, no GWAS p < {p_threshold:g}")
+    if write:
+        from varkg.breeding.prioritise import write_priorities
+        from varkg.popgen.writeback import graph_variant_keys
+
+        asm = assembly or g.assembly or "unknown"
+        trait = str(gw["trait"].iloc[0]) if "trait" in gw.columns and len(gw) else gwas_parquet.stem
+        with cli_store(init=True) as store:
+            rid, n, absent = write_priorities(
+                store, res, keys=graph_variant_keys(g, asm), trait=trait, llr_source=str(llr), gwas_source=str(gwas_parquet)
+            )
+        console.print(f"wrote gpnld_* on {n} Variants ({absent} ranked variants not in the graph); PredictionRun {rid}")
+    console.print(f"-> {out / 'gpnld.tsv'}, {png}")
+    console.print(
+        f"next: varkg breed chip ... --scores {out / 'gpnld_scores.tsv'} (candidates by GPN x LD score), "
+        "or inspect the top ranks per block in gpnld.tsv"
+    )
