@@ -51,10 +51,10 @@ def test_codon_positions_agree_with_every_gtf_phase(gtf):
     phase = {}
     with gzip.open(gtf, "rt") as fh:
         for ln in fh:
-            f = ln.split("\t")
-            if len(f) > 8 and f[2] == "CDS":
-                tid = f[8].split('transcript_id "')[1].split('"')[0]
-                phase[(tid, int(f[3]) - 1, int(f[4]))] = int(f[7])
+            c = ln.split("\t")
+            if len(c) > 8 and c[2] == "CDS":
+                tid = c[8].split('transcript_id "')[1].split('"')[0]
+                phase[(tid, int(c[3]) - 1, int(c[4]))] = int(c[7])
     cds = [f for f in feats if f.kind == "cds"]
     assert len(cds) == len(phase) > 200
     assert all((3 - phase[(f.group, f.start, f.end)]) % 3 == f.codon0 for f in cds)
