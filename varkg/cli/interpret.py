@@ -32,12 +32,17 @@ def _sequence(sequence: str | None, reference: Path | None, region: str | None) 
         raise InputError("give --sequence, or --reference with --region chrom:start-end")
     from varkg.lm.data import FastaReader
 
+    chrom, a, b = _parse_region(region)
+    return FastaReader(reference).fetch(FastaReader(reference).resolve(chrom), a, b).upper(), a
+
+
+def _parse_region(region: str) -> tuple[str, int, int]:
     try:
         chrom, span = region.rsplit(":", 1)
         a, b = (int(x.replace(",", "")) for x in span.split("-"))
     except ValueError:
         raise InputError(f"--region {region!r} is not chrom:start-end") from None
-    return FastaReader(reference).fetch(FastaReader(reference).resolve(chrom), a, b).upper(), a
+    return chrom, a, b
 
 
 def _classifier(path: Path) -> tuple[Any, Any]:
@@ -331,11 +336,7 @@ def perplexity(
     from varkg.interpret.perplexity import features_from_gtf, features_from_tables, perplexity_bar_png, window_perplexity
     from varkg.lm.runtime import load_masked_lm
 
-    try:
-        chrom, span = region.rsplit(":", 1)
-        a, b = (int(x.replace(",", "")) for x in span.split("-"))
-    except ValueError:
-        raise InputError(f"--region {region!r} is not chrom:start-end") from None
+    chrom, a, b = _parse_region(region)
     if gtf is not None:
         feats = features_from_gtf(gtf, chrom=chrom, start=a, end=b)
     elif exons is not None and transcripts is not None:

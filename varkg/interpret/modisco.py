@@ -92,6 +92,12 @@ class Pattern:
         a, b = self.trim_bounds(trim_threshold=trim_threshold)
         return Pattern(self.name, self.sign, self.ppm[a:b], self.cwm[a:b], self.hcwm[a:b], list(self.seqlets))
 
+    def model_ppm(self) -> np.ndarray:
+        """``hcwm + 0.25`` renormalised: with ``p - 0.25`` contributions, the model's mean predicted
+        base distribution over the aligned seqlets (from the model alone, not the sequences)."""
+        m = np.clip(self.hcwm + 0.25, 1e-6, None)
+        return np.asarray(m / m.sum(1, keepdims=True))
+
     def consensus(self) -> str:
         """Most probable base per column of the PPM."""
         return "".join(BASES[i] for i in self.ppm.argmax(1))
