@@ -3,6 +3,8 @@ matching (TOMTOM-like) and a planted JASPAR motif recovered on real chr2 sequenc
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,87 @@ def test_planted_jaspar_motif_recovered_and_matched(chr2, jaspar, tmp_path):
     spans = {(w.start, w.end) for w in planted}
     assert all(any(a <= s.start and s.end <= b for a, b in spans) for s in top.seqlets)
     assert pattern_logo_png(top, tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def ctcf_windows(chr2, shared_data):
+    """The real CTCF motif instances inside the chr2 reference (±30 bp) as MoDISco windows."""
+    fa, cod = chr2
+    bed = shared_data / "regulatory" / "encode_motifs_hg38_ctcf_known1.bed.gz"
+    if not bed.exists():
+        pytest.skip(f"{bed} is absent")
+    with gzip.open(bed, "rt") as fh:
+        rows = [ln.split("\t") for ln in fh if ln.startswith("chr2\t")]
+    regions = [(r[0], int(r[1]) - 30, int(r[2]) + 30) for r in rows if int(r[2]) < 2_333_275 - 30]
+    assert len(regions) == 65
+    return usable_windows(fa, regions, coding=cod, min_len=30)
+
+
+@pytest.fixture(scope="module")
+def chr2_lm(chr2, tmp_path_factory):
+    """A tiny masked LM (hidden 64) trained for 700 steps on 100-bp windows of the chr2 reference."""
+    from varkg.lm.pretrain import PretrainConfig, pretrain
+    from varkg.lm.runtime import load_masked_lm
+    from varkg.lm.tokenizer import single_nucleotide_tokenizer
+
+    fa, _ = chr2
+    out = tmp_path_factory.mktemp("chr2lm")
+    cfg = PretrainConfig(
+        size="tiny",
+        window_bp=100,
+        steps=700,
+        batch_size=64,
+        lr=3e-3,
+        seed=0,
+        save_every=10**6,
+        warmup_steps=30,
+        rc_prob=0.5,
+        model_overrides={"hidden_size": 64, "intermediate_size": 128},
+    )
+    pretrain(out=out, tokenizer=single_nucleotide_tokenizer(), cfg=cfg, fasta_paths=[fa.path], quiet=True)
+    model, tok, _ = load_masked_lm(out, device="cpu")
+    return model, tok
+
+
+def _ctcf_ranks(patterns, jaspar, *, model_ppm: bool = False) -> list[tuple[int, float]]:
+    """(rank, p) of MA0139.2 among the JASPAR matches of each pattern."""
+    out = []
+    for p in patterns:
+        t = p.trimmed()
+        ms = match_motif(t.model_ppm() if model_ppm else t.ppm, jaspar, name=p.name)
+        k = [m.target_id for m in ms].index("MA0139.2")
+        out.append((k, ms[k].pvalue))
+    return out
+
+
+@pytest.mark.slow
+def test_ctcf_recovered_from_real_sites_by_chr2_lm(ctcf_windows, chr2_lm, jaspar, tiny_mlm):
+    """MoDISco on the chr2-trained LM's contributions over the 64 usable real CTCF sites: the
+    largest pattern's PPM best matches CTCF MA0139.2 (measured: 40 seqlets, p = 1.5e-7,
+    q = 1.4e-4). Control: the same windows scored by an untrained model of the same shape give
+    no pattern whose best match is MA0139.2 (measured best: rank 6, p = 8.6e-4)."""
+    import torch
+
+    from varkg.lm.modeling import VarkgDnaConfig, VarkgDnaForMaskedLM
+
+    model, tok = chr2_lm
+    pats = run_modisco(join_windows(ctcf_windows, window_contributions(model, tok, ctcf_windows, batch_size=128)))
+    assert pats, "no pattern"
+    ranks = _ctcf_ranks(pats, jaspar)
+    assert ranks[0][0] == 0 and ranks[0][1] < 1e-5, ranks
+    torch.manual_seed(0)
+    cfg = VarkgDnaConfig.from_size("tiny", vocab_size=len(tok), hidden_dropout_prob=0.0, hidden_size=64, intermediate_size=128)
+    rnd = VarkgDnaForMaskedLM(cfg).eval()
+    control = run_modisco(join_windows(ctcf_windows, window_contributions(rnd, tok, ctcf_windows, batch_size=128)))
+    assert all(k > 0 for k, _ in _ctcf_ranks(control, jaspar)), _ctcf_ranks(control, jaspar)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="the tiny chr2 LM's own predictions at the CTCF seqlets rank MA0139.2 11th (p = 1.2e-3)", strict=False)
+def test_ctcf_in_the_lm_predictions_themselves(ctcf_windows, chr2_lm, jaspar):
+    """Stricter: the model's mean predicted distribution over the pattern's seqlets
+    (hypothetical CWM + 0.25, no sequence counts) best matches MA0139.2. Measured with the
+    700-step tiny model: rank 11, p = 1.2e-3, q = 0.088 (best: PATZ1, p = 2.9e-5)."""
+    model, tok = chr2_lm
+    pats = run_modisco(join_windows(ctcf_windows, window_contributions(model, tok, ctcf_windows, batch_size=128)))
+    assert pats and _ctcf_ranks(pats[:1], jaspar, model_ppm=True)[0][0] == 0
