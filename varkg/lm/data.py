@@ -117,8 +117,9 @@ class FastaReader:
             raise InputError(f"chromosome {chrom!r} is not in {str(self.path)!r}; records: {sorted(self._lengths)[:20]}")
         return name
 
-    def fetch(self, chrom: str, start: int, end: int) -> str:
-        """Upper-cased sequence of ``[start, end)`` (0-based half-open) on ``chrom``.
+    def fetch(self, chrom: str, start: int, end: int, *, keep_case: bool = False) -> str:
+        """Upper-cased sequence of ``[start, end)`` (0-based half-open) on ``chrom``
+        (``keep_case=True``: as in the file, soft-masked repeats lower case).
 
         Raises:
             InputError: the interval is empty or runs off either end of the record.
@@ -131,9 +132,11 @@ class FastaReader:
                 f"{name} of length {length} bp in {str(self.path)!r}; expected 0 <= start < end <= {length}"
             )
         if self._pysam is not None:
-            return self._pysam.fetch(name, start, end).upper()
-        assert self._mem is not None
-        return self._mem[name][start:end].upper()
+            raw = self._pysam.fetch(name, start, end)
+        else:
+            assert self._mem is not None
+            raw = self._mem[name][start:end]
+        return raw if keep_case else raw.upper()
 
     def close(self) -> None:
         """Close the underlying file."""
