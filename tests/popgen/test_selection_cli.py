@@ -52,3 +52,27 @@ def test_scan_command(kgp_artifacts, shared_data, tmp_path):
     assert t["score"].notna().sum() > 1000 and png.stat().st_size > 10_000
     r = CliRunner().invoke(app, [*base, "--stat", "ihs", "-p", "FIN", "-o", str(out)])
     assert r.exit_code != 0 and "need phased haplotypes" in r.output
+
+
+def test_fst_write_names_the_skipped_and_the_next_step(kgp_artifacts, shared_data, tmp_path):
+    """--write into a store without the Variants: nothing written, every defined Fst counted as
+    skipped, the message says to load the variants first; a Dataset node is still recorded."""
+    from varkg.store import open_store
+
+    db = tmp_path / "g.db"
+    args = ["--store", str(db), "popgen", "fst", "--npy", str(kgp_artifacts), "--panel", str(shared_data / PANEL)]
+    r = CliRunner().invoke(
+        app, [*args, "--pop1", "FIN", "--pop2", "IBS", "--max-variants", "800", "-o", str(tmp_path / "f.tsv"), "--write"]
+    )
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    t = pd.read_csv(tmp_path / "f.tsv", sep="\t")
+    n = int(t["fst"].notna().sum())
+    assert f"0 edges written, {n:,} skipped" in said and "load them first" in said
+    assert "SELECTION_SIGNAL (fst_hudson)" in said and "next: varkg query" in said
+    assert "MATCH (v:Variant)-[s:SELECTION_SIGNAL]->(p:Population)" in said
+    store = open_store(str(db))
+    try:
+        assert store.query("MATCH (d:Dataset) RETURN d.loader AS l").column("l").to_pylist() == ["popgen.fst"]
+    finally:
+        store.close()

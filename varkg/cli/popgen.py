@@ -216,6 +216,12 @@ def blocks(
 
 Vcf = Annotated[Path | None, typer.Option("--vcf", help="The phased, indexed VCF the --npy matrix came from (haplotypes).")]
 Png = Annotated[Path | None, typer.Option("--png", help="Also draw a Manhattan-style track (PNG).")]
+Write = Annotated[
+    bool,
+    typer.Option(
+        "--write", help="Write SELECTION_SIGNAL edges (Variant -> Population) to the store (varkg --store), with a Dataset node."
+    ),
+]
 
 
 def _write_table(table, out: Path) -> None:
@@ -246,11 +252,13 @@ def fst(
     step: Annotated[int | None, typer.Option(help="Window step in bp (default: the size).")] = None,
     blen: Annotated[int, typer.Option(help="Variants per jackknife block (SE).")] = 100,
     png: Png = None,
+    assembly: Assembly = None,
+    write: Write = False,
 ) -> None:
     """Fst between two populations, per variant and windowed, with a block-jackknife SE.
 
     Example: varkg popgen fst --npy kgp.genotypes.npy --panel panel.txt --pop1 FIN --pop2 IBS
-    --window 100000 -o fst.tsv --png fst.png
+    --window 100000 -o fst.tsv --png fst.png [--write]
     """
     from varkg.popgen.fst import fst as run_fst
 
@@ -270,6 +278,24 @@ def fst(
             r.per_variant, png, value="fst", windows=r.windows if window else None, ylabel=f"{method} Fst {pop1}/{pop2}"
         )
         console.print(f"plot -> {png}")
+    if write:
+        from varkg.popgen.writeback import write_fst
+
+        with cli_store(init=True) as store:
+            rep = write_fst(store, g, r, assembly=assembly)
+        _signals_written(rep, f"fst_{method}")
+
+
+def _signals_written(rep, statistic: str) -> None:
+    console.print(
+        f"SELECTION_SIGNAL ({statistic}): {rep.edges:,} edges written, {rep.skipped_edges:,} skipped (variants not in "
+        f"the graph: load them first, e.g. varkg load vcf / markers); dataset {rep.dataset_id}"
+    )
+    console.print(
+        'next: varkg query "MATCH (v:Variant)-[s:SELECTION_SIGNAL]->(p:Population) '
+        f"WHERE s.statistic = '{statistic}' RETURN v.id, p.id, s.versus, s.value, s.std_value ORDER BY s.value DESC LIMIT 20\"",
+        markup=False,
+    )
 
 
 @app.command()
@@ -292,11 +318,13 @@ def scan(
     max_gap: Annotated[int, typer.Option(help="NaN when EHH spans a gap longer than this (bp).")] = 200_000,
     n_bins: Annotated[int, typer.Option(help="Allele-frequency bins for standardising iHS/nSL.")] = 20,
     png: Png = None,
+    assembly: Assembly = None,
+    write: Write = False,
 ) -> None:
     """iHS, nSL or XP-EHH on phased haplotypes (natural log; standardised scores in std_score).
 
     Example: varkg popgen scan --stat xpehh --npy kgp.genotypes.npy --vcf kgp.vcf.gz --panel panel.txt
-    --pop1 FIN --pop2 IBS -o xpehh.tsv --png xpehh.png
+    --pop1 FIN --pop2 IBS -o xpehh.tsv --png xpehh.png [--write]
     """
     from varkg.popgen.selection import scan as run_scan
 
@@ -325,3 +353,9 @@ def scan(
 
         manhattan_track(r.table, png, value="std_score", absolute=stat != "xpehh", ylabel=f"standardised {stat}")
         console.print(f"plot -> {png}")
+    if write:
+        from varkg.popgen.writeback import write_scan
+
+        with cli_store(init=True) as store:
+            rep = write_scan(store, g, r, population=population, assembly=assembly)
+        _signals_written(rep, stat)

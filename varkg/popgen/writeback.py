@@ -1,8 +1,9 @@
-"""LD results into the graph, with lineage: ``LD_WITH`` edges and ``LDBlock`` nodes with their
-``IN_BLOCK`` members.
+"""Population-genetics results into the graph, with lineage: ``LD_WITH`` edges, ``LDBlock`` nodes
+with their ``IN_BLOCK`` members, and ``SELECTION_SIGNAL`` edges (Fst, iHS, nSL, XP-EHH of a Variant
+in a ``Population``).
 
 One computation is one ``Dataset`` node (:func:`varkg.provenance.record_dataset`, loader
-``popgen.ld`` or ``popgen.blocks``) whose id is a content hash of the input, the samples, the
+``popgen.ld``, ``popgen.blocks``, ``popgen.fst`` or ``popgen.scan``) whose id is a content hash of the input, the samples, the
 population and the parameters (:func:`varkg.provenance.run_id`): every node and edge written
 carries that id in ``datasets`` (and edges in ``run_id``), and running the same thing again first
 deletes that run's edges, so values are replaced, never piled up. All of it happens in one
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,21 @@ from varkg.popgen.genotypes import GenotypeMatrix
 from varkg.provenance import EdgeWrite, record_dataset, replace_computation_edges, run_id, varkg_version
 from varkg.typing import interval_key
 
-__all__ = ["WriteReport", "block_id", "computation_id", "graph_variant_keys", "variant_keys", "write_blocks", "write_ld_edges"]
+if TYPE_CHECKING:
+    from varkg.popgen.fst import FstResult
+    from varkg.popgen.selection import ScanResult
+
+__all__ = [
+    "WriteReport",
+    "block_id",
+    "computation_id",
+    "graph_variant_keys",
+    "variant_keys",
+    "write_blocks",
+    "write_fst",
+    "write_ld_edges",
+    "write_scan",
+]
 
 
 @dataclass(frozen=True)
@@ -202,3 +217,132 @@ def write_ld_edges(
             parameters={**parameters, "population": pop, "n_samples": geno.n_samples},
         )
     return WriteReport(did, 0, written, skipped)
+
+
+def _floats(values: Any) -> pa.Array:
+    """float64 Arrow array with NaN/inf as null."""
+    x = np.asarray(values, dtype=float)
+    return pa.array(x, pa.float64(), mask=~np.isfinite(x))
+
+
+def _write_signals(
+    store: Any,
+    geno: GenotypeMatrix,
+    table: pd.DataFrame,
+    *,
+    statistic: str,
+    population: str,
+    versus: str,
+    did: str,
+    loader: str,
+    parameters: dict[str, Any],
+    assembly: str | None,
+    name: str,
+) -> WriteReport:
+    """SELECTION_SIGNAL edges for the rows of ``table`` (``id value std_value frequency
+    frequency_versus``; rows with a non-finite ``value`` are not written), the Population nodes and
+    the Dataset node, in one transaction; the computation's earlier edges are replaced."""
+    asm = _assembly(geno, assembly)
+    key = graph_variant_keys(geno, asm)
+    t = table[np.isfinite(table["value"].to_numpy(dtype=float))]
+    edges = pa.table(
+        {
+            "src": [key.get(i, i) for i in t["id"].astype(str)],
+            "dst": [population] * len(t),
+            "statistic": [statistic] * len(t),
+            "versus": [versus] * len(t),
+            "value": _floats(t["value"]),
+            "std_value": _floats(t["std_value"]),
+            "frequency": _floats(t["frequency"]),
+            "frequency_versus": _floats(t["frequency_versus"]),
+            "run_id": [did] * len(t),
+        }
+    )
+    pops = [population] + ([versus] if versus else [])
+    counts = geno.samples["population"].astype(str).value_counts()
+    nodes = pa.table({"id": pops, "n_samples": pa.array([int(counts.get(p, 0)) for p in pops], pa.int64())})
+    with store.transaction():
+        store.upsert_nodes("Population", nodes, dataset=did)
+        written, skipped = replace_computation_edges(
+            store, EdgeWrite("SELECTION_SIGNAL", "Variant", "Population", edges), dataset=did
+        )
+        record_dataset(
+            store,
+            dataset_id=did,
+            name=name,
+            loader=loader,
+            version=varkg_version(),
+            paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
+            checksum=did.rsplit("-", 1)[-1],
+            assembly=asm,
+            row_counts={"Population": len(pops), "Variant-SELECTION_SIGNAL->Population": written},
+            parameters={**parameters, "statistic": statistic, "population": population, "versus": versus},
+        )
+    return WriteReport(did, len(pops), written, skipped)
+
+
+def write_fst(store: Any, geno: GenotypeMatrix, result: FstResult, *, assembly: str | None = None) -> WriteReport:
+    """Per-variant Fst of ``result`` (``pop1`` vs ``pop2``) as SELECTION_SIGNAL edges
+    ``Variant -> Population {id: pop1}`` with ``statistic = fst_{method}``, ``versus = pop2`` and both
+    allele frequencies; variants with an undefined Fst (monomorphic, too few calls) are not written.
+    The genome-wide value, its jackknife SE and the blocks go into the Dataset's parameters."""
+    r = result
+    parameters = {"method": r.method, **r.params, "genome_wide": r.value, "jackknife_se": r.se, "blocks": r.blocks}
+    ident = {"method": r.method, **r.params}
+    did = computation_id("popgen-fst", geno, population=f"{r.pop1}/{r.pop2}", parameters=ident)
+    pv = r.per_variant
+    table = pd.DataFrame(
+        {
+            "id": pv["id"],
+            "value": pv["fst"],
+            "std_value": np.nan,
+            "frequency": pv[f"freq_{r.pop1}"],
+            "frequency_versus": pv[f"freq_{r.pop2}"],
+        }
+    )
+    return _write_signals(
+        store,
+        geno,
+        table,
+        statistic=f"fst_{r.method}",
+        population=r.pop1,
+        versus=r.pop2,
+        did=did,
+        loader="popgen.fst",
+        parameters=parameters,
+        assembly=assembly,
+        name=f"{r.method} Fst {r.pop1} vs {r.pop2}",
+    )
+
+
+def write_scan(
+    store: Any, geno: GenotypeMatrix, result: ScanResult, *, population: str | None = None, assembly: str | None = None
+) -> WriteReport:
+    """Per-variant iHS / nSL (of ``population``) or XP-EHH (``pop1`` vs ``pop2``) of ``result`` as
+    SELECTION_SIGNAL edges with the raw score in ``value`` and the standardised one in
+    ``std_value``; variants without a score are not written."""
+    r = result
+    t = r.table
+    if r.stat == "xpehh":
+        pop, versus = str(r.params["pop1"]), str(r.params["pop2"])
+        freq, freq_vs = t[f"freq_{pop}"], t[f"freq_{versus}"]
+    else:
+        pop, versus = _population(geno, population or r.params.get("population")), ""
+        freq, freq_vs = t["alt_count"] / t["n_haplotypes"], np.nan
+    did = computation_id("popgen-scan", geno, population=f"{pop}/{versus}", parameters={"stat": r.stat, **r.params})
+    table = pd.DataFrame(
+        {"id": t["id"], "value": t["score"], "std_value": t["std_score"], "frequency": freq, "frequency_versus": freq_vs}
+    )
+    return _write_signals(
+        store,
+        geno,
+        table,
+        statistic=r.stat,
+        population=pop,
+        versus=versus,
+        did=did,
+        loader="popgen.scan",
+        parameters={"stat": r.stat, **r.params, "n_missing": r.n_missing, "n_monomorphic": r.n_monomorphic},
+        assembly=assembly,
+        name=f"{r.stat} {pop}" + (f" vs {versus}" if versus else ""),
+    )
