@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from varkg.errors import AnalysisError
 from varkg.popgen.genotypes import GenotypeMatrix
@@ -321,60 +322,139 @@ def _window_ends(pos: np.ndarray, max_bp: float, max_idx: int | None) -> np.ndar
     return ends
 
 
-def iter_ld_pairs(
-    geno: GenotypeMatrix,
-    *,
-    window: LdWindow = LdWindow(),
-    dprime: bool = False,
-    ci: bool = False,
-    chunk: int = 512,
-) -> Iterator[pd.DataFrame]:
-    """Pairs of variants within ``window`` with r² >= ``window.r2_min``, one DataFrame per chunk
-    of first variants, per chromosome (no pairs across chromosomes).
+@njit(cache=True, nogil=True)
+def _band_complete(
+    sxy: np.ndarray, sx: np.ndarray, sxx: np.ndarray, n: float, rows: int, ends: np.ndarray, r2_min: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(r, c)``, ``r < c < ends[r]``, of a chunk without missing calls, from exact integer
+    sums: ``sxy[r, c]`` = Σ x_r x_c (float32, exact below 2**24), ``sx``/``sxx`` per column.
+    r² = (n Σxy − Σx Σy)² / ((n Σx² − (Σx)²)(n Σy² − (Σy)²)); monomorphic columns give no pair."""
+    cap = 0
+    for r in range(rows):
+        if ends[r] > r + 1:
+            cap += ends[r] - r - 1
+    oi = np.empty(cap, np.int64)
+    oj = np.empty(cap, np.int64)
+    o2 = np.empty(cap, np.float64)
+    vv = n * sxx - sx * sx
+    k = 0
+    for r in range(rows):
+        vx = vv[r]
+        if vx <= 0.0:
+            continue
+        for c in range(r + 1, ends[r]):
+            vy = vv[c]
+            if vy <= 0.0:
+                continue
+            cov = n * np.float64(sxy[r, c]) - sx[r] * sx[c]
+            r2 = cov * cov / (vx * vy)
+            if r2 > 1.0:
+                r2 = 1.0
+            if r2 >= r2_min:
+                oi[k] = r
+                oj[k] = c
+                o2[k] = r2
+                k += 1
+    return oi[:k], oj[:k], o2[:k]
 
-    Columns: ``i``, ``j`` (variant indices, i < j), ``id_a``, ``id_b``, ``chrom``, ``pos_a``,
-    ``pos_b``, ``r2`` (genotypic); with ``dprime``: ``dprime`` (unsigned D′) and ``r2_haplotype``
-    (from the ML haplotype frequencies, PLINK's ``--r2 dprime`` value); with ``ci``: ``dprime_low``,
-    ``dprime_high`` (90 % interval, Haploview grid). Memory: ``chunk`` x window dosages.
-    """
-    ids = geno.variants["id"].to_numpy()
+
+@njit(cache=True, nogil=True)
+def _band_dense(r2m: np.ndarray, rows: int, ends: np.ndarray, r2_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(r, c)``, ``r < c < ends[r]``, with a finite ``r2m[r, c] >= r2_min``."""
+    cap = 0
+    for r in range(rows):
+        if ends[r] > r + 1:
+            cap += ends[r] - r - 1
+    oi = np.empty(cap, np.int64)
+    oj = np.empty(cap, np.int64)
+    o2 = np.empty(cap, np.float64)
+    k = 0
+    for r in range(rows):
+        for c in range(r + 1, ends[r]):
+            v = r2m[r, c]
+            if np.isfinite(v) and v >= r2_min:
+                oi[k] = r
+                oj[k] = c
+                o2[k] = v
+                k += 1
+    return oi[:k], oj[:k], o2[:k]
+
+
+@njit(cache=True, nogil=True)
+def _band_sxy(xt: np.ndarray, rows: int, ends: np.ndarray) -> np.ndarray:
+    """Σ x_r x_c over samples for ``r < c < ends[r]`` only (``xt``: ``int8 [width, n]``, no
+    missing); float32 ``[rows, width]`` with zeros outside the band (exact integers)."""
+    width, n = xt.shape
+    out = np.zeros((rows, width), np.float32)
+    for r in range(rows):
+        for c in range(r + 1, ends[r]):
+            acc = np.int32(0)
+            for s in range(n):
+                acc += np.int32(xt[r, s]) * np.int32(xt[c, s])
+            out[r, c] = acc
+    return out
+
+
+_BAND_WIDTH = 256  # windows up to this many variants: compiled band sums; wider: one BLAS product
+
+
+def _auto_chunk(ends: np.ndarray) -> int:
+    """First variants per chunk: about the median window width (the chunk x (chunk + window)
+    product then wastes about half), at least 64 and at most 2048."""
+    if not len(ends):
+        return 64
+    width = float(np.median(ends - np.arange(len(ends))))
+    return int(np.clip(width, 64, 2048))
+
+
+def _chunk_pairs(block: np.ndarray, rows: int, ends: np.ndarray, r2_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(r, c, r2)`` of one chunk: ``block`` (``int8 [n, width]``) holds the chunk's first
+    variants in its first ``rows`` columns; ``ends`` are local window ends per row."""
+    miss = block < 0
+    if miss.any():  # pairwise-complete sums (rare: only chunks with missing calls)
+        return _band_dense(r2_matrix(block[:, :rows], block), rows, ends, r2_min)
+    if block.shape[1] <= _BAND_WIDTH:  # narrow windows: only the band (a small GEMM costs more)
+        sxy = _band_sxy(np.ascontiguousarray(block.T), rows, ends)
+    else:
+        x = block.astype(np.float32)
+        sxy = x[:, :rows].T @ x  # BLAS; exact: integers below 2**24 while n < 4,194,304
+    xs = block.astype(np.int64)
+    sx = xs.sum(axis=0).astype(np.float64)
+    sxx = (xs * xs).sum(axis=0).astype(np.float64)
+    return _band_complete(sxy, sx, sxx, float(block.shape[0]), rows, ends, r2_min)
+
+
+def _iter_pair_arrays(
+    geno: GenotypeMatrix, *, window: LdWindow, dprime: bool, ci: bool, chunk: int | None
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """``(chromosome number, columns)`` per chunk: global ``i``, ``j``, ``pos_a``, ``pos_b``,
+    ``r2`` and the D′ columns asked for."""
     all_pos = geno.variants["pos"].to_numpy(np.int64)
     max_bp = window.kb * 1000.0
-    for chrom, cs, ce in geno.chromosomes():
+    for ci_, (_, cs, ce) in enumerate(geno.chromosomes()):
         pos = all_pos[cs:ce]
         ends = _window_ends(pos, max_bp, window.variants)
-        for a in range(0, ce - cs, chunk):
-            b = min(ce - cs, a + chunk)
+        step = chunk or _auto_chunk(ends)
+        for a in range(0, ce - cs, step):
+            b = min(ce - cs, a + step)
             e = int(ends[a:b].max())
             if e <= a + 1:
                 continue
-            left = geno.dosages(cs + a, cs + b)
             right = geno.dosages(cs + a, cs + e)
-            r2 = r2_matrix(left, right)
-            ii, jj = np.nonzero(np.isfinite(r2))
-            gi, gj = ii + a, jj + a
-            keep = (gj > gi) & (gj < ends[gi]) & (r2[ii, jj] >= window.r2_min)
-            ii, jj, gi, gj = ii[keep], jj[keep], gi[keep], gj[keep]
+            ii, jj, r2 = _chunk_pairs(right, b - a, (ends[a:b] - a).astype(np.int64), window.r2_min)
             if not len(ii):
                 continue
-            out = {
-                "i": gi + cs,
-                "j": gj + cs,
-                "id_a": ids[gi + cs],
-                "id_b": ids[gj + cs],
-                "chrom": chrom,
-                "pos_a": pos[gi],
-                "pos_b": pos[gj],
-                "r2": r2[ii, jj],
-            }
+            gi, gj = ii + a, jj + a
+            out = {"i": gi + cs, "j": gj + cs, "pos_a": pos[gi], "pos_b": pos[gj], "r2": r2}
             if dprime or ci:
+                left = right[:, : b - a]
                 cnt = np.empty((len(ii), 3, 3))
                 rows = max(1, 2_000_000 // (9 * right.shape[1]))
                 for r0 in range(0, b - a, rows):
-                    sel = (ii >= r0) & (ii < r0 + rows)
-                    if sel.any():
+                    lo, hi = np.searchsorted(ii, [r0, r0 + rows])  # ii is sorted
+                    if hi > lo:
                         full = genotype_counts(left[:, r0 : r0 + rows], right)
-                        cnt[sel] = full[ii[sel] - r0, jj[sel]]
+                        cnt[lo:hi] = full[ii[lo:hi] - r0, jj[lo:hi]]
                 if dprime:
                     f11, f1x, fx1, ok = haplotype_mle(cnt)
                     out["dprime"] = _dprime(f11, f1x, fx1, ok)
@@ -382,7 +462,50 @@ def iter_ld_pairs(
                 if ci:
                     c = dprime_ci(cnt)
                     out["dprime_low"], out["dprime_high"] = c.low, c.high
-            yield pd.DataFrame(out)
+            yield ci_, out
+
+
+def _pairs_frame(geno: GenotypeMatrix, chrom_no: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The pairs table: ids and chromosomes are categoricals over the matrix's variant ids and
+    chromosome names (codes = the indices already at hand: no per-pair strings)."""
+    ids = geno.variants["id"].astype(str)
+    chroms = [c for c, _, _ in geno.chromosomes()]
+    if ids.is_unique:
+        cat = pd.Index(ids.to_numpy(), dtype=object)
+        id_a = pd.Categorical.from_codes(cols["i"], categories=cat)
+        id_b = pd.Categorical.from_codes(cols["j"], categories=cat)
+    else:
+        id_a, id_b = ids.to_numpy()[cols["i"]], ids.to_numpy()[cols["j"]]
+    chrom = pd.Categorical.from_codes(chrom_no, categories=pd.Index(chroms, dtype=object))
+    out: dict[str, object] = {"i": cols["i"], "j": cols["j"], "id_a": id_a, "id_b": id_b, "chrom": chrom}
+    out.update({k: v for k, v in cols.items() if k not in ("i", "j")})
+    return pd.DataFrame(out, copy=False)
+
+
+def iter_ld_pairs(
+    geno: GenotypeMatrix,
+    *,
+    window: LdWindow = LdWindow(),
+    dprime: bool = False,
+    ci: bool = False,
+    chunk: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Pairs of variants within ``window`` with r² >= ``window.r2_min``, one DataFrame per chunk
+    of first variants, per chromosome (no pairs across chromosomes), sorted by ``(i, j)``.
+
+    Columns: ``i``, ``j`` (variant indices, i < j), ``id_a``, ``id_b`` (categoricals over the
+    variant ids), ``chrom`` (categorical), ``pos_a``, ``pos_b``, ``r2`` (genotypic); with
+    ``dprime``: ``dprime`` (unsigned D′) and ``r2_haplotype`` (from the ML haplotype frequencies,
+    PLINK's ``--r2 dprime`` value); with ``ci``: ``dprime_low``, ``dprime_high`` (90 % interval,
+    Haploview grid).
+
+    r² of variants without missing calls comes from one float32 matrix product per chunk
+    (``chunk`` first variants x their window; exact integer sums) and a compiled band scan;
+    chunks with missing calls use pairwise-complete sums (:func:`r2_matrix`). ``chunk`` None:
+    about the median window width. Memory: ``chunk`` x (``chunk`` + window) values.
+    """
+    for no, cols in _iter_pair_arrays(geno, window=window, dprime=dprime, ci=ci, chunk=chunk):
+        yield _pairs_frame(geno, np.full(len(cols["i"]), no, dtype=np.int32), cols)
 
 
 def ld_pairs(
@@ -393,15 +516,18 @@ def ld_pairs(
     kb: float | None = None,
     dprime: bool = False,
     ci: bool = False,
-    chunk: int = 512,
+    chunk: int | None = None,
 ) -> pd.DataFrame:
-    """All pairs of :func:`iter_ld_pairs` in one DataFrame (``r2_min``/``kb`` override ``window``)."""
+    """All pairs of :func:`iter_ld_pairs` in one DataFrame (``r2_min``/``kb`` override ``window``),
+    built once from the concatenated columns."""
     w = window or LdWindow()
     if r2_min is not None or kb is not None:
         w = LdWindow(kb=w.kb if kb is None else kb, variants=w.variants, r2_min=w.r2_min if r2_min is None else r2_min)
-    parts = list(iter_ld_pairs(geno, window=w, dprime=dprime, ci=ci, chunk=chunk))
+    parts = list(_iter_pair_arrays(geno, window=w, dprime=dprime, ci=ci, chunk=chunk))
     if not parts:
         cols = ["i", "j", "id_a", "id_b", "chrom", "pos_a", "pos_b", "r2"]
         cols += ["dprime", "r2_haplotype"] * dprime + ["dprime_low", "dprime_high"] * ci
         return pd.DataFrame({c: [] for c in cols})
-    return pd.concat(parts, ignore_index=True)
+    chrom_no = np.concatenate([np.full(len(c["i"]), no, dtype=np.int32) for no, c in parts])
+    merged = {k: np.concatenate([c[k] for _, c in parts]) for k in parts[0][1]}
+    return _pairs_frame(geno, chrom_no, merged)
