@@ -1,7 +1,8 @@
 """Crash-safety benchmark: kill points tried / survived per store and atomic mode (Ladybug, Neo4j).
 
-Scenarios: the chr20 VCF (genotypes + consequences, after the GENCODE chr20 sample) and a GO
-Biological Process pathways load (enrichr GMT, symbols mapped with org.Hs.eg gene_info). Each kill
+Scenarios (``varkg.crashtest.scenarios``, shared with the tests): the chr20 VCF (genotypes +
+consequences, after the GENCODE chr20 sample) and a GO Biological Process pathways load (enrichr
+GMT, symbols mapped with org.Hs.eg gene_info); the same definitions on both stores. Each kill
 point runs the load in a child process, SIGKILLs it (varkg.faults), reopens, repeats the load and
 compares with a clean load (varkg.crashtest). Prints one JSON line per kill point, then a summary
 line per scenario and mode with the clean load's time as the baseline.
@@ -23,24 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from varkg.crashtest import Scenario, Step, clean_state, kill_and_recover
+from varkg.crashtest import clean_state, kill_and_recover, scenarios
 
 D = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
-
-def scenarios(atomic: str) -> dict[str, Scenario]:
-    gtf = Step("annotation", [str(D / "annotation/gencode_v43_sample_chr20.gtf.gz")], "GRCh38")
-    vcf = Step("vcf", [str(D / "variants/kgp_chr20_1-4Mb_unphased.vcf.gz")], "GRCh38", {"batch_size": 5000})
-    go = Step(
-        "pathways",
-        [str(D / "networks/enrichr.GO_Biological_Process_2021.gmt")],
-        None,
-        {"id_map": str(D / "annotation/orgHsEgDb_gene_info.tsv.gz"), "jaccard": 0},
-    )
-    return {
-        "vcf_chr20": Scenario(prefix=[gtf], target=vcf, atomic=atomic),  # type: ignore[arg-type]
-        "go_pathways": Scenario(prefix=[], target=go, atomic=atomic, commit_rows=50_000),  # type: ignore[arg-type]
-    }
 
 
 POINTS = {
@@ -92,7 +78,7 @@ def main() -> None:
         uri = args.uri
     picked = [_point(x) for x in args.pick.split(",")] if args.pick else None
     for atomic in args.atomic or ("load", "batch"):
-        for name, sc in scenarios(atomic).items():
+        for name, sc in scenarios(D, atomic=atomic).items():
             if args.only and name not in args.only:
                 continue
             points = picked or POINTS[atomic][: 3 if args.quick else None]

@@ -2,22 +2,19 @@
 first) is SIGKILLed in a child process at chosen points, the store reopened and the load repeated:
 the graph equals a clean single load (fingerprint of every table, one Dataset per load, artifacts
 byte-identical), and an ``atomic="load"`` kill leaves the graph exactly as before the load.
-The same on a live Neo4j server (``uri=``: the client is killed mid-transaction). More points, and a
-GO pathways load, in benchmarks/bench_faults.py."""
+The same on a live Neo4j server (``uri=``: the client is killed mid-transaction), and the GO pathways
+load on both stores (slow). Scenarios from ``varkg.crashtest.scenarios`` (shared with
+benchmarks/bench_faults.py, which runs every kill point)."""
 
 from __future__ import annotations
 
 import pytest
 
-from varkg.crashtest import Scenario, Step, clean_state, kill_and_recover
+from varkg.crashtest import Scenario, clean_state, kill_and_recover, scenarios
 
 
 def _scenario(shared_data, atomic: str) -> Scenario:
-    return Scenario(
-        prefix=[Step("annotation", [str(shared_data / "annotation/gencode_v43_sample_chr20.gtf.gz")], "GRCh38")],
-        target=Step("vcf", [str(shared_data / "variants/kgp_chr20_1-4Mb_unphased.vcf.gz")], "GRCh38", {"batch_size": 5000}),
-        atomic=atomic,  # type: ignore[arg-type]
-    )
+    return scenarios(shared_data, atomic=atomic)["vcf_chr20"]  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -61,16 +58,7 @@ def test_killed_load_recovers_more_points(shared_data, reference, atomic, point)
 
 @pytest.mark.slow
 def test_killed_batch_pathways_load_records_the_same_dataset(shared_data, tmp_path):
-    sc = Scenario(
-        target=Step(
-            "pathways",
-            [str(shared_data / "networks/enrichr.GO_Biological_Process_2021.gmt")],
-            None,
-            {"id_map": str(shared_data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "jaccard": 0},
-        ),
-        atomic="batch",
-        commit_rows=50_000,
-    )
+    sc = scenarios(shared_data, atomic="batch")["go_pathways"]
     ref = clean_state(sc, tmp_path)
     r = kill_and_recover(sc, ("batch_commit", 1, 0), work=tmp_path, reference=ref)
     assert r.killed and r.survived, r.problems
@@ -120,4 +108,27 @@ def test_killed_neo4j_load_recovers(shared_data, neo4j_server, neo4j_reference, 
 def test_killed_neo4j_load_recovers_more_points(shared_data, neo4j_server, neo4j_reference, atomic, point):
     work, ref = neo4j_reference
     r = kill_and_recover(_scenario(shared_data, atomic), point, work=work, reference=ref, uri=neo4j_server[0])
+    assert r.killed and r.survived, r.problems
+
+
+@pytest.fixture(scope="module")
+def neo4j_go_reference(shared_data, neo4j_server, tmp_path_factory):
+    work = tmp_path_factory.mktemp("crash-neo4j-go")
+    return work, clean_state(scenarios(shared_data, atomic="load")["go_pathways"], work, uri=neo4j_server[0])
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("atomic", "point"),
+    [
+        ("load", ("copy", 2, 5)),  # during a batched write of the one open transaction
+        ("batch", ("batch_commit", 1, 0)),  # after the first committed group (genes it created stay)
+    ],
+)
+def test_killed_neo4j_pathways_load_recovers(shared_data, neo4j_server, neo4j_go_reference, atomic, point):
+    work, ref = neo4j_go_reference
+    sc = scenarios(shared_data, atomic=atomic)["go_pathways"]
+    assert ref[0]["counts"]["Gene-IN_PATHWAY->Pathway"] > 0 and any(d.startswith("pathways:") for d in ref[2])
+    r = kill_and_recover(sc, point, work=work, reference=ref, uri=neo4j_server[0])
     assert r.killed and r.survived, r.problems

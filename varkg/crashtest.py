@@ -20,8 +20,8 @@ of the prefix store; on Neo4j every node and relationship is deleted and the pre
 
 Example (a few minutes on two cores)::
 
-    from varkg.crashtest import Step, Scenario, run_kill_points
-    sc = Scenario(prefix=[...], target=Step("vcf", [path], assembly="GRCh38"), atomic="load")
+    from varkg.crashtest import run_kill_points, scenarios
+    sc = scenarios(Path("../shared/data"), atomic="load")["vcf_chr20"]
     results = run_kill_points(sc, [("frame", 2, 0), ("commit", 1, 30)], work=tmp_dir)
     on_neo4j = run_kill_points(sc, [("copy", 2, 5)], work=tmp_dir, uri="bolt://127.0.0.1:7687")
 """
@@ -72,6 +72,33 @@ class KillResult:
     problems: list[str]
     seconds: float
     outcome: str = ""  # after the kill: "rolled_back" (this load's Dataset absent) or "committed" (the whole load)
+
+
+ScenarioName = Literal["vcf_chr20", "go_pathways"]
+
+
+def scenarios(data: Path, *, atomic: Literal["load", "batch"]) -> dict[ScenarioName, Scenario]:
+    """The two measured scenarios, on the real files under ``data`` (``../shared/data``), for either store.
+
+    * ``vcf_chr20``: the GENCODE v43 chr20 sample (prefix), then the 1000 Genomes chr20 1-4 Mb VCF
+      (24,990 variants with genotypes and consequences; 5,000-record frames; batch mode commits every
+      10,000 rows);
+    * ``go_pathways``: the enrichr GO Biological Process 2021 GMT (6,036 sets), symbols mapped with
+      org.Hs.eg ``gene_info`` (genes the store lacks are created), no Jaccard edges; batch mode
+      commits every 50,000 rows.
+    """
+    gtf = Step("annotation", [str(data / "annotation/gencode_v43_sample_chr20.gtf.gz")], "GRCh38")
+    vcf = Step("vcf", [str(data / "variants/kgp_chr20_1-4Mb_unphased.vcf.gz")], "GRCh38", {"batch_size": 5000})
+    go = Step(
+        "pathways",
+        [str(data / "networks/enrichr.GO_Biological_Process_2021.gmt")],
+        None,
+        {"id_map": str(data / "annotation/orgHsEgDb_gene_info.tsv.gz"), "jaccard": 0},
+    )
+    return {
+        "vcf_chr20": Scenario(prefix=[gtf], target=vcf, atomic=atomic),
+        "go_pathways": Scenario(prefix=[], target=go, atomic=atomic, commit_rows=50_000),
+    }
 
 
 def _where(work: Path, uri: str | None) -> tuple[str, Path]:
