@@ -67,7 +67,7 @@ spark-env: $(SPARK_VENV)/.stamp
 $(SPARK_VENV)/.stamp:
 	@($(PYTHON) -m venv $(SPARK_VENV) && \
 	  $(SPARK_VENV)/bin/pip install --quiet hail==0.2.139 'pyarrow>=15' 'cyvcf2>=0.31' 'pytest>=8' 'pytest-timeout>=2.3' \
-	    'neo4j==6.4.1' 'ladybug==0.22.0' 'bed-reader>=1.0' 'tqdm>=4.66' 'hypothesis>=6.100' && touch $@) \
+	    'neo4j==6.4.1' 'ladybug==0.22.0' 'bed-reader>=1.0' 'tqdm>=4.66' 'hypothesis>=6.100' 'numba>=0.58' && touch $@) \
 	  || echo "warning: could not build $(SPARK_VENV); the Spark tests will not run"
 
 # The Neo4j Connector for Apache Spark from Maven Central into tools/spark/lib
