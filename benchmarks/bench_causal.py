@@ -35,6 +35,13 @@ def timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
     return float(np.median(ts)), out
 
 
+def emit_against_loop(name: str, sec: float, loop, baseline: str, **kw: object) -> None:  # type: ignore[no-untyped-def]
+    """Emit ``sec`` (s) for ``name`` with the baseline: ``loop`` (the per-item loop) timed once here,
+    its seconds and the ratio baseline / varkg."""
+    base, _ = timed(loop, repeat=1)
+    emit(name, sec, "s", **kw, baseline=baseline, baseline_s=round(base, 3), ratio=round(base / sec, 1))
+
+
 def bench_mr(rng: np.random.Generator, n_genes: int, quick: bool) -> None:
     from varkg.causal.mr import ivw, ivw_grouped, mendelian_randomisation, wald_ratio
 
@@ -58,17 +65,7 @@ def bench_mr(rng: np.random.Generator, n_genes: int, quick: bool) -> None:
                 wald_ratio(g["beta_exposure"].iat[0], g["beta_outcome"].iat[0], g["se_outcome"].iat[0])
         return len(groups)
 
-    base, _ = timed(loop, repeat=1)
-    emit(
-        "mr_ivw_grouped_20k_genes",
-        sec,
-        "s",
-        genes=n_genes,
-        instruments=m,
-        baseline="per-gene ivw() loop",
-        baseline_s=round(base, 3),
-        ratio=round(base / sec, 1),
-    )
+    emit_against_loop("mr_ivw_grouped_20k_genes", sec, loop, "per-gene ivw() loop", genes=n_genes, instruments=m)
     sub = groups[: (200 if quick else 1000)]
     t0 = time.perf_counter()
     for _, g in sub:
@@ -117,16 +114,13 @@ def bench_coloc(rng: np.random.Generator, R: np.ndarray, n_loci: int, m: int) ->
                 g[["snp", "beta2", "se2"]].set_axis(["snp", "beta", "se"], axis=1),
             )
 
-    base, _ = timed(loop, repeat=1)
-    emit(
+    emit_against_loop(
         "coloc_grouped_1000_loci",
         sec,
-        "s",
+        loop,
+        "per-locus coloc_abf loop",
         loci=n_loci,
         snps_per_locus=m,
-        baseline="per-locus coloc_abf loop",
-        baseline_s=round(base, 3),
-        ratio=round(base / sec, 1),
         median_pp_h4=round(float(out["pp_h4"].median()), 4),
     )
 

@@ -157,3 +157,44 @@ def variant_nodes():
         return pa.table({**cols, **extra})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_lm():
+    """``train(out, *, window_bp, steps, warmup_steps, sequences=(), fasta_paths=())``: pretrain a tiny
+    single-nucleotide masked LM (hidden 64, intermediate 128; batch 64, lr 3e-3, seed 0, rc 0.5) into
+    ``out`` on CPU and return ``(model, tokenizer)`` loaded back from the checkpoint."""
+    from collections.abc import Sequence
+    from typing import Any
+
+    from varkg.lm.pretrain import PretrainConfig, pretrain
+    from varkg.lm.runtime import load_masked_lm
+    from varkg.lm.tokenizer import single_nucleotide_tokenizer
+
+    def train(
+        out: Path,
+        *,
+        window_bp: int,
+        steps: int,
+        warmup_steps: int,
+        sequences: Sequence[str] = (),
+        fasta_paths: Sequence[Path] = (),
+    ) -> tuple[Any, Any]:
+        cfg = PretrainConfig(
+            size="tiny",
+            window_bp=window_bp,
+            steps=steps,
+            batch_size=64,
+            lr=3e-3,
+            seed=0,
+            save_every=10**6,
+            warmup_steps=warmup_steps,
+            rc_prob=0.5,
+            model_overrides={"hidden_size": 64, "intermediate_size": 128},
+        )
+        tok = single_nucleotide_tokenizer()
+        pretrain(out=out, tokenizer=tok, cfg=cfg, sequences=sequences, fasta_paths=fasta_paths, quiet=True)
+        model, tok, _ = load_masked_lm(out, device="cpu")
+        return model, tok
+
+    return train

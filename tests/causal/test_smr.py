@@ -41,6 +41,19 @@ def samples(panel):  # type: ignore[no-untyped-def]
     return sample_genotypes(panel, 3000, seed=rng), sample_genotypes(panel, 5000, seed=rng), rng
 
 
+def _smr_on(panel, ref_genotypes, exposure, outcome, **probe):  # type: ignore[no-untyped-def]
+    """SMR/HEIDI of the marginal statistics of ``exposure`` and ``outcome`` (each ``(genotypes, trait)``)
+    on the panel, with the reference genotypes for the LD."""
+    return smr_heidi(
+        marginal_sumstats(*exposure, panel),
+        marginal_sumstats(*outcome, panel),
+        genotypes=ref_genotypes,
+        variant_ids=panel.snp,
+        coded_alleles=panel.alt,
+        **probe,
+    )
+
+
 def test_smr_recovers_planted_effect_and_heidi_accepts_pleiotropy(panel, ref_genotypes, ld, samples) -> None:  # type: ignore[no-untyped-def]
     Gx, Gy, rng = samples
     gamma = 0.4
@@ -48,15 +61,7 @@ def test_smr_recovers_planted_effect_and_heidi_accepts_pleiotropy(panel, ref_gen
     ex = simulate_trait(Gx, {c: 0.3}, seed=rng)
     ey = simulate_trait(Gy, {c: 0.3}, seed=rng)
     y = simulate_trait(Gy, {}, extra=gamma * ey, seed=rng)
-    res = smr_heidi(
-        marginal_sumstats(Gx, ex, panel),
-        marginal_sumstats(Gy, y, panel),
-        genotypes=ref_genotypes,
-        variant_ids=panel.snp,
-        coded_alleles=panel.alt,
-        probe_chrom="20",
-        probe_pos=int(panel.pos[c]),
-    )
+    res = _smr_on(panel, ref_genotypes, (Gx, ex), (Gy, y), probe_chrom="20", probe_pos=int(panel.pos[c]))
     assert res.ci_low < gamma < res.ci_high
     assert res.p_smr < 1e-6
     assert 3 <= res.n_heidi <= 20
@@ -69,13 +74,7 @@ def test_heidi_rejects_linkage(panel, ref_genotypes, ld, samples) -> None:  # ty
     a, b = pairs[len(pairs) // 2]
     ex = simulate_trait(Gx, {a: 0.3}, seed=rng)
     y = simulate_trait(Gy, {b: 0.2}, seed=rng)
-    res = smr_heidi(
-        marginal_sumstats(Gx, ex, panel),
-        marginal_sumstats(Gy, y, panel),
-        genotypes=ref_genotypes,
-        variant_ids=panel.snp,
-        coded_alleles=panel.alt,
-    )
+    res = _smr_on(panel, ref_genotypes, (Gx, ex), (Gy, y))
     assert res.p_smr < 1e-4  # SMR alone is fooled by LD
     assert res.p_heidi < 0.01  # HEIDI sees two causal variants
 

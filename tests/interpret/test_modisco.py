@@ -118,15 +118,11 @@ def _plant(seq: str, ppm: np.ndarray, rng: np.random.Generator) -> str:
 
 
 @pytest.mark.slow
-def test_planted_jaspar_motif_recovered_and_matched(chr2, jaspar, tmp_path):
+def test_planted_jaspar_motif_recovered_and_matched(chr2, jaspar, tmp_path, tiny_lm):
     """GLIS1 (MA0735.2) instances, sampled from its JASPAR matrix, planted once in each of
     ~1,400 real chr2 windows; a tiny masked LM trained on them; MoDISco on its (p - 0.25)
     contributions over 300 other real windows (variable length, repeats and coding exons
     out, planted likewise) finds the motif, and the pattern's best JASPAR match is MA0735.2."""
-    from varkg.lm.pretrain import PretrainConfig, pretrain
-    from varkg.lm.runtime import load_masked_lm
-    from varkg.lm.tokenizer import single_nucleotide_tokenizer
-
     fa, cod = chr2
     mot = next(m for m in jaspar if m.id == "MA0735.2")
     rng = np.random.default_rng(0)
@@ -134,20 +130,7 @@ def test_planted_jaspar_motif_recovered_and_matched(chr2, jaspar, tmp_path):
         fa, [("chr2", int(s), int(s) + 60) for s in rng.integers(10_000, 1_200_000, 3000)], coding=cod, min_len=60
     )
     train = [_plant(w.seq, mot.ppm, rng) for w in train_w]
-    cfg = PretrainConfig(
-        size="tiny",
-        window_bp=60,
-        steps=500,
-        batch_size=64,
-        lr=3e-3,
-        seed=0,
-        save_every=10**6,
-        warmup_steps=20,
-        rc_prob=0.5,
-        model_overrides={"hidden_size": 64, "intermediate_size": 128},
-    )
-    pretrain(out=tmp_path / "m", tokenizer=single_nucleotide_tokenizer(), cfg=cfg, sequences=train, quiet=True)
-    model, tok, _ = load_masked_lm(tmp_path / "m", device="cpu")
+    model, tok = tiny_lm(tmp_path / "m", window_bp=60, steps=500, warmup_steps=20, sequences=train)
     ev = usable_windows(
         fa, [("chr2", int(s), int(s) + 90) for s in rng.integers(1_200_000, 2_300_000, 600)], coding=cod, min_len=40
     )
@@ -181,28 +164,11 @@ def ctcf_windows(chr2, shared_data):
 
 
 @pytest.fixture(scope="module")
-def chr2_lm(chr2, tmp_path_factory):
+def chr2_lm(chr2, tmp_path_factory, tiny_lm):
     """A tiny masked LM (hidden 64) trained for 700 steps on 100-bp windows of the chr2 reference."""
-    from varkg.lm.pretrain import PretrainConfig, pretrain
-    from varkg.lm.runtime import load_masked_lm
-    from varkg.lm.tokenizer import single_nucleotide_tokenizer
-
     fa, _ = chr2
     out = tmp_path_factory.mktemp("chr2lm")
-    cfg = PretrainConfig(
-        size="tiny",
-        window_bp=100,
-        steps=700,
-        batch_size=64,
-        lr=3e-3,
-        seed=0,
-        save_every=10**6,
-        warmup_steps=30,
-        rc_prob=0.5,
-        model_overrides={"hidden_size": 64, "intermediate_size": 128},
-    )
-    pretrain(out=out, tokenizer=single_nucleotide_tokenizer(), cfg=cfg, fasta_paths=[fa.path], quiet=True)
-    model, tok, _ = load_masked_lm(out, device="cpu")
+    model, tok = tiny_lm(out, window_bp=100, steps=700, warmup_steps=30, fasta_paths=[fa.path])
     return model, tok
 
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from varkg.lm.pretrain import PretrainConfig, pretrain
-from varkg.lm.runtime import load_masked_lm
 from varkg.lm.score import score_windows
-from varkg.lm.tokenizer import single_nucleotide_tokenizer
 
 MOTIF = "GATTACAGT"
 
@@ -24,23 +21,10 @@ def _with_motif(rng: np.random.Generator, n: int, length: int) -> list[str]:
 
 
 @pytest.mark.slow
-def test_planted_motif_breaking_variants_score_negative(tmp_path):
+def test_planted_motif_breaking_variants_score_negative(tmp_path, tiny_lm):
     rng = np.random.default_rng(0)
     train = _with_motif(rng, 4000, 40)
-    cfg = PretrainConfig(
-        size="tiny",
-        window_bp=40,
-        steps=500,
-        batch_size=64,
-        lr=3e-3,
-        seed=0,
-        save_every=10**6,
-        warmup_steps=20,
-        rc_prob=0.5,
-        model_overrides={"hidden_size": 64, "intermediate_size": 128},
-    )
-    pretrain(out=tmp_path / "m", tokenizer=single_nucleotide_tokenizer(), cfg=cfg, sequences=train, quiet=True)
-    model, tok, _ = load_masked_lm(tmp_path / "m", device="cpu")
+    model, tok = tiny_lm(tmp_path / "m", window_bp=40, steps=500, warmup_steps=20, sequences=train)
     bg = "".join(np.random.default_rng(1).choice(list("ACGT"), size=41))
     at = 16
     window = bg[:at] + MOTIF + bg[at + len(MOTIF) :]

@@ -42,17 +42,24 @@ def test_number_errors_name_file_line_field() -> None:
         parse_int("1.5", path=None, line=None, field="pos")
 
 
+def _gct_head_with(shared_data, tmp_path, *, n_lines: int, line: int, field: int, marker: str) -> tuple[Path, list[str]]:
+    """The first ``n_lines`` of the real GCT with field ``field`` of line ``line`` (0-based) set to
+    ``marker``, written to ``tmp_path``: the path and the lines."""
+    lines = (shared_data / GCT).read_text().splitlines()[:n_lines]
+    f = lines[line].split("\t")
+    f[field] = marker
+    lines[line] = "\t".join(f)
+    path = tmp_path / "golub_head.gct"
+    path.write_text("\n".join(lines) + "\n")
+    return path, lines
+
+
 @pytest.mark.parametrize("marker", [".", "-", "NULL", "None", "na"])
 def test_expression_matrix_reads_every_missing_marker(shared_data, tmp_path, marker: str) -> None:
     """Fix: the GCT reader knew only '', NA, NaN and nan; '.', '-', NULL... raised."""
     from varkg.loaders.expression import read_gct
 
-    lines = (shared_data / GCT).read_text().splitlines()[:5]
-    f = lines[3].split("\t")
-    f[2] = marker
-    lines[3] = "\t".join(f)
-    path = tmp_path / "golub_head.gct"
-    path.write_text("\n".join(lines) + "\n")
+    path, _ = _gct_head_with(shared_data, tmp_path, n_lines=5, line=3, field=2, marker=marker)
     names, cols, x = read_gct(path)
     assert names[0] == "AADAC" and cols[0] == "ALL_1" and math.isnan(x[0, 0]) and x[0, 1] == -49.0
 
@@ -62,12 +69,7 @@ def test_coexpression_matrix_reads_missing_markers(shared_data, tmp_path, marker
     """Fix: the coexpression reader raised on NA markers (``float('nan')`` alone passed)."""
     from varkg.loaders.interactions import read_matrix
 
-    lines = (shared_data / GCT).read_text().splitlines()[:6]
-    f = lines[4].split("\t")
-    f[5] = marker
-    lines[4] = "\t".join(f)
-    path = tmp_path / "golub_head.gct"
-    path.write_text("\n".join(lines) + "\n")
+    path, lines = _gct_head_with(shared_data, tmp_path, n_lines=6, line=4, field=5, marker=marker)
     genes, x, _ = read_matrix(path)
     assert genes[:2] == ["AADAC", lines[4].split("\t")[0]] and np.isnan(x[1, 3]) and not np.isnan(x[0]).any()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 
+import pyarrow as pa
 import pytest
 
 from varkg.store.base import GraphStore
@@ -45,3 +46,26 @@ def test_context_manager_default_closes() -> None:
     with Minimal() as s:
         assert isinstance(s, Minimal)
     assert closed == [True]
+
+
+@pytest.mark.parametrize("cls", [LadybugStore, Neo4jStore])
+def test_backends_share_the_upsert_edges_steps(cls: type) -> None:
+    """One upsert_edges (read-only refusal, endpoint check, validation); each backend writes only."""
+    assert cls.upsert_edges is GraphStore.upsert_edges
+    assert cls._write_edges is not GraphStore._write_edges
+    assert cls._require_writable is GraphStore._require_writable
+
+
+def test_read_only_store_refuses_edges_before_validating(tmp_path) -> None:
+    from varkg.errors import ReadOnlyError
+    from varkg.store import open_store
+
+    s = open_store(tmp_path / "g.db")
+    s.init_schema()
+    s.close()
+    ro = open_store(tmp_path / "g.db", read_only=True)
+    try:
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            ro.upsert_edges("INTERACTS", pa.table({"src": ["a"]}), src_type="Gene", dst_type="Gene")
+    finally:
+        ro.close()

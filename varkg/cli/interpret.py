@@ -7,12 +7,13 @@ Sequences come from ``--sequence`` or from ``--reference FASTA --region chrom:st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from varkg.cli._common import cli_errors, cli_store, console, state
+from varkg.cli._common import cli_errors, cli_store, console, option_group, state
 from varkg.errors import InputError
 
 app = typer.Typer(help="Interpretation: ISM, attributions, eQTL support, embedding maps.", no_args_is_help=True)
@@ -36,6 +37,20 @@ def _sequence(sequence: str | None, reference: Path | None, region: str | None) 
     return FastaReader(reference).fetch(FastaReader(reference).resolve(chrom), a, b).upper(), a
 
 
+@dataclass(frozen=True)
+class SequenceInput:
+    """The sequence a command explains (one option block): ``seq`` starts at 0-based ``start`` of ``region``."""
+
+    seq: str
+    start: int
+    region: str | None
+
+
+def _sequence_input(*, sequence: Sequence_ = None, reference: Reference = None, region: Region = None) -> SequenceInput:
+    seq, start = _sequence(sequence, reference, region)
+    return SequenceInput(seq, start, region)
+
+
 def _parse_region(region: str) -> tuple[str, int, int]:
     try:
         chrom, span = region.rsplit(":", 1)
@@ -56,11 +71,10 @@ def _classifier(path: Path) -> tuple[Any, Any]:
 
 @app.command()
 @cli_errors
+@option_group("source", _sequence_input)
 def ism(
     model: ModelDir,
-    sequence: Sequence_ = None,
-    reference: Reference = None,
-    region: Region = None,
+    source: SequenceInput,
     kind: Annotated[str, typer.Option("--kind", help="lm (masked-LM LLR) or classifier (logit change).")] = "lm",
     target: Annotated[int, typer.Option("--target", help="Classifier class whose logit is explained.")] = 1,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Inputs per forward pass.")] = 64,
@@ -75,7 +89,7 @@ def ism(
 
     from varkg.interpret.attribution import ism_classifier, ism_lm
 
-    seq, start = _sequence(sequence, reference, region)
+    seq, start = source.seq, source.start
     if kind == "lm":
         from varkg.lm.runtime import load_masked_lm
 
@@ -93,17 +107,16 @@ def ism(
     if plot is not None:
         from varkg.interpret.plot import ism_map
 
-        ism_map(m, seq, plot, start=start, title=f"ISM ({kind}) {region or ''}".strip())
+        ism_map(m, seq, plot, start=start, title=f"ISM ({kind}) {source.region or ''}".strip())
     console.print(f"ISM of {len(seq)} positions x 3 alternatives -> {out}" + (f", map {plot}" if plot else ""))
 
 
 @app.command()
 @cli_errors
+@option_group("source", _sequence_input)
 def attribute(
     model: ModelDir,
-    sequence: Sequence_ = None,
-    reference: Reference = None,
-    region: Region = None,
+    source: SequenceInput,
     method: Annotated[str, typer.Option("--method", help="integrated_gradients or gradient_x_input.")] = "integrated_gradients",
     target: Annotated[int, typer.Option("--target", help="Class whose logit is explained.")] = 1,
     steps: Annotated[int, typer.Option("--steps", help="Integrated-gradients steps.")] = 64,
@@ -117,9 +130,8 @@ def attribute(
 
     from varkg.interpret.attribution import gradient_attribution
 
-    seq, start = _sequence(sequence, reference, region)
     clf, tok = _classifier(model)
-    a = gradient_attribution(clf, tok, seq, method=method, target=target, n_steps=steps)  # type: ignore[arg-type]
+    a = gradient_attribution(clf, tok, source.seq, method=method, target=target, n_steps=steps)  # type: ignore[arg-type]
     pd.DataFrame({"token": range(len(a.values)), "attribution": a.values}).to_csv(out, sep="\t", index=False)
     extra = f" (IG completeness gap {a.delta:.2e})" if a.delta is not None else ""
     console.print(f"{a.method}: {len(a.values)} token attributions -> {out}{extra}")

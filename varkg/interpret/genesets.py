@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from varkg.errors import InputError
-from varkg.interpret.go import DEFAULT_RELATIONS, GoDag
+from varkg.interpret.go import DEFAULT_RELATIONS, GoDag, tsv_header
 
 if TYPE_CHECKING:
     from varkg.store.base import GraphStore
@@ -150,10 +150,7 @@ def read_gene2go(
     direct: dict[str, set[str]] = defaultdict(set)
     spaces: dict[str, str] = {}
     with _open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        for need in ("entrez_id", "go_id"):
-            if need not in header:
-                raise InputError(f"column {need!r} missing; header {header}", path=path, line=1, field=need)
+        header = tsv_header(fh, ("entrez_id", "go_id"), path=path)
         ig, it = header.index("entrez_id"), header.index("go_id")
         ie = header.index("evidence") if "evidence" in header else None
         io = header.index("ontology") if "ontology" in header else None
@@ -204,10 +201,7 @@ def read_hpo(path: str | Path, *, id_kind: Literal["symbol", "entrez"] = "symbol
     path = Path(path)
     acc: dict[str, set[str]] = defaultdict(set)
     with _open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        for need in ("ncbi_gene_id", "gene_symbol", "disease_id"):
-            if need not in header:
-                raise InputError(f"column {need!r} missing; header {header}", path=path, line=1, field=need)
+        header = tsv_header(fh, ("ncbi_gene_id", "gene_symbol", "disease_id"), path=path)
         ig = header.index("gene_symbol" if id_kind == "symbol" else "ncbi_gene_id")
         idis = header.index("disease_id")
         for line, raw in enumerate(fh, start=2):
@@ -379,10 +373,7 @@ class GeneIdMap:
         path = Path(path)
         rows: list[tuple[str, str, str]] = []
         with _open(path) as fh:
-            header = fh.readline().rstrip("\n").split("\t")
-            for need in ("entrez_id", "symbol", "ensembl_gene"):
-                if need not in header:
-                    raise InputError(f"column {need!r} missing; header {header}", path=path, line=1, field=need)
+            header = tsv_header(fh, ("entrez_id", "symbol", "ensembl_gene"), path=path)
             ie, isy, ien = header.index("entrez_id"), header.index("symbol"), header.index("ensembl_gene")
             for raw in fh:
                 f = raw.rstrip("\n").split("\t")

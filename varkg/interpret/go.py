@@ -22,9 +22,10 @@ Example:
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from varkg.errors import InputError
 from varkg.ontology import GO_NAMESPACES, GO_RELATIONS
@@ -38,6 +39,19 @@ NAMESPACES = GO_NAMESPACES
 
 def _open(path: Path):
     return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+
+
+def tsv_header(fh: IO[str], required: Sequence[str], *, path: Path) -> list[str]:
+    """The header line of the TSV ``fh`` (read from it), split into column names.
+
+    Raises:
+        InputError: a column of ``required`` is absent (file, line 1, field).
+    """
+    header = fh.readline().rstrip("\n").split("\t")
+    for need in required:
+        if need not in header:
+            raise InputError(f"column {need!r} missing; header {header}", path=path, line=1, field=need)
+    return header
 
 
 @dataclass
@@ -102,10 +116,7 @@ def read_go_parents(path: str | Path, *, terms: str | Path | None = None) -> GoD
     path = Path(path)
     parents: dict[str, set[tuple[str, str]]] = {}
     with _open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        for need in ("child", "parent", "relationship_type"):
-            if need not in header:
-                raise InputError(f"column {need!r} missing; header {header}", path=path, line=1, field=need)
+        header = tsv_header(fh, ("child", "parent", "relationship_type"), path=path)
         ic, ip, ir = header.index("child"), header.index("parent"), header.index("relationship_type")
         for line, raw in enumerate(fh, start=2):
             f = raw.rstrip("\n").split("\t")
@@ -132,10 +143,7 @@ def read_go_terms(path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
     names: dict[str, str] = {}
     spaces: dict[str, str] = {}
     with _open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        for need in ("go_id", "term", "ontology"):
-            if need not in header:
-                raise InputError(f"column {need!r} missing; header {header}", path=path, line=1, field=need)
+        header = tsv_header(fh, ("go_id", "term", "ontology"), path=path)
         ii, it, io = header.index("go_id"), header.index("term"), header.index("ontology")
         for raw in fh:
             f = raw.rstrip("\n").split("\t")

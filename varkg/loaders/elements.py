@@ -164,12 +164,7 @@ def element_table(
 
 def element_links(context: LoadContext, elements: pa.Table, *, assembly: str) -> Iterator[Frame]:
     """IN_ELEMENT, REGULATES, IN_REGION (and tad_id) frames for RegulatoryElement rows."""
-    iv = Intervals(
-        np.array(elements.column("id").to_pylist(), object),
-        np.array(elements.column("chrom").to_pylist(), object),
-        elements.column("start").to_numpy().astype(np.int64),
-        elements.column("stop").to_numpy().astype(np.int64),
-    )
+    iv = Intervals.of_table(elements)
     opts = context.options
     # variants inside elements (+ motif disruption)
     var = loaded_variants(context, assembly)

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from varkg.errors import InputError
-from varkg.loaders._support.context import option, store_nodes
+from varkg.loaders._support.context import assembly_nodes, option, store_nodes
 from varkg.loaders._support.frames import edge_frames, node_frames
 from varkg.loaders._support.interval_joins import Intervals, containing, gene_tss, loaded_variants, overlap_table
 from varkg.loaders.base import Frame, LoadContext, Loader, register_loader
@@ -387,34 +387,14 @@ class HicLoader(Loader):
     @staticmethod
     def _links(context: LoadContext, assembly: str, bins: pa.Table, tads: pa.Table) -> Iterator[Frame]:
         regions = pa.concat_tables([bins.select(["id", "chrom", "start", "stop"]), tads.select(["id", "chrom", "start", "stop"])])
-        riv = Intervals(
-            np.array(regions.column("id").to_pylist(), object),
-            np.array(regions.column("chrom").to_pylist(), object),
-            regions.column("start").to_numpy(),
-            regions.column("stop").to_numpy(),
-        )
-        tiv = Intervals(
-            np.array(tads.column("id").to_pylist(), object),
-            np.array(tads.column("chrom").to_pylist(), object),
-            tads.column("start").to_numpy(),
-            tads.column("stop").to_numpy(),
-        )
-        biv = Intervals(
-            np.array(bins.column("id").to_pylist(), object),
-            np.array(bins.column("chrom").to_pylist(), object),
-            bins.column("start").to_numpy(),
-            bins.column("stop").to_numpy(),
-        )
+        riv = Intervals.of_table(regions)
+        tiv = Intervals.of_table(tads)
+        biv = Intervals.of_table(bins)
         genes = store_nodes(context, "Gene", ["assembly", "chrom", "start", "stop"])
         if genes is not None:
             genes = genes.filter(pc.and_(pc.equal(genes.column("assembly"), assembly), pc.is_valid(genes.column("start"))))
         if genes is not None and genes.num_rows:
-            giv = Intervals(
-                np.array(genes.column("id").to_pylist(), object),
-                np.array(genes.column("chrom").to_pylist(), object),
-                genes.column("start").to_numpy().astype(np.int64),
-                genes.column("stop").to_numpy().astype(np.int64),
-            )
+            giv = Intervals.of_table(genes)
             yield from edge_frames("IN_REGION", overlap_table(giv, riv), src_type="Gene", dst_type="ChromatinRegion")
             t_of = containing(giv, tiv)
             tss = gene_tss(context, assembly)
@@ -428,16 +408,9 @@ class HicLoader(Loader):
                 "Gene",
                 pa.table({k: pa.array(v, pa.float64() if k == "contact_degree" else pa.string()) for k, v in props.items()}),
             )
-        el = store_nodes(context, "RegulatoryElement", ["assembly", "chrom", "start", "stop"])
+        el = assembly_nodes(context, "RegulatoryElement", ["chrom", "start", "stop"], assembly=assembly)
         if el is not None:
-            el = el.filter(pc.equal(el.column("assembly"), assembly))
-        if el is not None and el.num_rows:
-            eiv = Intervals(
-                np.array(el.column("id").to_pylist(), object),
-                np.array(el.column("chrom").to_pylist(), object),
-                el.column("start").to_numpy().astype(np.int64),
-                el.column("stop").to_numpy().astype(np.int64),
-            )
+            eiv = Intervals.of_table(el)
             yield from edge_frames("IN_REGION", overlap_table(eiv, riv), src_type="RegulatoryElement", dst_type="ChromatinRegion")
             t_of = containing(eiv, tiv)
             has = t_of >= 0

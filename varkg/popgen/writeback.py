@@ -116,6 +116,33 @@ def _assembly(geno: GenotypeMatrix, assembly: str | None) -> str:
     return a
 
 
+def _record_computation(
+    store: Any,
+    geno: GenotypeMatrix,
+    *,
+    did: str,
+    name: str,
+    loader: str,
+    assembly: str | None,
+    row_counts: dict[str, int],
+    parameters: dict[str, Any],
+) -> None:
+    """The Dataset node of computation ``did`` on ``geno`` (its source file, unless in memory; the
+    checksum is the id's hash part)."""
+    record_dataset(
+        store,
+        dataset_id=did,
+        name=name,
+        loader=loader,
+        version=varkg_version(),
+        paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
+        checksum=did.rsplit("-", 1)[-1],
+        assembly=assembly,
+        row_counts=row_counts,
+        parameters=parameters,
+    )
+
+
 def write_blocks(
     store: Any,
     geno: GenotypeMatrix,
@@ -158,14 +185,12 @@ def write_blocks(
         n = store.upsert_nodes("LDBlock", nodes, dataset=did) if len(blocks) else None
         written_nodes = (n.inserted + n.updated + n.unchanged) if n else 0
         written_edges, skipped = replace_computation_edges(store, EdgeWrite("IN_BLOCK", "Variant", "LDBlock", edges), dataset=did)
-        record_dataset(
+        _record_computation(
             store,
-            dataset_id=did,
+            geno,
+            did=did,
             name=name or f"LD blocks {pop}",
             loader="popgen.blocks",
-            version=varkg_version(),
-            paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
-            checksum=did.rsplit("-", 1)[-1],
             assembly=asm,
             row_counts={"LDBlock": written_nodes, "Variant-IN_BLOCK->LDBlock": written_edges},
             parameters={**parameters, "population": pop, "n_samples": geno.n_samples},
@@ -204,14 +229,12 @@ def write_ld_edges(
     table = pa.table(cols)
     with store.transaction():
         written, skipped = replace_computation_edges(store, EdgeWrite("LD_WITH", "Variant", "Variant", table), dataset=did)
-        record_dataset(
+        _record_computation(
             store,
-            dataset_id=did,
+            geno,
+            did=did,
             name=name or f"LD {pop}",
             loader="popgen.ld",
-            version=varkg_version(),
-            paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
-            checksum=did.rsplit("-", 1)[-1],
             assembly=geno.assembly,
             row_counts={"Variant-LD_WITH->Variant": written},
             parameters={**parameters, "population": pop, "n_samples": geno.n_samples},
@@ -266,14 +289,12 @@ def _write_signals(
         written, skipped = replace_computation_edges(
             store, EdgeWrite("SELECTION_SIGNAL", "Variant", "Population", edges), dataset=did
         )
-        record_dataset(
+        _record_computation(
             store,
-            dataset_id=did,
+            geno,
+            did=did,
             name=name,
             loader=loader,
-            version=varkg_version(),
-            paths=[geno.source] if geno.source and not geno.source.startswith("<") else [],
-            checksum=did.rsplit("-", 1)[-1],
             assembly=asm,
             row_counts={"Population": len(pops), "Variant-SELECTION_SIGNAL->Population": written},
             parameters={**parameters, "statistic": statistic, "population": population, "versus": versus},

@@ -11,7 +11,8 @@ Upsert semantics (both stores):
   provenance list of every record it asserts.
 
 Both backends subclass :class:`GraphStore` explicitly, so they inherit its defaults (the no-op
-:meth:`GraphStore.release_memory`, ``with store:`` closing it); callers use every method directly
+:meth:`GraphStore.release_memory`, ``with store:`` closing it) and its shared steps (the read-only
+refusal, the validation in :meth:`GraphStore.upsert_edges`); callers use every method directly
 and never probe a store for optional ones.
 """
 
@@ -25,8 +26,10 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 import numpy as np
 import pyarrow as pa
 
-from varkg.errors import DanglingEdgeError
+from varkg.errors import DanglingEdgeError, ReadOnlyError
 from varkg.schema import Schema
+from varkg.schema.model import EdgeSpec
+from varkg.schema.validate import validate_edges
 
 _EXAMPLES = 5
 
@@ -47,12 +50,25 @@ class UpsertResult:
         return self.inserted + self.updated
 
 
+@dataclass(frozen=True)
+class EdgeBatch:
+    """The arguments of :meth:`GraphStore.upsert_edges` once validated: ``table`` holds at least one row."""
+
+    table: pa.Table
+    spec: EdgeSpec
+    src_type: str
+    dst_type: str
+    dataset: str | None
+    missing: Literal["error", "skip"]
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """A property-graph store holding the varkg schema."""
 
     schema: Schema
     location: str
+    read_only: bool
 
     def init_schema(self) -> None:
         """Create (or migrate) tables/constraints/indexes and record the schema version and hash."""
@@ -71,7 +87,27 @@ class GraphStore(Protocol):
         dst_type: str,
         dataset: str | None = None,
         missing: Literal["error", "skip"] = "error",
-    ) -> UpsertResult: ...
+    ) -> UpsertResult:
+        """Insert new edges and update changed ones; endpoints must exist (``missing="skip"`` drops
+        and counts edges whose endpoints are absent instead of failing). One transaction.
+
+        The same steps in both backends: refuse a read-only store, check the endpoint types against
+        the schema, validate the table; the backend's :meth:`_write_edges` writes the valid rows."""
+        self._require_writable()
+        spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
+        t, _ = validate_edges(table, edge_type, src_type=src_type, dst_type=dst_type, schema=self.schema)
+        if t.num_rows == 0:
+            return UpsertResult(edge_type)
+        return self._write_edges(EdgeBatch(t, spec, src_type, dst_type, dataset, missing))
+
+    def _write_edges(self, batch: EdgeBatch) -> UpsertResult:
+        """Write a validated, non-empty edge table (the backend's part of :meth:`upsert_edges`)."""
+        ...
+
+    def _require_writable(self) -> None:
+        """Raise :class:`~varkg.errors.ReadOnlyError` on a store opened read-only."""
+        if self.read_only:
+            raise ReadOnlyError(f"store {self.location!r} is open read-only")
 
     def transaction(self) -> AbstractContextManager[None]:
         """Group several upserts into one transaction (committed on exit, rolled back on error).

@@ -28,22 +28,22 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from varkg.errors import ReadOnlyError, SchemaError, StoreError, StoreUnavailable, VarkgError
+from varkg.errors import SchemaError, StoreError, StoreUnavailable, VarkgError
 from varkg.faults import fault_point
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import ladybug_ddl
 from varkg.schema.model import PROVENANCE_PROPERTY
 from varkg.schema.types import arrow_type, ladybug_type
-from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
+from varkg.schema.validate import check_new_nodes_complete, validate_nodes
 from varkg.store._diff import changed_rows as _changed_rows
 from varkg.store._diff import match_existing, repeat_list
-from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
+from varkg.store.base import EdgeBatch, GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 
@@ -244,10 +244,6 @@ class LadybugStore(GraphStore):
         t = self.query("MATCH (s:SchemaInfo) RETURN s.version AS version, s.hash AS hash, s.created_at AS created_at")
         return t.to_pylist()[0] if t.num_rows else None
 
-    def _require_writable(self) -> None:
-        if self.read_only:
-            raise ReadOnlyError(f"store {self.location!r} is open read-only")
-
     def _require_table(self, name: str) -> None:
         if name not in self._tables():
             raise StoreError(f"store {self.location!r} has no table {name!r}; run `varkg init --store {self.location}` first")
@@ -369,23 +365,10 @@ class LadybugStore(GraphStore):
         res = self._arrow(self._scan(f"LOAD FROM vk_scan MATCH (n:{node_type} {{{key}: c0}}) RETURN c0 AS k", k))
         return res.column("k").combine_chunks() if res.num_rows else pa.array([], pa.string())
 
-    def upsert_edges(
-        self,
-        edge_type: str,
-        table: pa.Table,
-        *,
-        src_type: str,
-        dst_type: str,
-        dataset: str | None = None,
-        missing: Literal["error", "skip"] = "error",
-    ) -> UpsertResult:
-        """Insert new edges and update changed ones. Endpoints must exist (``missing="skip"`` drops
-        and counts edges whose endpoints are absent instead of failing)."""
-        self._require_writable()
-        spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
-        t, _ = validate_edges(table, edge_type, src_type=src_type, dst_type=dst_type, schema=self.schema)
-        if t.num_rows == 0:
-            return UpsertResult(edge_type)
+    def _write_edges(self, batch: EdgeBatch) -> UpsertResult:
+        """:meth:`GraphStore.upsert_edges` after validation: endpoint lookups, then one transaction."""
+        t, spec, edge_type = batch.table, batch.spec, batch.spec.name
+        src_type, dst_type, dataset, missing = batch.src_type, batch.dst_type, batch.dataset, batch.missing
         self._require_table(edge_type)
         skipped = 0
         ok = np.ones(t.num_rows, dtype=bool)

@@ -22,13 +22,13 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from varkg.errors import ReadOnlyError, StoreError, StoreUnavailable
+from varkg.errors import StoreError, StoreUnavailable
 from varkg.faults import fault_point
 from varkg.schema import Schema, load_schema
 from varkg.schema.ddl import neo4j_ddl
@@ -37,7 +37,7 @@ from varkg.schema.types import arrow_type
 from varkg.schema.validate import check_new_nodes_complete, validate_edges, validate_nodes
 from varkg.store import neo4j_cypher as cy
 from varkg.store._diff import changed_rows, match_existing, repeat_list
-from varkg.store.base import GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
+from varkg.store.base import EdgeBatch, GraphStore, UpsertResult, check_vector, dangling_edge_error, edge_index
 from varkg.store.cypher_guard import assert_read_only
 
 BATCH = 10_000
@@ -86,7 +86,7 @@ class Neo4jStore(GraphStore):
         self._driver.close()
 
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        try:
+        with self._driver_errors("Neo4j rejected the query"):
             if self._tx is not None:  # inside transaction(): reads must see its uncommitted writes
                 res = self._tx.run(text, dict(params or {}))
                 keys = res.keys()
@@ -94,26 +94,28 @@ class Neo4jStore(GraphStore):
             records, _, keys = self._driver.execute_query(
                 text, dict(params or {}), database_=self.database, routing_=self._neo4j.RoutingControl.READ
             )
-        except self._neo4j.exceptions.Neo4jError as exc:
-            raise StoreError(f"Neo4j rejected the query: {exc.message}") from None
-        except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location}: {_one_line(exc)}") from None
         return _to_arrow(keys, [r.values() for r in records])
 
+    @contextlib.contextmanager
+    def _driver_errors(self, failed: str, lost: str = "") -> Iterator[None]:
+        """Driver exceptions of the block as varkg errors: a server error as StoreError (``failed``:
+        its message), a lost connection as StoreUnavailable (``lost`` says what became of the work)."""
+        try:
+            yield
+        except self._neo4j.exceptions.Neo4jError as exc:
+            raise StoreError(f"{failed}: {exc.message}") from None
+        except self._neo4j.exceptions.DriverError as exc:
+            raise StoreUnavailable(f"lost the connection to Neo4j at {self.location}{lost}: {_one_line(exc)}") from None
+
     def _write(self, work) -> Any:
-        if self.read_only:
-            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        self._require_writable()
         if self._tx is not None:
             return work(self._tx)  # errors surface at the commit of transaction()
-        try:
-            with self._driver.session(database=self.database) as s:
-                return s.execute_write(work)
-        except self._neo4j.exceptions.Neo4jError as exc:
-            raise StoreError(f"Neo4j write failed and was rolled back: {exc.message}") from None
-        except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(
-                f"lost the connection to Neo4j at {self.location} (the write was not committed): {_one_line(exc)}"
-            ) from None
+        with (
+            self._driver_errors("Neo4j write failed and was rolled back", " (the write was not committed)"),
+            self._driver.session(database=self.database) as s,
+        ):
+            return s.execute_write(work)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -122,25 +124,19 @@ class Neo4jStore(GraphStore):
         if self._tx is not None:
             yield
             return
-        if self.read_only:
-            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        self._require_writable()
         session = self._driver.session(database=self.database)
         try:
-            self._tx = session.begin_transaction()
-            try:
-                yield
-                fault_point("commit")  # crash tests: a SIGKILL here (or, with a delay, during the COMMIT)
-                self._tx.commit()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    self._tx.rollback()
-                raise
-        except self._neo4j.exceptions.Neo4jError as exc:
-            raise StoreError(f"Neo4j transaction failed and was rolled back: {exc.message}") from None
-        except self._neo4j.exceptions.DriverError as exc:
-            raise StoreUnavailable(
-                f"lost the connection to Neo4j at {self.location} (nothing was committed): {_one_line(exc)}"
-            ) from None
+            with self._driver_errors("Neo4j transaction failed and was rolled back", " (nothing was committed)"):
+                self._tx = session.begin_transaction()
+                try:
+                    yield
+                    fault_point("commit")  # crash tests: a SIGKILL here (or, with a delay, during the COMMIT)
+                    self._tx.commit()
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        self._tx.rollback()
+                    raise
         finally:
             self._tx = None
             session.close()
@@ -209,8 +205,7 @@ class Neo4jStore(GraphStore):
         t, _ = validate_nodes(table, node_type, schema=self.schema)
         if t.num_rows == 0:
             return UpsertResult(node_type)
-        if self.read_only:
-            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        self._require_writable()
         key = spec.key
         cols = [c for c in t.column_names if c not in (key, PROVENANCE_PROPERTY)]
         st = cy.existing_nodes(self.schema, node_type, [key, *cols, PROVENANCE_PROPERTY])
@@ -246,30 +241,16 @@ class Neo4jStore(GraphStore):
             out += [r[0] for r in self._read(st.text, {"keys": keys[i : i + BATCH]}).column("rows")[0].as_py()]
         return out
 
-    def upsert_edges(
-        self,
-        edge_type: str,
-        table: pa.Table,
-        *,
-        src_type: str,
-        dst_type: str,
-        dataset: str | None = None,
-        missing: Literal["error", "skip"] = "error",
-    ) -> UpsertResult:
-        """Insert new edges and update changed ones; endpoints must exist (``missing="skip"`` drops
-        and counts edges whose endpoints are absent). One transaction.
+    def _write_edges(self, batch: EdgeBatch) -> UpsertResult:
+        """:meth:`GraphStore.upsert_edges` after validation, in one transaction.
 
         New edges are ``CREATE``d and changed ones updated by element id, both after reading the stored
         edges between the same endpoint pairs inside the same transaction (see
         :func:`~varkg.store.neo4j_cypher.create_edges` for why not ``MERGE``). Like the embedded store,
         one writer at a time per edge type: Community Neo4j has no relationship key constraint to stop
         two concurrent writers from both creating the same edge."""
-        spec = self.schema.check_endpoints(edge_type, src_type, dst_type)
-        t, _ = validate_edges(table, edge_type, src_type=src_type, dst_type=dst_type, schema=self.schema)
-        if t.num_rows == 0:
-            return UpsertResult(edge_type)
-        if self.read_only:
-            raise ReadOnlyError(f"store {self.location!r} is open read-only")
+        t, spec, edge_type = batch.table, batch.spec, batch.spec.name
+        src_type, dst_type, dataset, missing = batch.src_type, batch.dst_type, batch.dataset, batch.missing
         ok = np.ones(t.num_rows, dtype=bool)
         # missing="error": endpoints are checked after the CREATE (it writes fewer rows than it was sent
         # when one is absent), which saves two lookups per call on the common path.

@@ -68,3 +68,14 @@ def store_nodes(context: LoadContext, node_type: str, properties: Sequence[str])
         return None
     t = store.export_nodes(node_type, properties=list(properties))
     return t if t.num_rows else None
+
+
+def assembly_nodes(context: LoadContext, node_type: str, properties: Sequence[str], *, assembly: str) -> pa.Table | None:
+    """:func:`store_nodes` of ``assembly`` only (``assembly`` is added to ``properties``); None when there are none."""
+    t = store_nodes(context, node_type, ["assembly", *properties])
+    if t is None:
+        return None
+    import pyarrow.compute as pc
+
+    t = t.filter(pc.equal(t.column("assembly"), assembly))
+    return t if t.num_rows else None

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from varkg.intervals import IntervalIndex, point_intervals
-from varkg.loaders._support.context import store_nodes
+from varkg.loaders._support.context import assembly_nodes, store_nodes
 from varkg.loaders.base import LoadContext
 
 
@@ -34,16 +34,21 @@ class Intervals:
     def __len__(self) -> int:
         return len(self.key)
 
+    @classmethod
+    def of_table(cls, t: pa.Table) -> Intervals:
+        """The ``id``, ``chrom``, ``start``, ``stop`` columns of a node table (coordinates as int64)."""
+        return cls(
+            np.array(t.column("id").to_pylist(), object),
+            np.array(t.column("chrom").to_pylist(), object),
+            t.column("start").to_numpy().astype(np.int64),
+            t.column("stop").to_numpy().astype(np.int64),
+        )
+
 
 def loaded_variants(context: LoadContext, assembly: str) -> tuple[Intervals, pa.Table] | None:
     """Variants of ``assembly`` in the store as intervals (plus their ref/alt/pos table)."""
-    t = store_nodes(context, "Variant", ["assembly", "chrom", "pos", "ref", "alt"])
+    t = assembly_nodes(context, "Variant", ["chrom", "pos", "ref", "alt"], assembly=assembly)
     if t is None:
-        return None
-    import pyarrow.compute as pc
-
-    t = t.filter(pc.equal(t.column("assembly"), assembly))
-    if t.num_rows == 0:
         return None
     pos = t.column("pos").to_numpy()
     reflen = np.array([len(r or "") for r in t.column("ref").to_pylist()], np.int64)
@@ -53,21 +58,10 @@ def loaded_variants(context: LoadContext, assembly: str) -> tuple[Intervals, pa.
 
 def loaded_regions(context: LoadContext, assembly: str) -> tuple[Intervals, np.ndarray] | None:
     """ChromatinRegion rows of ``assembly`` in the store (and their ``kind``)."""
-    t = store_nodes(context, "ChromatinRegion", ["assembly", "chrom", "start", "stop", "kind"])
+    t = assembly_nodes(context, "ChromatinRegion", ["chrom", "start", "stop", "kind"], assembly=assembly)
     if t is None:
         return None
-    import pyarrow.compute as pc
-
-    t = t.filter(pc.equal(t.column("assembly"), assembly))
-    if t.num_rows == 0:
-        return None
-    iv = Intervals(
-        np.array(t.column("id").to_pylist(), object),
-        np.array(t.column("chrom").to_pylist(), object),
-        t.column("start").to_numpy().astype(np.int64),
-        t.column("stop").to_numpy().astype(np.int64),
-    )
-    return iv, np.array(t.column("kind").to_pylist(), object)
+    return Intervals.of_table(t), np.array(t.column("kind").to_pylist(), object)
 
 
 def overlap_table(a: Intervals, b: Intervals) -> pa.Table:
