@@ -4,11 +4,15 @@
   marker with the same K (its time is eigen decomposition + null REML + one test).
 * ``breeding.lmm``: the per-marker REML Wald GWAS of pH 24 h (varkg) vs gemma ``-lmm 1``, same K,
   same covariates (sex, slaughter group, carcass weight).
+* ``breeding.bayescpi``: Gibbs iterations per second of BayesCπ on pH 24 h (all animals, the same
+  markers and covariates): the numba-compiled sampler (``varkg.breeding.gs.bayes_cpi``) vs the pure
+  Python/numpy single-site loop it replaced (kept below as the baseline, same model and priors);
+  median of 3 runs each (the compiled one after a warm-up call that compiles it).
 
 Prints JSON lines ``{"name", "value", "unit", ...}``; gemma lines carry ``ratio`` = gemma seconds /
 varkg seconds (> 1: varkg faster) and the p-value agreement.
 
-Usage: python benchmarks/bench_breeding.py [--data ../shared/data] [--markers N]
+Usage: python benchmarks/bench_breeding.py [--data ../shared/data] [--markers N] [--only bayescpi]
 """
 
 from __future__ import annotations
@@ -24,15 +28,87 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from varkg.breeding.data import TraitData
+
 
 def emit(name: str, value: float, unit: str, **kw: object) -> None:
     print(json.dumps({"name": name, "value": round(float(value), 6), "unit": unit, **kw}), flush=True)
+
+
+def python_bayes_cpi(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, iterations: int, seed: int = 0) -> float:
+    """The replaced pure-Python BayesCπ sweep (same model, priors and O(n) residual update as the
+    compiled one, numpy for each marker's dot product); returns the final sigma2_e."""
+    nu, pi0 = 4.0, 0.9
+    rng = np.random.default_rng(seed)
+    n, p = Z.shape
+    Zf = np.asfortranarray(Z)
+    cols = [Zf[:, j] for j in range(p)]
+    xx = (Z * Z).sum(axis=0)
+    WtWinv = np.linalg.inv(W.T @ W)
+    Lw = np.linalg.cholesky(WtWinv)
+    b = WtWinv @ W.T @ y
+    e = y - W @ b
+    vy = float(np.var(e))
+    S2a = 0.5 * vy * (nu - 2) / nu / ((1 - pi0) * float(np.sum(np.var(Z, axis=0))))
+    S2e = 0.5 * vy * (nu - 2) / nu
+    s2a, s2e, pi = S2a * nu / (nu - 2), S2e * nu / (nu - 2), pi0
+    alpha = np.zeros(p)
+    for _ in range(iterations):
+        bn = WtWinv @ (W.T @ (e + W @ b)) + np.sqrt(s2e) * (Lw @ rng.standard_normal(W.shape[1]))
+        e += W @ (b - bn)
+        b = bn
+        u, zs = np.asarray(rng.random(p)), np.asarray(rng.standard_normal(p))
+        lo = np.log(pi) - np.log1p(-pi)
+        for j in range(p):
+            x, aj = cols[j], alpha[j]
+            r = float(x @ e) + xx[j] * aj
+            v0 = xx[j] * s2e
+            v1 = xx[j] * xx[j] * s2a + v0
+            d = 0.5 * (np.log(v1 / v0) + r * r / v1 - r * r / v0)
+            if u[j] < 1.0 / (1.0 + np.exp(min(d + lo, 700.0))):
+                C = xx[j] + s2e / s2a
+                an = r / C + np.sqrt(s2e / C) * zs[j]
+            else:
+                an = 0.0
+            if an != aj:
+                e += x * (aj - an)
+                alpha[j] = an
+        k = int(np.count_nonzero(alpha))
+        s2a = (float(alpha @ alpha) + nu * S2a) / rng.chisquare(nu + k)
+        s2e = (float(e @ e) + nu * S2e) / rng.chisquare(nu + n)
+        pi = float(rng.beta(p - k + 1, k + 1))
+    return s2e
+
+
+def bench_bayes(td: TraitData, meta: dict[str, object], *, py_iterations: int, nb_iterations: int) -> None:
+    from varkg.breeding.gs import bayes_cpi
+
+    Z = td.X - 2 * td.freq
+    y, W = td.y, td.W
+    t = time.perf_counter()
+    bayes_cpi(Z, y, W, iterations=5, burn_in=0, thin=1)
+    emit("breeding.bayescpi.first_call_seconds", time.perf_counter() - t, "s", note="numba compile or cache load", **meta)
+    py, nb = [], []
+    for rep in range(3):
+        t = time.perf_counter()
+        python_bayes_cpi(Z, y, W, iterations=py_iterations, seed=rep)
+        py.append(py_iterations / (time.perf_counter() - t))
+        t = time.perf_counter()
+        bayes_cpi(Z, y, W, iterations=nb_iterations, burn_in=0, thin=10, seed=rep)
+        nb.append(nb_iterations / (time.perf_counter() - t))
+    p_med, n_med = float(np.median(py)), float(np.median(nb))
+    emit("breeding.bayescpi.python_iterations_per_s", p_med, "it/s", iterations=py_iterations, runs=py, **meta)
+    emit("breeding.bayescpi.numba_iterations_per_s", n_med, "it/s", iterations=nb_iterations, runs=nb,
+         ratio=round(n_med / p_med, 2), **meta)  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--markers", type=int, default=None, help="only the first N markers (default: all 20,597)")
+    ap.add_argument("--only", choices=["all", "bayescpi"], default="all", help="bayescpi: only the BayesCπ sampler")
+    ap.add_argument("--py-iterations", type=int, default=10, help="iterations per run of the Python baseline")
+    ap.add_argument("--nb-iterations", type=int, default=300, help="iterations per run of the compiled sampler")
     args = ap.parse_args()
 
     from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
@@ -47,7 +123,10 @@ def main() -> None:
     td = trait_data(
         g, read_phenotypes(d / "pig_MSUPRP_pheno.tsv"), trait="ph_24h", covariates=read_covariates(d / "pig_MSUPRP_covar.tsv")
     )
-    meta = {"animals": td.n, "markers": td.X.shape[1], "fixed_effects": td.W.shape[1]}
+    meta: dict[str, object] = {"animals": td.n, "markers": td.X.shape[1], "fixed_effects": td.W.shape[1]}
+    bench_bayes(td, meta, py_iterations=args.py_iterations, nb_iterations=args.nb_iterations)
+    if args.only == "bayescpi":
+        return
     t = time.perf_counter()
     K = grm(td.X, td.freq)
     fit = reml(td.y, td.W, eigen(K))

@@ -1,8 +1,9 @@
-"""``varkg breed``: the error path and a chip manifest through the CLI on the real pig files."""
+"""``varkg breed``: the error path, a chip manifest and BayesCπ GS with convergence through the CLI on the real pig files."""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from varkg.cli.main import app
@@ -28,3 +29,20 @@ def test_chip_manifest(pig_dir, tmp_path):
     m = pd.read_csv(tmp_path / "manifest_500.csv")
     assert len(m) == 500 and list(m.columns) == ["marker", "chrom", "pos", "alleles", "maf", "reason", "score"]
     assert set(m["reason"]) == {"backbone"}  # no scores given: backbone only
+
+
+@pytest.mark.slow
+def test_gs_bayescpi_convergence(pig_dir, tmp_path):
+    """BayesCπ on every QC-passing marker through the CLI: CV rows and the convergence table."""
+    r = CliRunner().invoke(
+        app,
+        ["breed", "gs", *_args(pig_dir), "-t", "ph_24h", "--models", "bayescpi", "--folds", "2", "--repeats", "1",
+         "--bayes-iterations", "300", "--bayes-burn-in", "100", "--convergence", "-o", str(tmp_path)],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    conv = pd.read_csv(tmp_path / "convergence.csv")
+    assert list(conv["parameter"]) == ["sigma2_e", "sigma2_g", "pi"]
+    assert {"geweke_z1", "geweke_z2", "rhat"} <= set(conv.columns) and (conv["kept_per_chain"] == 20).all()
+    assert conv["rhat"].notna().all() and conv.loc[conv["parameter"] == "pi", "mean"].between(0, 1).all()
+    cv = pd.read_csv(tmp_path / "cv.csv")
+    assert set(cv["model"]) == {"bayescpi"} and len(cv) == 3  # 2 folds + the pooled row

@@ -9,8 +9,8 @@
   ``N(0, sigma2_a)``; π ~ Beta(1, 1), ``sigma2_a`` and ``sigma2_e`` scaled inverse chi-square
   (ν = 4; ``S2_a`` from half the phenotypic variance / ((1 - π0) 2 sum p q)). Single-site Gibbs
   with burn-in and thinning; :func:`geweke_z` and :func:`gelman_rubin` give convergence of
-  ``sigma2_e``, ``sigma2_g`` and π. The sampler is a Python loop over markers, so CV runs it on an
-  evenly spaced subset of markers (``bayes_markers``, default 1,000).
+  ``sigma2_e``, ``sigma2_g`` and π (:func:`bayes_convergence`: 2 chains on all animals). The
+  sweep is compiled with numba (O(n) residual update per marker), so CV runs it on every marker.
 * **Accuracy**: in each fold the test animals' adjusted phenotype ``y_te - W_te b`` (b from the
   training fit) is correlated with their GEBV; folds are repeated over seeds and the SE is the
   standard deviation over repeats / sqrt(repeats).
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from varkg.breeding.data import TraitData
 from varkg.breeding.lmm import RemlFit, eigen, grm, reml
@@ -35,6 +36,7 @@ from varkg.errors import AnalysisError
 __all__ = [
     "BayesResult",
     "MODELS",
+    "bayes_convergence",
     "bayes_cpi",
     "cross_validate",
     "gblup",
@@ -90,8 +92,106 @@ class BayesResult:
     trace: pd.DataFrame
 
 
-def _scaled_inv_chi2(rng: np.random.Generator, df: float, scale: float) -> float:
-    return df * scale / rng.chisquare(df)
+TRACE_COLUMNS = ("sigma2_e", "sigma2_a", "sigma2_g", "pi", "n_in")
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _dot_row(Zt: np.ndarray, j: int, e: np.ndarray) -> float:
+    """``Zt[j] @ e`` with a reassociated (vectorised) sum."""
+    s = 0.0
+    for i in range(e.shape[0]):
+        s += Zt[j, i] * e[i]
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _gibbs(
+    Zt: np.ndarray,
+    y: np.ndarray,
+    W: np.ndarray,
+    WtWinv: np.ndarray,
+    Lw: np.ndarray,
+    iterations: int,
+    burn_in: int,
+    thin: int,
+    seed: int,
+    pi0: float,
+    nu: float,
+    S2a: float,
+    S2e: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The BayesCπ chain: ``Zt`` is the centred marker matrix transposed (``[p, n]``, C order, so a
+    marker is one contiguous row). Returns summed effects, summed fixed effects (over kept samples)
+    and the kept trace ``[kept, 5]`` (columns as :data:`TRACE_COLUMNS`)."""
+    np.random.seed(seed)
+    p, n = Zt.shape
+    c = W.shape[1]
+    xx = np.empty(p)
+    for j in range(p):
+        s = 0.0
+        for i in range(n):
+            s += Zt[j, i] * Zt[j, i]
+        xx[j] = s
+    b = WtWinv @ (W.T @ y)
+    e = y - W @ b
+    alpha = np.zeros(p)
+    acc = np.zeros(p)
+    acc_b = np.zeros(c)
+    kept_n = (iterations - burn_in + thin - 1) // thin
+    trace = np.empty((kept_n, 5))
+    s2a = S2a * nu / (nu - 2.0)
+    s2e = S2e * nu / (nu - 2.0)
+    pi = pi0
+    z = np.empty(c)
+    kept = 0
+    for it in range(iterations):
+        # fixed effects | rest: N(WtWinv W'(e + W b), s2e WtWinv)
+        for k in range(c):
+            z[k] = np.random.standard_normal()
+        bn = WtWinv @ (W.T @ (e + W @ b)) + np.sqrt(s2e) * (Lw @ z)
+        e += W @ (b - bn)
+        b = bn
+        logodds_prior = np.log(pi) - np.log1p(-pi)
+        k_in = 0
+        ss_a = 0.0
+        for j in range(p):
+            aj = alpha[j]
+            r = _dot_row(Zt, j, e) + xx[j] * aj
+            v0 = xx[j] * s2e
+            v1 = xx[j] * xx[j] * s2a + v0
+            d = 0.5 * (np.log(v1 / v0) + r * r / v1 - r * r / v0)  # log L0 - log L1
+            p1 = 1.0 / (1.0 + np.exp(min(d + logodds_prior, 700.0)))
+            u = np.random.random()
+            zs = np.random.standard_normal()
+            if u < p1:
+                C = xx[j] + s2e / s2a
+                an = r / C + np.sqrt(s2e / C) * zs
+                k_in += 1
+                ss_a += an * an
+            else:
+                an = 0.0
+            if an != aj:
+                dlt = aj - an
+                for i in range(n):
+                    e[i] += Zt[j, i] * dlt
+                alpha[j] = an
+        ee = 0.0
+        for i in range(n):
+            ee += e[i] * e[i]
+        s2a = (ss_a + nu * S2a) / np.random.chisquare(nu + k_in)
+        s2e = (ee + nu * S2e) / np.random.chisquare(nu + n)
+        pi = np.random.beta(p - k_in + 1.0, k_in + 1.0)
+        if it >= burn_in and (it - burn_in) % thin == 0:
+            acc += alpha
+            acc_b += b
+            g = y - W @ b - e  # = Z alpha, kept in O(n) by the residual bookkeeping
+            trace[kept, 0] = s2e
+            trace[kept, 1] = s2a
+            trace[kept, 2] = np.var(g)
+            trace[kept, 3] = pi
+            trace[kept, 4] = k_in
+            kept += 1
+    return acc, acc_b, trace
 
 
 def bayes_cpi(
@@ -99,69 +199,52 @@ def bayes_cpi(
     y: np.ndarray,
     W: np.ndarray,
     *,
-    iterations: int = 2000,
-    burn_in: int = 500,
-    thin: int = 5,
+    iterations: int = 12000,
+    burn_in: int = 2000,
+    thin: int = 10,
     seed: int = 0,
     pi0: float = 0.9,
     nu: float = 4.0,
 ) -> BayesResult:
-    """BayesCπ Gibbs sampler on centred markers ``Z`` (``[n, p]``), fixed effects ``W``."""
-    if burn_in >= iterations:
-        raise AnalysisError(f"burn_in ({burn_in}) must be below iterations ({iterations})")
-    rng = np.random.default_rng(seed)
+    """BayesCπ Gibbs sampler on centred markers ``Z`` (``[n, p]``), fixed effects ``W`` (``[n, c]``).
+
+    Single-site sweep compiled with numba; after each marker the residual is updated in O(n) (the
+    right-hand side ``x_j' e + x_j' x_j a_j`` needs no O(n p) product). The same ``seed`` gives the
+    same chain (numba's own Mersenne Twister, seeded inside the compiled function)."""
+    if burn_in >= iterations or burn_in < 0:
+        raise AnalysisError(f"burn_in ({burn_in}) must be in [0, iterations ({iterations}))")
+    if thin < 1:
+        raise AnalysisError(f"thin must be >= 1 (got {thin})")
     n, p = Z.shape
-    Zf = np.asfortranarray(Z)
-    cols = [Zf[:, j] for j in range(p)]
-    xx = np.einsum("ij,ij->j", Z, Z)
-    WtWinv = np.linalg.inv(W.T @ W)
+    if y.shape != (n,) or W.shape[0] != n:
+        raise AnalysisError(f"Z has {n} rows, y {y.shape}, W {W.shape}: they must agree")
+    Wf = np.ascontiguousarray(W, dtype=np.float64)
+    WtWinv = np.linalg.inv(Wf.T @ Wf)
     Lw = np.linalg.cholesky(WtWinv)
-    b = WtWinv @ W.T @ y
-    e = y - W @ b
-    vy = float(np.var(e))
+    e0 = y - Wf @ (WtWinv @ (Wf.T @ y))
+    vy = float(np.var(e0))
     s2p = float(np.sum(np.var(Z, axis=0)))  # = 2 sum pq for 0/1/2 dosages in HWE
     S2a = 0.5 * vy * (nu - 2) / nu / ((1 - pi0) * s2p)
     S2e = 0.5 * vy * (nu - 2) / nu
-    s2a, s2e, pi = S2a * nu / (nu - 2), S2e * nu / (nu - 2), pi0
-    alpha = np.zeros(p)
-    acc = np.zeros(p)
-    acc_b = np.zeros(W.shape[1])
-    rows = []
-    kept = 0
-    for it in range(iterations):
-        bn = WtWinv @ (W.T @ (e + W @ b)) + np.sqrt(s2e) * (Lw @ rng.standard_normal(W.shape[1]))
-        e += W @ (b - bn)
-        b = bn
-        u = np.asarray(rng.random(p))
-        zs = np.asarray(rng.standard_normal(p))
-        logodds_prior = np.log(pi) - np.log1p(-pi)
-        for j in range(p):
-            x = cols[j]
-            aj = alpha[j]
-            r = float(x @ e) + xx[j] * aj
-            v0 = xx[j] * s2e
-            v1 = xx[j] * xx[j] * s2a + v0
-            d = 0.5 * (np.log(v1 / v0) + r * r / v1 - r * r / v0)  # log L0 - log L1
-            p1 = 1.0 / (1.0 + np.exp(min(d + logodds_prior, 700.0)))
-            if u[j] < p1:
-                C = xx[j] + s2e / s2a
-                an = r / C + np.sqrt(s2e / C) * zs[j]
-            else:
-                an = 0.0
-            if an != aj:
-                e += x * (aj - an)
-                alpha[j] = an
-        k = int(np.count_nonzero(alpha))
-        s2a = _scaled_inv_chi2(rng, nu + k, (float(alpha @ alpha) + nu * S2a) / (nu + k))
-        s2e = _scaled_inv_chi2(rng, nu + n, (float(e @ e) + nu * S2e) / (nu + n))
-        pi = float(rng.beta(p - k + 1, k + 1))
-        if it >= burn_in and (it - burn_in) % thin == 0:
-            acc += alpha
-            acc_b += b
-            kept += 1
-            rows.append((s2e, s2a, float(np.var(Z @ alpha)), pi, k))
-    trace = pd.DataFrame(rows, columns=["sigma2_e", "sigma2_a", "sigma2_g", "pi", "n_in"])
-    return BayesResult(acc / kept, acc_b / kept, trace)
+    acc, acc_b, trace = _gibbs(
+        np.ascontiguousarray(Z.T, dtype=np.float64),
+        np.ascontiguousarray(y, dtype=np.float64),
+        Wf,
+        np.ascontiguousarray(WtWinv),
+        np.ascontiguousarray(Lw),
+        int(iterations),
+        int(burn_in),
+        int(thin),
+        int(seed),
+        float(pi0),
+        float(nu),
+        S2a,
+        S2e,
+    )
+    kept = trace.shape[0]
+    t = pd.DataFrame(trace, columns=list(TRACE_COLUMNS))
+    t["n_in"] = t["n_in"].astype(np.int64)
+    return BayesResult(acc / kept, acc_b / kept, t)
 
 
 def geweke_z(x: np.ndarray, *, first: float = 0.1, last: float = 0.5) -> float:
@@ -188,6 +271,35 @@ def gelman_rubin(chains: Sequence[np.ndarray]) -> float:
     B = n * c.mean(axis=1).var(ddof=1)
     Wv = c.var(axis=1, ddof=1).mean()
     return float(np.sqrt(((n - 1) / n * Wv + B / n) / Wv)) if Wv > 0 else float("nan")
+
+
+def bayes_convergence(
+    data: TraitData,
+    *,
+    chains: int = 2,
+    iterations: int = 12000,
+    burn_in: int = 2000,
+    thin: int = 10,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, list[BayesResult]]:
+    """BayesCπ on all animals and markers of ``data``, ``chains`` chains (seeds ``seed``,
+    ``seed + 1``, ...): per parameter (sigma2_e, sigma2_g, pi) the posterior mean, Geweke z of every
+    chain and R-hat over the chains; and the chains."""
+    if chains < 2:
+        raise AnalysisError(f"R-hat needs at least 2 chains (got {chains})")
+    Z = data.X - 2 * data.freq
+    W = data.W[:, _fixed_cols(data.W)]
+    res = [bayes_cpi(Z, data.y, W, iterations=iterations, burn_in=burn_in, thin=thin, seed=seed + c) for c in range(chains)]
+    rows = []
+    for par in ("sigma2_e", "sigma2_g", "pi"):
+        tr = [r.trace[par].to_numpy() for r in res]
+        row: dict[str, object] = {"trait": data.trait, "parameter": par, "mean": float(np.mean(np.concatenate(tr)))}
+        for c, t in enumerate(tr):
+            row[f"geweke_z{c + 1}"] = geweke_z(t)
+        row["rhat"] = gelman_rubin(tr)
+        row["kept_per_chain"] = len(tr[0])
+        rows.append(row)
+    return pd.DataFrame(rows), res
 
 
 def _adjust(y: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -234,14 +346,15 @@ def cross_validate(
     repeats: int = 3,
     seed: int = 0,
     top_k: int = 200,
-    bayes_markers: int = 1000,
-    bayes_iterations: int = 1000,
-    bayes_burn_in: int = 300,
+    bayes_markers: int | None = None,
+    bayes_iterations: int = 12000,
+    bayes_burn_in: int = 2000,
     markers: np.ndarray | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Accuracy per (model, repeat, fold) and pooled per repeat (``fold = -1``: the correlation over
-    all test animals of the repeat). ``markers`` restricts every model to those marker columns."""
+    all test animals of the repeat). ``markers`` restricts every model to those marker columns;
+    ``bayes_markers`` (default: all) runs BayesCπ on that many evenly spaced ones."""
     bad = [m for m in models if m not in MODELS]
     if bad:
         raise AnalysisError(f"unknown GS model(s) {bad}; expected some of {list(MODELS)}")
@@ -266,7 +379,7 @@ def cross_validate(
                 Kt = Kt / (np.trace(Kt) / data.n) * (np.trace(K) / data.n)
                 gebv, adj, _ = gblup(Kt if m == "gblup_top" else 0.5 * (K + Kt), data.y, data.W, train, test)
             else:
-                sub = evenly_spaced(X.shape[1], bayes_markers)
+                sub = evenly_spaced(X.shape[1], bayes_markers or X.shape[1])
                 cols = _fixed_cols(data.W[train])
                 res = bayes_cpi(
                     Z[np.ix_(train, sub)],

@@ -135,13 +135,18 @@ def gwas(
 @option_group("source", _trait_source)
 def gs(
     source: TraitSource,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: cv.csv, cv_summary.csv, gebv.csv.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: cv.csv, cv_summary.csv, gebv.csv (convergence.csv).")],
     trait: Traits = None,
     min_maf: MinMaf = 0.01,
     models: Annotated[str, typer.Option(help="Comma-separated: gblup, bayescpi, gblup_top, gblup_mix.")] = "gblup,bayescpi",
     folds: Annotated[int, typer.Option(help="k of k-fold CV.")] = 5,
     repeats: Annotated[int, typer.Option(help="CV repeats (seeds).")] = 3,
     seed: Annotated[int, typer.Option(help="First seed.")] = 0,
+    bayes_iterations: Annotated[int, typer.Option(help="BayesCπ Gibbs iterations per chain.")] = 12000,
+    bayes_burn_in: Annotated[int, typer.Option(help="BayesCπ burn-in iterations.")] = 2000,
+    convergence: Annotated[
+        bool, typer.Option(help="Also run 2 BayesCπ chains on all animals: Geweke z and R-hat -> convergence.csv.")
+    ] = False,
 ) -> None:
     """Genomic selection: repeated k-fold CV accuracy per trait and model, GEBVs of every animal (GBLUP).
 
@@ -149,15 +154,29 @@ def gs(
     """
     import pandas as pd
 
-    from varkg.breeding.gs import cross_validate, gebv_table, summarise
+    from varkg.breeding.gs import bayes_convergence, cross_validate, gebv_table, summarise
 
-    cvs, gebvs = [], []
+    cvs, gebvs, convs = [], [], []
     for td in source.traits(trait, min_maf=min_maf):
+        if convergence:
+            convs.append(bayes_convergence(td, iterations=bayes_iterations, burn_in=bayes_burn_in, seed=seed)[0])
+            console.print(convs[-1].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         cvs.append(
-            cross_validate(td, models=[m for m in models.split(",") if m], folds=folds, repeats=repeats, seed=seed, progress=True)
+            cross_validate(
+                td,
+                models=[m for m in models.split(",") if m],
+                folds=folds,
+                repeats=repeats,
+                seed=seed,
+                bayes_iterations=bayes_iterations,
+                bayes_burn_in=bayes_burn_in,
+                progress=True,
+            )
         )
         gebvs.append(gebv_table(td))
     out.mkdir(parents=True, exist_ok=True)
+    if convs:
+        pd.concat(convs).to_csv(out / "convergence.csv", index=False)
     cv = pd.concat(cvs)
     cv.to_csv(out / "cv.csv", index=False)
     s = summarise(cv)
