@@ -25,8 +25,10 @@ Protocol (the same for every task; ``varkg.lm.protocol`` holds the statistics):
    --n-se (default 2) standard errors of the difference, √(SE_lm² + SE_kmer²). --protocol prints a
    summary line with the count, hardware and times.
 
-Budget: with the defaults (300 s pretraining, 2 grid points + 2 more seeds of 200 s fine-tuning)
-a task takes under 20 minutes on the 2-core CPU even when pretraining is not cached.
+Budget: with the defaults (300 s pretraining, 2 grid points + 2 more seeds of 170 s fine-tuning,
+which dev evaluations overrun by up to ~10 % on a loaded machine) a task takes under 20 minutes on
+the 2-core CPU even when pretraining is not cached; ``within_budget`` in the protocol line checks it.
+The caps are wall time, so a loaded machine gets fewer steps (the rows report them).
 
 Output, one JSON line each: ``gue_pretrain``; per fine-tuning run ``gue_run``; per task and model
 ``{"task", "model": "varkg" | "kmer-tfidf-lr", "mcc": {"mean", "se", "n"}, "per_seed", ...}``;
@@ -208,7 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated tasks whose training sequences join pretraining (default: --tasks); "
         "name all tasks to build one checkpoint shared by runs of single tasks",
     )
-    ap.add_argument("--finetune-seconds", type=float, default=200.0, help="time cap of each fine-tuning run")
+    ap.add_argument(
+        "--finetune-seconds",
+        type=float,
+        default=170.0,
+        help="time cap of each fine-tuning run (dev evaluations run past it: about 10 %% on a loaded machine)",
+    )
     ap.add_argument("--epochs", type=float, default=20.0, help="epochs per run (the time cap usually ends it first)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
@@ -391,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"over seeds +- SE; win = margin > {args.n_se:g} SE of the difference",
                     "pretrain_cached": pre_info["pretrain_cached"],
                     "pretrain_s": pre_info["pretrain_s"],
+                    "pretrain_steps": pre_info.get("pretrain_steps"),
                     "task_seconds": task_seconds,
                     "task_budget_seconds": args.task_budget_seconds,
                     "within_budget": all(s <= args.task_budget_seconds for s in task_seconds.values()),
