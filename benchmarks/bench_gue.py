@@ -2,35 +2,53 @@
 
 Usage::
 
-    python benchmarks/bench_gue.py --data ../shared/data/gue --tasks prom_prom_core_tata,tf_0
+    python benchmarks/bench_gue.py --data ../shared/data/gue --tasks prom_prom_core_tata,tf_0 --protocol
 
 DIR holds one folder per task with ``train.csv``, ``dev.csv``, ``test.csv`` (``sequence,label``).
-Prints one JSON line per task and model::
 
-    {"task": ..., "model": "varkg" | "kmer-tfidf-lr", "mcc": <test MCC x 100>, "train_s": ...,
-     "dnabert2_published": <MCC x 100 or null>, ...}
+Protocol (the same for every task; ``varkg.lm.protocol`` holds the statistics):
 
-The varkg model is pretrained once (masked LM on the reference FASTA windows plus the training
-sequences of the tasks named in --tasks), cached under --cache keyed by its settings and inputs,
-and reused by every task of the run and by later runs (``"pretrain_cached": true`` says so).
-Published DNABERT-2 numbers are read from the GUE README table (DIR/README.md or DIR/../README.md).
+1. **Pretraining** once per settings: masked LM on the reference FASTA windows plus the training
+   sequences of the tasks named in --pretrain-tasks (default --tasks), cached under --cache keyed
+   by its settings, inputs and code, and reused by every task, seed and later run
+   (``"pretrain_cached": true`` says a run did not pretrain; --checkpoint counts as cached).
+2. **Selection on dev only, one rule.** Every point of the fixed --grid (default ``meanmax+rc,bins``:
+   mean‖max pooling with reverse-complement augmentation and strand-averaged predictions, and
+   6-bin positional pooling without) is fine-tuned with the first seed at the same --lr, --epochs
+   and --finetune-seconds; the point with the highest dev MCC wins (ties: the earlier point).
+   Within a run the checkpoint kept is also the best on dev. Test scores play no part.
+3. **Seeds.** The chosen point is fine-tuned with every seed in --seeds (default 0,1,2; the first
+   seed's run from step 2 is reused); the row is the mean test MCC × 100 ± standard error
+   (sample SD / √n). The k-mer baseline (3–6-mers, TF-IDF, L2 logistic regression with lbfgs; C
+   from {0.1, 1, 10} by dev MCC) is deterministic, so it runs once and its SE is 0.
+4. **Verdict.** The model beats the baseline on a task when the difference of the means exceeds
+   --n-se (default 2) standard errors of the difference, √(SE_lm² + SE_kmer²). --protocol prints a
+   summary line with the count, hardware and times.
 
-Settings measured best here (docs/lm.md, "Measured here"): pretrain once with
-``--pretrain-tasks <all tasks> --pretrain-window 128 --pretrain-steps 100000 --pretrain-seconds 480``;
-TF-binding tasks ``--pooling meanmax --rc --lr 1e-3``; TSS-anchored promoter windows
-``--pooling bins --lr 1e-3`` without ``--rc`` (the reverse complement moves the TSS).
+Budget: with the defaults (300 s pretraining, 2 grid points + 2 more seeds of 170 s fine-tuning,
+which dev evaluations overrun by up to ~10 % on a loaded machine) a task takes under 20 minutes on
+the 2-core CPU even when pretraining is not cached; ``within_budget`` in the protocol line checks it.
+The caps are wall time, so a loaded machine gets fewer steps (the rows report them).
+
+Output, one JSON line each: ``gue_pretrain``; per fine-tuning run ``gue_run``; per task and model
+``{"task", "model": "varkg" | "kmer-tfidf-lr", "mcc": {"mean", "se", "n"}, "per_seed", ...}``;
+with --protocol a final ``gue_protocol`` line. Published DNABERT-2 numbers are read from the GUE
+README table (DIR/README.md or DIR/../README.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import hashlib
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any, Literal, cast, get_args
 
 SHARED = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -58,8 +76,10 @@ def published_numbers(data: Path) -> dict[str, float]:
     return out
 
 
-def kmer_baseline(train, dev, test, *, seed: int) -> tuple[float, float, dict]:
-    """k-mer (3..6) TF-IDF + logistic regression; C chosen on dev. Returns (test MCC, seconds, params)."""
+def kmer_baseline(train, dev, test) -> tuple[float, float, float, dict]:
+    """k-mer (3..6) TF-IDF + logistic regression (lbfgs: deterministic); C chosen on dev.
+
+    Returns (test MCC × 100, dev MCC × 100, seconds, params)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import matthews_corrcoef
@@ -68,30 +88,96 @@ def kmer_baseline(train, dev, test, *, seed: int) -> tuple[float, float, dict]:
     vec = TfidfVectorizer(analyzer="char", ngram_range=(3, 6), sublinear_tf=True, lowercase=False)
     xtr = vec.fit_transform(train.sequences)
     xdv, xte = vec.transform(dev.sequences), vec.transform(test.sequences)
-    best = (-2.0, None, None)
+    best: tuple[float, float, Any] = (-2.0, 0.0, None)
     for c in (0.1, 1.0, 10.0):
-        clf = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(xtr, train.labels)
+        clf = LogisticRegression(C=c, max_iter=2000, random_state=0).fit(xtr, train.labels)
         m = matthews_corrcoef(dev.labels, clf.predict(xdv))
         if m > best[0]:
             best = (m, c, clf)
     mcc = matthews_corrcoef(test.labels, best[2].predict(xte))
-    return 100 * mcc, time.perf_counter() - t0, {"C": best[1], "k": "3-6", "n_features": xtr.shape[1]}
+    return 100 * mcc, 100 * best[0], time.perf_counter() - t0, {"C": best[1], "k": "3-6", "n_features": xtr.shape[1]}
 
 
-def parse_epochs(spec: str):
-    """``"2"`` or ``"tf_0=2,mouse_0=10,4"`` → a function task → epochs (bare number = default, else 4)."""
-    default, per = 4.0, {}
-    for part in (p.strip() for p in spec.split(",") if p.strip()):
-        name, _, value = part.rpartition("=")
-        try:
-            number = float(value)
-        except ValueError:
-            raise SystemExit(f"--epochs: {part!r} is not a number or task=number") from None
-        if name:
-            per[name] = number
-        else:
-            default = number
-    return lambda task: per.get(task, default)
+Pooling = Literal["mean", "cls", "max", "meanmax", "bins"]
+GRID_POOLINGS: tuple[str, ...] = get_args(Pooling)
+
+
+def parse_grid(spec: str) -> dict[str, tuple[Pooling, bool]]:
+    """``"meanmax+rc,bins"`` → ``{"meanmax+rc": ("meanmax", True), "bins": ("bins", False)}`` (order kept)."""
+    out: dict[str, tuple[Pooling, bool]] = {}
+    for point in (p.strip() for p in spec.split(",") if p.strip()):
+        pooling, _, flag = point.partition("+")
+        if pooling not in GRID_POOLINGS or flag not in ("", "rc"):
+            raise SystemExit(f"--grid: {point!r} is not POOLING or POOLING+rc with POOLING in {GRID_POOLINGS}")
+        out[point] = (cast(Pooling, pooling), flag == "rc")
+    if not out:
+        raise SystemExit("--grid: no settings given")
+    return out
+
+
+def parse_seeds(spec: str) -> list[int]:
+    """``"0,1,2"`` → ``[0, 1, 2]`` (distinct integers)."""
+    try:
+        seeds = [int(p) for p in spec.split(",") if p.strip()]
+    except ValueError:
+        raise SystemExit(f"--seeds: {spec!r} is not comma-separated integers") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"--seeds: {spec!r} must name at least one seed, each once")
+    return seeds
+
+
+def hardware_info(torch) -> dict:
+    """CPU model, threads, GPU, niceness and load average: what the times were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "nice": os.nice(0),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def finetune_run(
+    *, ckpt: Path, tok: Any, task: str, splits: dict, point: str, grid: dict, seed: int, args: argparse.Namespace
+) -> dict:
+    """One fine-tuning run of grid ``point`` with ``seed``; prints and returns its ``gue_run`` row."""
+    from varkg.lm.finetune import FinetuneConfig, finetune
+
+    pooling, rc = grid[point]
+    fcfg = FinetuneConfig(
+        method=args.method,
+        pooling=pooling,
+        bins=args.bins,
+        epochs=args.epochs,
+        lr=args.lr,
+        rc_augment=rc,
+        rc_test=rc,
+        max_seconds=args.finetune_seconds,
+        seed=seed,
+        evals_per_epoch=2,
+    )
+    r = finetune(ckpt, tok, train=splits["train"], dev=splits["dev"], test=splits["test"], cfg=fcfg, quiet=args.quiet)
+    row = {
+        "name": "gue_run",
+        "task": task,
+        "setting": point,
+        "seed": seed,
+        "dev_mcc": round(100 * r.dev["mcc"], 2),
+        "test_mcc": round(100 * r.test["mcc"], 2),
+        "finetune_s": round(r.seconds, 1),
+        "finetune_steps": r.steps,
+    }
+    print(json.dumps(row), flush=True)
+    return {**row, "seconds": r.seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,39 +203,49 @@ def main(argv: list[str] | None = None) -> int:
         help="pretraining window in tokens' bp (default: the longest training sequence, at most 512; "
         "ALiBi lets the model run on longer sequences than it was pretrained on)",
     )
-    ap.add_argument("--finetune-seconds", type=float, default=720.0)
-    ap.add_argument(
-        "--epochs",
-        default="4",
-        help="fine-tuning epochs: a number for every task, or per task as 'tf_0=2,mouse_0=10,4' "
-        "(the bare number is the default for the others)",
-    )
-    ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
-    ap.add_argument("--pooling", default="mean", choices=["mean", "cls", "max", "meanmax", "bins"])
-    ap.add_argument("--bins", type=int, default=6, help="stretches per window for --pooling bins")
-    ap.add_argument("--rc", action="store_true", help="reverse-complement augmentation + strand-averaged predictions")
+    ap.add_argument("--pretrain-seed", type=int, default=0, help="seed of the (cached) pretraining")
     ap.add_argument(
         "--pretrain-tasks",
         default=None,
         help="comma-separated tasks whose training sequences join pretraining (default: --tasks); "
         "name all tasks to build one checkpoint shared by runs of single tasks",
     )
+    ap.add_argument(
+        "--finetune-seconds",
+        type=float,
+        default=170.0,
+        help="time cap of each fine-tuning run (dev evaluations run past it: about 10 %% on a loaded machine)",
+    )
+    ap.add_argument("--epochs", type=float, default=20.0, help="epochs per run (the time cap usually ends it first)")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
+    ap.add_argument(
+        "--grid",
+        default="meanmax+rc,bins",
+        help="settings tried on dev with the first seed, in order: POOLING or POOLING+rc, comma-separated "
+        f"(POOLING in {', '.join(GRID_POOLINGS)}; +rc = reverse-complement augmentation and strand averaging)",
+    )
+    ap.add_argument("--bins", type=int, default=6, help="stretches per window for bins pooling")
+    ap.add_argument("--seeds", default="0,1,2", help="fine-tuning seeds (>= 3 for a standard error worth reading)")
+    ap.add_argument("--n-se", type=float, default=2.0, help="a win needs a margin above this many SE of the difference")
+    ap.add_argument("--task-budget-seconds", type=float, default=1200.0, help="per-task budget the output checks")
+    ap.add_argument("--protocol", action="store_true", help="print a gue_protocol summary line at the end")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
 
     import torch
 
     from varkg.lm.data import read_sequence_csv
-    from varkg.lm.finetune import FinetuneConfig, finetune
     from varkg.lm.pretrain import PretrainConfig, pretrain
-    from varkg.lm.tokenizer import single_nucleotide_tokenizer, train_bpe_tokenizer
+    from varkg.lm.protocol import compare, constant, mean_se, select_by_dev, summarize
+    from varkg.lm.tokenizer import load_tokenizer, single_nucleotide_tokenizer, train_bpe_tokenizer
 
+    t_run = time.perf_counter()
     torch.set_num_threads(args.threads)
     tasks = [t for t in args.tasks.split(",") if t]
-    epochs = parse_epochs(args.epochs)
+    grid = parse_grid(args.grid)
+    seeds = parse_seeds(args.seeds)
     pre_tasks = [t for t in (args.pretrain_tasks or args.tasks).split(",") if t]
     published = published_numbers(args.data)
     models = set(args.models.split(","))
@@ -157,12 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         t: {s: read_sequence_csv(args.data / t / f"{s}.csv") for s in ("train", "dev", "test")}
         for t in dict.fromkeys(tasks + pre_tasks)
     }
-    hardware = f"{torch.get_num_threads()} CPU threads" + (
-        f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
-    )
+    hardware = hardware_info(torch)
 
     ckpt = None
-    pre_info: dict = {}
+    pre_info: dict = {"pretrain_cached": True, "pretrain_s": 0.0}
     if "varkg" in models:
         refs = sorted(p for p in glob.glob(args.reference) if not p.endswith((".fai", ".gzi")))
         window = args.pretrain_window or min(512, max(max(len(s) for s in splits[t]["train"].sequences) for t in pre_tasks))
@@ -171,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             window_bp=window,
             steps=args.pretrain_steps,
             batch_size=args.pretrain_batch,
-            seed=args.seed,
+            seed=args.pretrain_seed,
             max_seconds=args.pretrain_seconds,
             save_every=100,
             lr=1e-3,
@@ -221,67 +315,99 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps({"name": "gue_pretrain", **pre_info}), flush=True)
 
+    comparisons = []
+    task_seconds: dict[str, float] = {}
     for t in tasks:
         sp = splits[t]
         pub = published.get(t)
+        # pretraining counts against every task's budget unless it was cached
+        spent = 0.0 if pre_info["pretrain_cached"] else float(pre_info["pretrain_s"])
+        kmer = lm = None
         if "kmer-tfidf-lr" in models:
-            mcc, secs, params = kmer_baseline(sp["train"], sp["dev"], sp["test"], seed=args.seed)
+            mcc, dev_mcc, secs, params = kmer_baseline(sp["train"], sp["dev"], sp["test"])
+            spent += secs
+            kmer = constant(mcc)
             print(
                 json.dumps(
                     {
                         "task": t,
                         "model": "kmer-tfidf-lr",
-                        "mcc": round(mcc, 2),
+                        "mcc": kmer.as_dict(),
+                        "per_seed": [round(mcc, 2)],
+                        "deterministic": True,
+                        "dev_mcc": round(dev_mcc, 2),
                         "train_s": round(secs, 1),
                         "dnabert2_published": pub,
                         "params": params,
-                        "hardware": hardware,
                     }
                 ),
                 flush=True,
             )
         if "varkg" in models:
-            from varkg.lm.tokenizer import load_tokenizer
-
+            assert ckpt is not None
             tok = load_tokenizer(str(ckpt))
-            fcfg = FinetuneConfig(
-                method=args.method,
-                pooling=args.pooling,
-                bins=args.bins,
-                epochs=epochs(t),
-                lr=args.lr,
-                rc_augment=args.rc,
-                rc_test=args.rc,
-                max_seconds=args.finetune_seconds,
-                seed=args.seed,
-                evals_per_epoch=2,
-            )
-            r = finetune(ckpt, tok, train=sp["train"], dev=sp["dev"], test=sp["test"], cfg=fcfg, quiet=args.quiet)
+
+            run = functools.partial(finetune_run, ckpt=ckpt, tok=tok, task=t, splits=sp, grid=grid, args=args)
+            t_task = time.perf_counter()
+            first = {point: run(point=point, seed=seeds[0]) for point in grid}
+            chosen = select_by_dev({p: first[p]["dev_mcc"] for p in grid})
+            runs = [first[chosen]] + [run(point=chosen, seed=s) for s in seeds[1:]]
+            spent += time.perf_counter() - t_task
+            lm = mean_se([r["test_mcc"] for r in runs])
+            pooling, rc = grid[chosen]
             print(
                 json.dumps(
                     {
                         "task": t,
                         "model": "varkg",
-                        "mcc": round(100 * r.test["mcc"], 2),
-                        "train_s": round(r.seconds + (0.0 if pre_info["pretrain_cached"] else pre_info["pretrain_s"]), 1),
-                        "finetune_s": round(r.seconds, 1),
+                        "mcc": lm.as_dict(),
+                        "per_seed": [r["test_mcc"] for r in runs],
+                        "seeds": seeds,
+                        "dev_mcc": mean_se([r["dev_mcc"] for r in runs]).as_dict(),
+                        "selected": chosen,
+                        "grid_dev_mcc": {p: first[p]["dev_mcc"] for p in grid},
+                        "finetune_s_per_run": round(sum(r["seconds"] for r in runs) / len(runs), 1),
                         "dnabert2_published": pub,
-                        "test": {k: round(v, 4) for k, v in r.test.items()},
-                        "dev_mcc": round(100 * r.dev["mcc"], 2),
-                        "finetune_steps": r.steps,
                         "method": args.method,
-                        "pooling": args.pooling,
-                        "bins": args.bins if args.pooling == "bins" else None,
-                        "rc": args.rc,
-                        "epochs": epochs(t),
+                        "pooling": pooling,
+                        "bins": args.bins if pooling == "bins" else None,
+                        "rc": rc,
+                        "epochs": args.epochs,
                         "lr": args.lr,
-                        "n_trainable": r.n_trainable,
-                        "hardware": hardware,
                         **pre_info,
                     }
                 ),
                 flush=True,
             )
+        task_seconds[t] = round(spent, 1)
+        if lm is not None and kmer is not None:
+            comparisons.append(compare(task=t, model=lm, baseline=kmer, n_se=args.n_se))
+
+    if args.protocol:
+        summary = summarize(comparisons) if comparisons else {"n_tasks": 0, "n_beaten": 0}
+        print(
+            json.dumps(
+                {
+                    "name": "gue_protocol",
+                    "model": "varkg",
+                    "baseline": "kmer-tfidf-lr",
+                    **summary,
+                    "seeds": seeds,
+                    "grid": list(grid),
+                    "rule": "grid point with best dev MCC at the first seed (ties: earlier); mean test MCC x 100 "
+                    f"over seeds +- SE; win = margin > {args.n_se:g} SE of the difference",
+                    "pretrain_cached": pre_info["pretrain_cached"],
+                    "pretrain_s": pre_info["pretrain_s"],
+                    "pretrain_steps": pre_info.get("pretrain_steps"),
+                    "task_seconds": task_seconds,
+                    "task_budget_seconds": args.task_budget_seconds,
+                    "within_budget": all(s <= args.task_budget_seconds for s in task_seconds.values()),
+                    "wall_s": round(time.perf_counter() - t_run, 1),
+                    "hardware": {**hardware, "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
+                }
+            ),
+            flush=True,
+        )
     return 0
 
 
