@@ -148,30 +148,40 @@ def classify_pairs(counts: np.ndarray, params: BlockParams = BlockParams()) -> n
     return out
 
 
-def _maf_keep(geno: GenotypeMatrix, start: int, stop: int, min_maf: float) -> np.ndarray:
-    f = geno.allele_frequency(start, stop)
+def _maf_keep(d: np.ndarray, min_maf: float) -> np.ndarray:
+    """Variants (columns of dosages ``d``) with MAF >= ``min_maf`` over their called samples."""
+    ok = d >= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(ok, d, 0).sum(axis=0, dtype=np.int64) / (2.0 * ok.sum(axis=0))
     lo = min_maf * (1 - _SMALL_EPSILON)
     return np.isfinite(f) & (f >= lo) & (f <= 1 - lo)
 
 
-def gabriel_blocks(geno: GenotypeMatrix, *, params: BlockParams = BlockParams(), chunk: int = 256) -> list[LdBlockResult]:
+def gabriel_blocks(geno: GenotypeMatrix, *, params: BlockParams = BlockParams(), chunk: int = 8192) -> list[LdBlockResult]:
     """LD blocks of every chromosome of ``geno`` (module docstring for the rules), in order.
 
-    Memory: one chunk of ``chunk`` variants and its ``max_kb`` window of dosages at a time.
+    Dosages are read ``chunk`` variants at a time and kept as bit planes (3 bits per sample and
+    variant of MAF >= ``min_maf``) for one chromosome at a time.
     """
     ids = geno.variants["id"].to_numpy()
+    all_pos = geno.variants["pos"].to_numpy(np.int64)
     out: list[LdBlockResult] = []
     for chrom, cs, ce in geno.chromosomes():
-        keep = (
-            np.concatenate([_maf_keep(geno, a, min(ce, a + 8192), params.min_maf) for a in range(cs, ce, 8192)])
-            if ce > cs
-            else np.zeros(0, bool)
-        )
-        orig = np.flatnonzero(keep) + cs
+        kept, planes, tots, missing = [], [], [], False
+        for a in range(cs, ce, chunk):
+            d = geno.dosages(a, min(ce, a + chunk))
+            keep = _maf_keep(d, params.min_maf)
+            d = d[:, keep]
+            kept.append(np.flatnonzero(keep) + a)
+            planes.append(_bitplanes(d))
+            tots.append(np.stack([np.count_nonzero(d == g, axis=0) for g in range(3)], axis=1).astype(np.int64))
+            missing = missing or bool((d < 0).any())
+        orig = np.concatenate(kept) if kept else np.zeros(0, np.int64)
         if len(orig) < 2:
             continue
-        pos = geno.variants["pos"].to_numpy(np.int64)[orig]
-        for s, e in _chrom_blocks(geno, orig, pos, params, chunk):
+        pos = all_pos[orig]
+        bits = np.concatenate(planes)
+        for s, e in _chrom_blocks(bits, np.concatenate(tots), missing, pos, params):
             members = orig[s : e + 1]
             out.append(LdBlockResult(chrom, int(pos[s]), int(pos[e]), members, [str(x) for x in ids[members]]))
     return out
@@ -188,9 +198,10 @@ def _bitplanes(d: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
-def _chrom_blocks(geno: GenotypeMatrix, orig: np.ndarray, pos: np.ndarray, params: BlockParams, chunk: int):
-    """``(s, e)`` index pairs (into ``orig``) of one chromosome's blocks."""
-    n = len(orig)
+def _chrom_blocks(planes: np.ndarray, tots: np.ndarray, missing: bool, pos: np.ndarray, params: BlockParams) -> list:
+    """``(s, e)`` index pairs (into the kept variants) of one chromosome's blocks, from the bit
+    planes and per-dosage totals of its kept variants."""
+    n = len(pos)
     max_bp = int(round(params.max_kb * 1000))
     smin = np.searchsorted(pos, pos - max_bp, side="left").astype(np.int64)
     widest = int((np.arange(n) - smin).max()) + 1  # most variants in one window (PLINK's max block size)
@@ -205,42 +216,33 @@ def _chrom_blocks(geno: GenotypeMatrix, orig: np.ndarray, pos: np.ndarray, param
     recomb = np.zeros(n, np.int64)
     near = np.full((n, 3), -1, np.int8)
     parts: list[np.ndarray] = []
-    cap = max(1 << 16, 2 * widest + 2)  # a variant adds at most `widest` candidates
-    buf = np.empty((cap, 3), np.int64)
-    for e0 in range(0, n, chunk):
-        e1 = min(n, e0 + chunk)
-        base = int(smin[e0])
-        cols = orig[base:e1]
-        d = geno.dosages(int(cols[0]), int(cols[-1]) + 1)[:, cols - cols[0]]
-        planes = _bitplanes(d)
-        tots = np.stack([np.count_nonzero(d == g, axis=0) for g in range(3)], axis=1).astype(np.int64)
-        missing = bool((d < 0).any())
-        e = e0
-        while e < e1:
-            got, e = _scan(
-                planes,
-                tots,
-                base,
-                e,
-                e1,
-                smin,
-                pos,
-                state,
-                strong,
-                recomb,
-                near,
-                futility,
-                missing,
-                hs,
-                rh,
-                lo,
-                span2,
-                span3,
-                params.inform_frac + _SMALLISH_EPSILON,
-                buf,
-            )
-            parts.append(buf[:got].copy())
-    cand = np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
+    buf = np.empty((max(1 << 16, 2 * widest + 2), 3), np.int64)  # a variant adds at most `widest` candidates
+    e = 0
+    while e < n:
+        got, e = _scan(
+            planes,
+            tots,
+            0,
+            e,
+            n,
+            smin,
+            pos,
+            state,
+            strong,
+            recomb,
+            near,
+            futility,
+            missing,
+            hs,
+            rh,
+            lo,
+            span2,
+            span3,
+            params.inform_frac + _SMALLISH_EPSILON,
+            buf,
+        )
+        parts.append(buf[:got].copy())
+    cand = np.concatenate(parts)
     order = np.lexsort((cand[:, 2], cand[:, 1], cand[:, 0]))[::-1]  # longest first; ties: later start, later end
     return _greedy(cand[order], n)
 
@@ -525,13 +527,21 @@ def _mle1(k11: float, k12: float, k21: float, k22: float, hh: float) -> tuple[fl
         best = x2
     if np.isnan(best):
         best = 0.0
-    shape = 1 if (n_in == 1 and not both_zero) else 0
+    # stationary points on the estimate's side of D = 0 (the grid's side): one makes it unimodal
+    shape = 0
+    if n_in >= 1 and not both_zero:
+        x_d0 = f1x * fx1 - f11  # the split with D = 0
+        side = best - x_d0
+        for x in (x0, x1, x2):
+            if not np.isnan(x) and (x - x_d0) * side > 0 and abs(x - x_d0) > 1e-12:
+                shape += 1
+        shape = 1 if shape == 1 else 0
     return f11 + best, f1x, fx1, ok, shape
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _grid_ll(
-    q: int,
+    q: float,
     k11: float,
     k12: float,
     k21: float,
@@ -622,6 +632,7 @@ def _lower_class(u0: float, u1: float, u2: float, u3: float, lo95: float, hi95: 
 @njit(cache=True, nogil=True)
 def _walk(
     center: int,
+    q_mode: float,
     ll_c: float,
     k11: float,
     k12: float,
@@ -637,19 +648,28 @@ def _walk(
     rh: int,
     lo: int,
 ) -> int:
-    """The class of a unimodal grid (mode within 0.5 of ``center``, ``f(center) = 1``) summed
-    from q = 100 down until the bounds on the rest decide every comparison."""
+    """The class of a unimodal grid summed from q = 100 down until bounds on the rest decide
+    every comparison. The likelihood f (``f(center) = 1``, ``center`` = the mode rounded; at
+    most ``f_mode`` anywhere) falls from q = center + 1 up and rises up to q = center - 1, so
+    for the rest R = f(0) + ... + f(p - 1): 1 + (p - 1 - center) f(p) <= R when p > center, and
+    R <= p f(p) when p < center (R <= p f_mode always)."""
     qh, qr = hs + 1, rh + 1  # upper bound >= strong_highci <=> mass at q >= qh > 5 %; recombination: at q >= qr <= 5 %
     hi = -1
-    # below q >= center + 1 the likelihood falls, so a tail [qx, 100] holds at most (101 - qx) f(qx)
+    # one look at f(qx), qx > center: the tail [qx, 100] holds at most (101 - qx) f(qx) and the
+    # rest at least 1 + (qx - 1 - center) f(qx); tail <= rest / 19 decides "at most 5 %"
     if center < qr:
         fr = np.exp(_grid_ll(qr, k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom) - ll_c)
-        if fr * 19.0 * (101 - qr) < 1.0:  # tail <= 1/19 <= 1/19 of the rest (which holds f(center) = 1)
+        if fr * (19.0 * (101 - qr) - (qr - 1 - center)) < 1.0:
             return RECOMB
     if center < qh:
         fh = np.exp(_grid_ll(qh, k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom) - ll_c)
-        if fh * 19.0 * (101 - qh) < 1.0:
+        if fh * (19.0 * (101 - qh) - (qh - 1 - center)) < 1.0:
             hi = 0
+    # the mode itself (between grid points, q_mode): a maximum, or the grid is summed in full
+    f_mode = np.exp(_grid_ll(q_mode, k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom) - ll_c)
+    if not (f_mode >= 1.0 - 1e-6 and np.isfinite(f_mode)):
+        return _full_grid(k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom, hs, rh, lo)
+    f_mode = max(f_mode, 1.0)
     m0, m1, m2, m3 = lo + 12, lo + 2, lo + 1, 52  # U_{k+1} for the lower-bound cuts k = lo+11, lo+1, lo, 51
     u0 = u1 = u2 = u3 = np.nan
     u = 0.0
@@ -679,8 +699,8 @@ def _walk(
             t_lo = u
             t_hi = u
         else:
-            t_lo = u + (1.0 if center < p else 0.0)
-            t_hi = u + p * fp if (p <= center - 1 and peak_ok) else np.inf
+            t_lo = u + (1.0 + (p - 1 - center) * fp if center < p else 0.0)
+            t_hi = u + (p * fp if (p <= center - 1 and peak_ok) else p * f_mode)
         if hi == -1 and p <= qh:
             if s_h > 0.05 * t_hi:
                 hi = 1
@@ -727,7 +747,9 @@ def _classify1(c: np.ndarray, hs: int, rh: int, lo: int) -> int:
         center = min(100, max(0, int(abs(d) / dmax * 100.0 + 0.5)))
         ll_c = _grid_ll(center, k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom)
         if np.isfinite(ll_c):
-            return _walk(center, ll_c, k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom, hs, rh, lo)
+            return _walk(
+                center, min(100.0, abs(d) / dmax * 100.0), ll_c, k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom, hs, rh, lo
+            )
     return _full_grid(k11, k12, k21, k22, hh, f1x, fx1, f2x, e11, denom, hs, rh, lo)
 
 
