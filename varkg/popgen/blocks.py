@@ -125,13 +125,20 @@ class LdBlockResult:
         return (self.pos_last - self.pos_first + 1) / 1000.0
 
 
-def classify_pairs(counts: np.ndarray, params: BlockParams = BlockParams()) -> np.ndarray:
-    """Pair classes (``int8``, see the module constants) of genotype tables ``[n, 3, 3]``."""
-    counts = np.asarray(counts, dtype=np.float64).reshape(-1, 3, 3)
-    out = np.full(len(counts), NONINF, dtype=np.int8)
+def classify_pairs(counts: np.ndarray, params: BlockParams = BlockParams(), *, full_grid: bool = False) -> np.ndarray:
+    """Pair classes (``int8``, see the module constants) of genotype tables ``[n, 3, 3]``.
+
+    Default: the compiled classifier :func:`gabriel_blocks` uses (likelihoods evaluated only as
+    far as the class needs them); ``full_grid``: every one of the 101 grid likelihoods, in numpy
+    (the reference; the same classes).
+    """
     hs = int(round(params.strong_highci * 100)) - 2  # S_97 = T - C_96 > 5 %  <=>  upper >= 0.98
     rh = int(round(params.recomb_highci * 100)) - 2  # S_89 = T - C_88 <= 5 % <=>  upper < 0.90
     lo = int(round(params.strong_lowci * 100))  # 70
+    if not full_grid:
+        return _classify_tables(np.ascontiguousarray(np.asarray(counts).reshape(-1, 3, 3), dtype=np.int64), hs, rh, lo)
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1, 3, 3)
+    out = np.full(len(counts), NONINF, dtype=np.int8)
     for a in range(0, len(counts), 16384):
         cum, ok = _surface_cumulative(counts[a : a + 16384])
         t = cum[:, 100] * 0.05
