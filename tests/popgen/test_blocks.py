@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from varkg.errors import AnalysisError
-from varkg.popgen.blocks import BlockParams, blocks_table, gabriel_blocks
+from varkg.popgen.blocks import BlockParams, blocks_table, classify_pairs, gabriel_blocks
+from varkg.popgen.ld import genotype_counts
 
 
 def _plink_blocks(run_plink, prefix) -> pd.DataFrame:
@@ -49,6 +51,30 @@ def test_block_members_and_coordinates(pig):
         assert b.pos_last - b.pos_first <= 200_000 and b.n_variants >= 2
     spans = sorted((b.members[0], b.members[-1]) for b in blocks)
     assert all(a[1] < b[0] for a, b in zip(spans[:-1], spans[1:], strict=True))  # disjoint
+
+
+def _window_tables(g, kb: float = 200.0) -> np.ndarray:
+    """Genotype tables of every pair of MAF >= 0.05 variants at most ``kb`` apart."""
+    d = g.dosages(0, g.n_variants)
+    f = d.sum(axis=0) / (2.0 * d.shape[0])
+    keep = (f >= 0.05) & (f <= 0.95)
+    d, pos = d[:, keep], g.variants["pos"].to_numpy()[keep]
+    c = genotype_counts(d, d)
+    i, j = np.nonzero(np.triu(np.abs(pos[:, None] - pos[None, :]) <= kb * 1000, k=1))
+    return c[j, i]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [BlockParams(), pytest.param(BlockParams(strong_lowci=0.6, strong_highci=0.95, recomb_highci=0.85), marks=pytest.mark.slow)],
+)
+def test_compiled_classes_equal_the_full_grid(kgp, pig_founders, params):
+    """The early-exit classifier gives every real pair the class of the summed 101-point grid."""
+    tables = np.concatenate([_window_tables(kgp.slice_variants(0, 2500)), _window_tables(pig_founders.slice_variants(0, 1000))])
+    assert len(tables) > 50_000
+    ours, grid = classify_pairs(tables, params), classify_pairs(tables, params, full_grid=True)
+    assert np.bincount(grid, minlength=7).min() > 0  # every class occurs
+    assert (ours == grid).all(), np.flatnonzero(ours != grid)[:10]
 
 
 def test_bad_parameters_are_named():
