@@ -164,6 +164,16 @@ def is_missing(value: str) -> bool:
     return value.strip() in MISSING_VALUES
 
 
+def _present(value: str, expected: str, *, path: Path | None, line: int | None, field: str, allow_na: bool) -> str | None:
+    """``value`` stripped, ``None`` for a missing value when ``allow_na``; else InputError quoting it."""
+    v = value.strip()
+    if v not in MISSING_VALUES:
+        return v
+    if allow_na:
+        return None
+    raise InputError(f"missing value {value!r}; expected {expected}", path=path, line=line, field=field)
+
+
 @overload
 def parse_float(value: str, *, path: Path | None, line: int | None, field: str, allow_na: Literal[False]) -> float: ...
 
@@ -178,11 +188,9 @@ def parse_float(value: str, *, path: Path | None, line: int | None, field: str, 
     >>> parse_float(" 1e-8", path=None, line=None, field="p"), parse_float(".", path=None, line=None, field="p")
     (1e-08, None)
     """
-    v = value.strip()
-    if v in MISSING_VALUES:
-        if allow_na:
-            return None
-        raise InputError(f"missing value {value!r}; expected a number", path=path, line=line, field=field)
+    v = _present(value, "a number", path=path, line=line, field=field, allow_na=allow_na)
+    if v is None:
+        return None
     try:
         return float(v)
     except ValueError:
@@ -221,11 +229,9 @@ def parse_int(value: str, *, path: Path | None, line: int | None, field: str, al
     >>> parse_int("12.0", path=None, line=None, field="pos"), parse_int("NA", path=None, line=None, field="pos")
     (12, None)
     """
-    v = value.strip()
-    if v in MISSING_VALUES:
-        if allow_na:
-            return None
-        raise InputError(f"missing value {value!r}; expected an integer", path=path, line=line, field=field)
+    v = _present(value, "an integer", path=path, line=line, field=field, allow_na=allow_na)
+    if v is None:
+        return None
     try:
         return int(v)
     except ValueError:
