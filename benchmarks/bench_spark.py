@@ -6,6 +6,11 @@ visible. Baseline in the same run: the VCF loader (cyvcf2) + numpy r² (varkg.po
 Prints one JSON line per (size, engine, step). Run in .venv-spark:
 
     PYTHONPATH=. .venv-spark/bin/python benchmarks/bench_spark.py --sizes 24990,1000000 --cores 2
+
+LD engines (``--ld-methods``): ``blocks:SIZE`` is ``hl.ld_matrix`` with SIZE-wide blocks (the
+previous default 1024), ``buckets`` the window-bucket engine (``varkg.spark.ld``); blocks rows
+carry the stage times (``rows_s``, ``standardise_s``, ``multiply_entries_s``). ``load1`` is the
+1-minute load average when the row was printed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 DATA = Path(os.environ.get("VARKG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 KGP = DATA / "variants" / "kgp_chr20_1-4Mb_unphased.vcf.gz"
@@ -63,26 +69,38 @@ def local(vcf: Path, tmp: Path, ld: bool) -> dict[str, float]:
     return {"variants_af_s": t_var, "ld_s": time.perf_counter() - t, "variants": n, "pairs": pairs}
 
 
-def spark(vcf: Path, cores: int, ld: bool) -> dict[str, float]:
+def spark(vcf: Path, cores: int, ld: bool, methods: list[str], skip_af: bool) -> list[dict[str, Any]]:
+    """The Spark rows: the VCF step, then one row per LD method (``buckets`` or ``blocks:SIZE``).
+
+    Each LD run starts from the lazy MatrixTable, so its time includes reading the VCF again
+    (as the CLI's `varkg spark ld` does)."""
     from varkg.spark.genotypes import import_vcf, variant_frame
     from varkg.spark.ld import ld_pairs
 
-    t = time.perf_counter()
+    out: list[dict[str, Any]] = []
     mt = import_vcf(vcf, assembly="GRCh37", min_partitions=max(2, cores * 2))
-    n = variant_frame(mt, assembly="GRCh37").count()
-    t_var = time.perf_counter() - t
-    if not ld:
-        return {"variants_af_s": t_var, "variants": n}
-    t = time.perf_counter()
-    pairs = len(ld_pairs(mt, kb=LD_KB, r2_min=0.2))
-    return {"variants_af_s": t_var, "ld_s": time.perf_counter() - t, "variants": n, "pairs": pairs}
+    if not skip_af:
+        t = time.perf_counter()
+        n = variant_frame(mt, assembly="GRCh37").count()
+        out.append({"variants_af_s": time.perf_counter() - t, "variants": n})
+    for m in methods if ld else []:
+        name, _, size = m.partition(":")
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        kw = {"block_size": int(size)} if size else {}
+        pairs = len(ld_pairs(mt, kb=LD_KB, r2_min=0.2, method=name, timings=timings, **kw))  # type: ignore[arg-type]
+        out.append({"ld_method": m, "ld_s": time.perf_counter() - t, "pairs": pairs, **timings})
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="24990,1000000")
     ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--skip-ld-above", type=int, default=200_000, help="no LD step above this many records")
+    ap.add_argument("--skip-ld-above", type=int, default=2_000_000, help="no LD step above this many records")
+    ap.add_argument("--ld-methods", default="blocks:1024,blocks:128,buckets", help="LD engines, comma-separated")
+    ap.add_argument("--skip-local", action="store_true", help="no single-machine baseline (already measured)")
+    ap.add_argument("--skip-af", action="store_true", help="no VCF -> Variant frame step on Spark")
     a = ap.parse_args()
     from varkg.spark.session import SparkConfig, hail_context, stop
 
@@ -95,20 +113,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as d:
             for n in [int(x) for x in a.sizes.split(",")]:
                 vcf = KGP if n == 24990 else generate(n, Path(d) / f"gen_{n}.vcf")
-                for engine in ("local", f"spark local[{a.cores}]"):
+                ld = n <= a.skip_ld_above
+                engines = ([] if a.skip_local else ["local"]) + [f"spark local[{a.cores}]"]
+                for engine in engines:
                     tmp = Path(tempfile.mkdtemp(dir=d))
-                    ld = n <= a.skip_ld_above
-                    r = local(vcf, tmp, ld) if engine == "local" else spark(vcf, a.cores, ld)
-                    print(
-                        json.dumps(
-                            {
-                                "records": n,
-                                "engine": engine,
-                                **{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
-                            }
-                        ),
-                        flush=True,
-                    )
+                    if engine == "local":
+                        rows = [local(vcf, tmp, ld)]
+                    else:
+                        rows = spark(vcf, a.cores, ld, a.ld_methods.split(","), a.skip_af)
+                    for r in rows:
+                        r = {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
+                        print(json.dumps({"records": n, "engine": engine, **r, "load1": os.getloadavg()[0]}), flush=True)
     finally:
         stop()
 

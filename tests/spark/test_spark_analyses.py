@@ -21,13 +21,16 @@ def region(hl, kgp_mt, kgp_local):
     return mt, geno.slice_variants(int(a), int(b))
 
 
-def test_ld_windows_match_r2_matrix(region):
+@pytest.mark.parametrize("method", ["buckets", "blocks"])
+def test_ld_windows_match_r2_matrix(region, method):
     from varkg.popgen.ld import ld_pairs as local_pairs
-    from varkg.spark.ld import ld_pairs
+    from varkg.spark.ld import LD_COLUMNS, ld_pairs
 
     mt, geno = region
     lo = local_pairs(geno, kb=50, r2_min=0.2).set_index(["id_a", "id_b"])
-    sp = ld_pairs(mt, kb=50, r2_min=0.2).set_index(["id_a", "id_b"])
+    sp = ld_pairs(mt, kb=50, r2_min=0.2, method=method)
+    assert list(sp.columns) == LD_COLUMNS and (sp["i"] < sp["j"]).all()
+    sp = sp.set_index(["id_a", "id_b"])
     assert len(lo) > 1000
     edge = lambda t: set(t.index[(t["r2"] - 0.2).abs() > 1e-9])  # noqa: E731
     assert edge(lo) == edge(sp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -16,6 +16,7 @@ from varkg.cli._common import cli_errors
 app = typer.Typer(help="The genotype pipeline on Spark (Hail) and Neo4j loading via the Spark connector.", no_args_is_help=True)
 
 Master = Annotated[str, typer.Option("--master", help="Spark master (local[2], yarn, k8s://..., or '' for spark-submit's).")]
+LdMethodOpt = Literal["buckets", "blocks"]
 Assembly = Annotated[str, typer.Option("--assembly", help="Assembly named in the Variant ids (GRCh37, GRCh38).")]
 
 
@@ -52,14 +53,17 @@ def ld(
     assembly: Assembly = "GRCh38",
     kb: Annotated[float, typer.Option("--kb", help="Window in kb.")] = 1000.0,
     r2_min: Annotated[float, typer.Option("--r2-min", help="Report pairs with r² >= this.")] = 0.2,
+    method: Annotated[
+        LdMethodOpt, typer.Option("--method", help="buckets: window buckets (applyInPandas); blocks: hl.ld_matrix.")
+    ] = "buckets",
     master: Master = "local[2]",
 ) -> None:
-    """r² in windows (hl.ld_matrix), with the columns of `varkg popgen ld`."""
+    """r² in windows on Spark, with the columns of `varkg popgen ld`."""
     _start(master)
     from varkg.spark.genotypes import import_vcf
     from varkg.spark.ld import ld_pairs
 
-    pairs = ld_pairs(import_vcf(vcf, assembly=assembly), kb=kb, r2_min=r2_min)
+    pairs = ld_pairs(import_vcf(vcf, assembly=assembly), kb=kb, r2_min=r2_min, method=method)
     pairs.to_parquet(out, index=False)
     typer.echo(f"{len(pairs)} pairs to {out}")
 

@@ -5,7 +5,8 @@ for loading the graph.
   it runs on and the connector jars (``tools/spark/lib``, resolved by ``make spark-lib``).
 * :mod:`varkg.spark.genotypes`: VCF or PLINK -> MatrixTable -> split, normalised biallelic
   variants with varkg's Variant ids; the Variant frame, variant QC, allele frequencies.
-* :mod:`varkg.spark.ld`: r² in windows (``hl.ld_matrix``) and LD pruning (``hl.ld_prune``).
+* :mod:`varkg.spark.ld`: r² in windows (window buckets on Spark with numpy per bucket, or
+  ``hl.ld_matrix``) and LD pruning (``hl.ld_prune``).
 * :mod:`varkg.spark.gwas`: linear regression with covariates (``hl.linear_regression_rows``).
 * :mod:`varkg.spark.fst`: Hudson's Fst between two populations (Hail aggregations).
 * :mod:`varkg.spark.etl`: frames to Parquet partitions, then into Neo4j through the connector

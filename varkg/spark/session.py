@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+import sys
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +37,20 @@ class SparkConfig:
     Attributes:
         master: Spark master URL (``local[2]``; None: whatever ``spark-submit`` set).
         driver_memory: JVM heap of the driver (``local`` mode: the only JVM).
-        tmp_dir: Hail's temporary folder (also Spark's local dir).
+        tmp_dir: Hail's temporary folder (also Spark's local dir); default ``$TMPDIR/varkg-hail``.
         log: Hail's log file.
         shuffle_partitions: ``spark.sql.shuffle.partitions`` (small data: few partitions).
+        python: the Python the Spark workers run pandas UDFs in (``PYSPARK_PYTHON``; None:
+            ``$PYSPARK_PYTHON`` if set, else this interpreter, which has numpy/pandas/pyarrow and
+            varkg). On a cluster, a Python with varkg installed on every node.
     """
 
     master: str | None = "local[2]"
     driver_memory: str = "3g"
-    tmp_dir: str = "/tmp/varkg-hail"
-    log: str = "/tmp/varkg-hail/hail.log"
+    tmp_dir: str = field(default_factory=lambda: os.path.join(tempfile.gettempdir(), "varkg-hail"))
+    log: str = field(default_factory=lambda: os.path.join(tempfile.gettempdir(), "varkg-hail", "hail.log"))
     shuffle_partitions: int = 8
+    python: str | None = None
 
 
 def _java_major(home: Path) -> int | None:
@@ -120,12 +126,15 @@ def hail_context(config: SparkConfig | None = None) -> Any:
     except ImportError as exc:
         raise AnalysisError(f"the Spark path needs hail (make spark-env installs it into .venv-spark): {exc}") from None
     Path(cfg.tmp_dir).mkdir(parents=True, exist_ok=True)
+    # pyspark reads PYSPARK_PYTHON when the context starts: the UDF workers' interpreter
+    os.environ["PYSPARK_PYTHON"] = cfg.python or os.environ.get("PYSPARK_PYTHON") or sys.executable
     jars = ",".join(str(p) for p in connector_jars())
     conf = {
         "spark.driver.memory": cfg.driver_memory,
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.ui.enabled": "false",
         "spark.local.dir": cfg.tmp_dir,
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
     if jars:
         conf["spark.jars"] = jars
