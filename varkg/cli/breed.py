@@ -145,7 +145,7 @@ def gs(
     bayes_iterations: Annotated[int, typer.Option(help="BayesCπ Gibbs iterations per chain.")] = 12000,
     bayes_burn_in: Annotated[int, typer.Option(help="BayesCπ burn-in iterations.")] = 2000,
     convergence: Annotated[
-        bool, typer.Option(help="Also run 2 BayesCπ chains on all animals: Geweke z and R-hat -> convergence.csv.")
+        bool, typer.Option(help="Also 4 BayesCπ chains (over-dispersed starts): split R-hat, bulk ESS -> convergence.csv.")
     ] = False,
 ) -> None:
     """Genomic selection: repeated k-fold CV accuracy per trait and model, GEBVs of every animal (GBLUP).
@@ -159,8 +159,10 @@ def gs(
     cvs, gebvs, convs = [], [], []
     for td in source.traits(trait, min_maf=min_maf):
         if convergence:
-            convs.append(bayes_convergence(td, iterations=bayes_iterations, burn_in=bayes_burn_in, seed=seed)[0])
-            console.print(convs[-1].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+            rep = bayes_convergence(td, iterations=bayes_iterations, burn_in=bayes_burn_in, seed=seed)
+            convs.append(rep.table)
+            console.print(rep.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+            console.print(f"{td.trait}: {rep.verdict}; min GEBV correlation between chains {rep.gebv_cor:.3f}")
         cvs.append(
             cross_validate(
                 td,
