@@ -203,10 +203,15 @@ def chip(
     gwas_parquet: Annotated[Path | None, typer.Option(help="A `breed gwas` Parquet whose -log10 p scores the markers.")] = None,
     repeats: Annotated[int, typer.Option(help="CV repeats for the panel curve (0: manifests only).")] = 2,
     min_maf: Annotated[float, typer.Option(help="Panel MAF filter.")] = 0.05,
-    min_spacing_kb: Annotated[float, typer.Option(help="Backbone minimum spacing, kb.")] = 10.0,
+    min_spacing_kb: Annotated[float, typer.Option(help="Minimum spacing of tags and backbone markers, kb.")] = 10.0,
+    candidate_share: Annotated[float, typer.Option(help="Share of N for top-scoring candidates (needs scores).")] = 0.2,
+    tag_share: Annotated[float, typer.Option(help="Share of N for greedy LD tag SNPs (0: none).")] = 0.3,
+    tag_r2: Annotated[float, typer.Option(help="r² at which a marker tags another (PLINK --tag-r2).")] = 0.8,
+    tag_kb: Annotated[float, typer.Option(help="Tagging window, kb (PLINK --tag-kb).")] = 250.0,
 ) -> None:
-    """Breeding-chip panels of N markers (candidates + LD-aware tags + evenly spaced backbone): manifests and
-    the GS accuracy they keep vs random and evenly spaced panels.
+    """Breeding-chip panels of N markers (top-scoring candidates + greedy LD tag SNPs + evenly spaced
+    backbone): manifests with the reason each marker was chosen, their LD coverage, and the GS accuracy
+    they keep vs random and evenly spaced panels of the same size.
 
     Example: varkg breed chip --tsv geno.tsv.gz --map map.tsv --pheno pheno.tsv --covar covar.tsv -t ph_24h -o chip/
     """
@@ -214,6 +219,7 @@ def chip(
     import pandas as pd
 
     from varkg.breeding.chip import design_panel, panel_curve, plot_panel_curve
+    from varkg.breeding.tagging import ld_coverage, tag_neighbours
     from varkg.errors import InputError
 
     if not trait:
@@ -232,15 +238,59 @@ def chip(
         sc = np.array([m.get(n, np.nan) for n in td.variants["name"].astype(str)])
     out.mkdir(parents=True, exist_ok=True)
     ns = [int(x) for x in sizes.split(",") if x]
+    window_bp = int(tag_kb * 1000)
+    spacing_bp = int(min_spacing_kb * 1000)
+    chrom, pos = td.variants["chrom"].astype(str).to_numpy(), td.variants["pos"].to_numpy()
+    console.print(f"{td.X.shape[1]:,} markers x {td.n} animals; tagging at r² >= {tag_r2} within {tag_kb:g} kb")
+    neigh = tag_neighbours(td.X, chrom=chrom, pos=pos, r2=tag_r2, window_bp=window_bp)
+    maf = np.minimum(td.freq, 1 - td.freq)
     for n in ns:
-        man = design_panel(td.variants, td.X, n=n, scores=sc, min_maf=min_maf, min_spacing_bp=int(min_spacing_kb * 1000))
+        man = design_panel(
+            td.variants,
+            td.X,
+            n=n,
+            scores=sc,
+            min_maf=min_maf,
+            min_spacing_bp=spacing_bp,
+            candidate_share=candidate_share,
+            tag_share=tag_share,
+            tag_r2=tag_r2,
+            tag_window_bp=window_bp,
+            neighbours=neigh,
+        )
         man.drop(columns="index").to_csv(out / f"manifest_{n}.csv", index=False)
-        console.print(f"panel {n}: {man['reason'].value_counts().to_dict()} -> {out / f'manifest_{n}.csv'}")
+        cov = ld_coverage(
+            td.X,
+            chrom=chrom,
+            pos=pos,
+            panel=man["index"].to_numpy(),
+            eligible=maf >= min_maf,
+            r2=tag_r2,
+            window_bp=window_bp,
+        )
+        console.print(
+            f"panel {n}: {man['reason'].value_counts().to_dict()}; tags {cov.fraction:.1%} of the MAF-passing "
+            f"markers (mean max r² {cov.mean_r2:.3f}) -> {out / f'manifest_{n}.csv'}"
+        )
     if repeats > 0:
-        curve = panel_curve(td, sizes=ns, repeats=repeats, progress=True)
+        curve = panel_curve(
+            td,
+            sizes=ns,
+            repeats=repeats,
+            min_maf=min_maf,
+            min_spacing_bp=spacing_bp,
+            candidate_share=candidate_share,
+            tag_share=tag_share,
+            tag_r2=tag_r2,
+            tag_window_bp=window_bp,
+            progress=True,
+        )
         curve.to_csv(out / "panel_curve.csv", index=False)
         plot_panel_curve(curve, out / "panel_curve.png")
         console.print(curve.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        console.print(f"curve -> {out / 'panel_curve.csv'}, plot -> {out / 'panel_curve.png'}")
+    else:
+        console.print("next: --repeats 2 (or more) adds the GS accuracy curve vs random and evenly spaced panels")
 
 
 @app.command()
