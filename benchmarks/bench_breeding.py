@@ -8,11 +8,18 @@
   markers and covariates): the numba-compiled sampler (``varkg.breeding.gs.bayes_cpi``) vs the pure
   Python/numpy single-site loop it replaced (kept below as the baseline, same model and priors);
   median of 3 runs each (the compiled one after a warm-up call that compiles it).
+* ``breeding.chip``: the tag graph (r² >= 0.8 within 250 kb, every marker) and the panel design
+  per N on the full chip, the LD coverage of the designed, evenly spaced and random panels, and
+  Debian's ``plink1.9 --show-tags`` on the same tag list in the same run (its seconds as the baseline,
+  ``ratio`` = plink seconds / varkg tag-graph + coverage seconds, and whether the tagged sets agree).
+* ``breeding.convergence`` (``--only convergence``; minutes): BayesCπ chains from overdispersed
+  starts, split R-hat and bulk ESS of σ²_e, σ²_g and π (``--chains``, ``--chain-iterations``).
 
 Prints JSON lines ``{"name", "value", "unit", ...}``; gemma lines carry ``ratio`` = gemma seconds /
 varkg seconds (> 1: varkg faster) and the p-value agreement.
 
-Usage: python benchmarks/bench_breeding.py [--data ../shared/data] [--markers N] [--only bayescpi]
+Usage: python benchmarks/bench_breeding.py [--data ../shared/data] [--markers N]
+[--only bayescpi|chip|convergence] [--chains 4 --chain-iterations 30000]
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from varkg.breeding.data import TraitData
+from varkg.popgen.genotypes import GenotypeMatrix
 
 
 def emit(name: str, value: float, unit: str, **kw: object) -> None:
@@ -102,13 +110,94 @@ def bench_bayes(td: TraitData, meta: dict[str, object], *, py_iterations: int, n
          ratio=round(n_med / p_med, 2), **meta)  # fmt: skip
 
 
+CHIP_SIZES = (500, 1000, 2000, 5000)
+
+
+def bench_chip(td: TraitData, g: GenotypeMatrix, meta: dict[str, object], *, sizes: tuple[int, ...] = CHIP_SIZES) -> None:
+    from varkg.breeding.chip import design_panel
+    from varkg.breeding.gs import evenly_spaced
+    from varkg.breeding.tagging import ld_coverage, tag_neighbours
+
+    chrom, pos = td.variants["chrom"].astype(str).to_numpy(), td.variants["pos"].to_numpy()
+    maf = np.minimum(td.freq, 1 - td.freq)
+    elig = maf >= 0.05
+    t = time.perf_counter()
+    neigh = tag_neighbours(td.X, chrom=chrom, pos=pos)
+    t_neigh = time.perf_counter() - t
+    sizes_ = np.array([len(x) for x in neigh])
+    emit("breeding.chip.tag_graph_seconds", t_neigh, "s", mean_tagged_per_marker=round(float(sizes_.mean()), 3),
+         markers_tagging_another=int((sizes_ >= 2).sum()), **meta)  # fmt: skip
+    s = -np.log10(np.clip(np.abs(np.corrcoef(td.X.T, td.y)[-1, :-1]), 1e-12, None))  # any score will do for timing
+    rng = np.random.default_rng(0)
+    last_panel = None
+    for n in sizes:
+        if n > int(elig.sum()):
+            continue
+        t = time.perf_counter()
+        man = design_panel(td.variants, td.X, n=n, scores=-s, neighbours=neigh)
+        t_design = time.perf_counter() - t
+        cov = {}
+        for kind, idx in {
+            "designed": man["index"].to_numpy(),
+            "evenly_spaced": evenly_spaced(td.X.shape[1], n),
+            "random": np.sort(rng.choice(td.X.shape[1], n, replace=False)),
+        }.items():
+            c = ld_coverage(td.X, chrom=chrom, pos=pos, panel=idx, eligible=elig)
+            cov[kind] = {"coverage": round(c.fraction, 4), "mean_r2": round(c.mean_r2, 4)}
+        emit("breeding.chip.design_seconds", t_design, "s", size=n, reasons=man["reason"].value_counts().to_dict(),
+             coverage=cov, **meta)  # fmt: skip
+        last_panel = man["index"].to_numpy()
+    exe = shutil.which("plink1.9") or shutil.which("plink")
+    if exe is None or last_panel is None:
+        emit("breeding.chip.plink_missing", 1, "flag")
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="bench_chip_"))
+    sub = g.select_samples(samples=td.samples)  # plink gets every marker; tagged sets compared on the QC-kept ones
+    sub.to_plink(tmp / "g")
+    names = td.variants["name"].astype(str).to_numpy()
+    (tmp / "tags.txt").write_text("\n".join(names[last_panel]) + "\n")
+    cmd = [exe, "--threads", "1", "--allow-no-sex", "--bfile", str(tmp / "g"), "--show-tags", str(tmp / "tags.txt")]
+    t = time.perf_counter()
+    subprocess.run([*cmd, "--out", str(tmp / "o")], check=True, capture_output=True)
+    t_plink = time.perf_counter() - t
+    col = {n: j for j, n in enumerate(sub.variants["name"].astype(str))}
+    X = sub.dosages()[:, [col[n] for n in names]]
+    t = time.perf_counter()
+    ours = ld_coverage(X, chrom=chrom, pos=pos, panel=last_panel)
+    t_ours = time.perf_counter() - t
+    keep = set(names)
+    theirs = {x for x in (tmp / "o.tags").read_text().split() if x in keep}
+    agree = theirs == set(names[ours.tagged])
+    emit("breeding.chip.show_tags_seconds", t_ours, "s", plink_seconds=round(t_plink, 3),
+         ratio=round(t_plink / t_ours, 3), panel=len(last_panel), tagged=int(ours.tagged.sum()), agree_with_plink=agree,
+         note="varkg: ld_coverage on int8 dosages (pairwise-complete r²), same rule as --show-tags", **meta)  # fmt: skip
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_convergence(td: TraitData, meta: dict[str, object], *, chains: int, iterations: int) -> None:
+    from varkg.breeding.gs import bayes_convergence
+
+    burn = iterations // 5
+    t = time.perf_counter()
+    rep = bayes_convergence(td, chains=chains, iterations=iterations, burn_in=burn, thin=10)
+    dt = time.perf_counter() - t
+    for row in rep.table.itertuples():
+        emit(f"breeding.convergence.{row.parameter}.split_rhat", row.split_rhat, "R-hat", ess_bulk=round(float(row.ess_bulk), 1),
+             mean=float(row.mean), ok=bool(row.ok), chains=chains, iterations=iterations, burn_in=burn, **meta)  # fmt: skip
+    emit("breeding.convergence.seconds", dt, "s", iterations_per_s=round(chains * iterations / dt, 1),
+         converged=rep.converged, gebv_cor=round(rep.gebv_cor, 4), verdict=rep.verdict, **meta)  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--markers", type=int, default=None, help="only the first N markers (default: all 20,597)")
-    ap.add_argument("--only", choices=["all", "bayescpi"], default="all", help="bayescpi: only the BayesCπ sampler")
+    ap.add_argument("--only", choices=["all", "bayescpi", "chip", "convergence"], default="all",
+                    help="one part only (convergence is not in 'all': minutes)")  # fmt: skip
     ap.add_argument("--py-iterations", type=int, default=10, help="iterations per run of the Python baseline")
     ap.add_argument("--nb-iterations", type=int, default=300, help="iterations per run of the compiled sampler")
+    ap.add_argument("--chains", type=int, default=4, help="--only convergence: chains")
+    ap.add_argument("--chain-iterations", type=int, default=30000, help="--only convergence: iterations per chain")
     args = ap.parse_args()
 
     from varkg.breeding.data import read_covariates, read_phenotypes, trait_data
@@ -124,6 +213,13 @@ def main() -> None:
         g, read_phenotypes(d / "pig_MSUPRP_pheno.tsv"), trait="ph_24h", covariates=read_covariates(d / "pig_MSUPRP_covar.tsv")
     )
     meta: dict[str, object] = {"animals": td.n, "markers": td.X.shape[1], "fixed_effects": td.W.shape[1]}
+    if args.only == "convergence":
+        bench_convergence(td, meta, chains=args.chains, iterations=args.chain_iterations)
+        return
+    if args.only in ("all", "chip"):
+        bench_chip(td, g, meta)
+        if args.only == "chip":
+            return
     bench_bayes(td, meta, py_iterations=args.py_iterations, nb_iterations=args.nb_iterations)
     if args.only == "bayescpi":
         return

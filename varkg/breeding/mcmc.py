@@ -13,7 +13,7 @@ localization: an improved R-hat for assessing convergence of MCMC", Bayesian Ana
   chains) and the tail R-hat (of the rank-normalised ``|x - median|``, "folded"), each
   ``sqrt(var⁺ / W)``, ``var⁺ = (n-1)/n W + B/n``.
 * **Bulk ESS** (:func:`ess_bulk`): ``m n / τ`` of the rank-normalised split chains, with
-  ``τ = -1 + 2 Σ ρ̂_t`` summed by Geyer's initial monotone positive sequence over the combined
+  ``τ = -1 + 2 Σ ρ̂_t`` summed by Geyer's initial monotone positive sequence (Stan's variant) over the combined
   autocorrelation ``ρ̂_t = 1 - (W - mean_chains(acov_t)) / var⁺`` (autocovariances by FFT).
 
 Draws are ``[chains, draws]`` arrays (a list of equal-length 1-d chains also works).
@@ -102,17 +102,20 @@ def _ess(x: np.ndarray) -> float:
     rho = 1.0 - (w - np.mean(acov, axis=0)) / var_plus
     rho[0] = 1.0
     # Geyer's initial positive sequence: sum pairs P_k = rho_2k + rho_2k+1 while positive,
-    # then make the pair sums monotone non-increasing (initial monotone sequence).
+    # then make the pair sums monotone non-increasing (initial monotone sequence). As in Stan,
+    # the lags stop at n - 3 and the even term of the last pair looked at (the first non-positive
+    # one, or the one at the lag limit) is added once when it is positive.
+    t_last = 1 if n - 3 <= 1 else (n - 3 if (n - 3) % 2 else n - 2)
     pairs = []
-    for k in range(n // 2):
+    tail = 0.0
+    for k in range((t_last - 1) // 2 + 1):
         pk = rho[2 * k] + rho[2 * k + 1]
-        if pk <= 0:
+        if pk <= 0 or 2 * k + 1 == t_last:
+            tail = max(float(rho[2 * k]), 0.0)
             break
         pairs.append(pk)
-    if not pairs:
-        return float(m * n)
-    mono = np.minimum.accumulate(np.array(pairs))
-    tau = -1.0 + 2.0 * float(np.sum(mono))
+    mono = np.minimum.accumulate(np.array(pairs)) if pairs else np.zeros(0)
+    tau = -1.0 + 2.0 * float(np.sum(mono)) + tail
     tau = max(tau, 1.0 / np.log10(m * n))  # the cap Stan uses for antithetic chains
     return float(m * n / tau)
 
