@@ -236,6 +236,11 @@ def chip(
             t = pd.read_parquet(gwas_parquet)
             m = dict(zip(t["rsid"].astype(str), t["neg_log10_p"].astype(float), strict=True))
         sc = np.array([m.get(n, np.nan) for n in td.variants["name"].astype(str)])
+    else:
+        console.print(
+            "no --scores or --gwas-parquet: the manifests have tag and backbone markers only "
+            "(the panel curve still picks candidates from each training fold's own GWAS)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     ns = [int(x) for x in sizes.split(",") if x]
     window_bp = int(tag_kb * 1000)
