@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -m "not slow and not gpu and not spark"
 NEO4J_DATA ?= neo4j-data
 NEO4J_LIB  := tools/neo4j/lib/.stamp
 
-.PHONY: demo test lint venv lint-tools system-tools neo4j-lib neo4j bench clean spark-env spark-lib test-spark
+.PHONY: demo test lint venv lint-tools system-tools neo4j-lib neo4j bench clean spark-env spark-lib test-spark lm-checkpoint
 
 venv: $(VENV)/.stamp
 
@@ -45,6 +45,19 @@ system-tools:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "warning: could not install$$missing; dependent tests will skip"; \
 	  else echo "warning: missing$$missing (not root); dependent tests will skip"; fi; \
 	fi
+
+# The DNA LM checkpoint shipped in models/ (benchmarks/bench_gue.py --checkpoint models/lm-mini-char):
+# masked LM, 0.96 M parameters, single-nucleotide tokens, 128-bp windows, on both shared hg38
+# references and the training sequences (no labels, no dev/test) of the five GUE tasks.
+# Step-capped and seeded, so it rebuilds the same way (about 45 minutes on the 2-core CPU; resumable).
+LM_CKPT  ?= models/lm-mini-char
+LM_STEPS ?= 10000
+lm-checkpoint: venv
+	$(VENV)/bin/varkg lm pretrain --out $(LM_CKPT) --tokenizer char --size mini --window 128 \
+	  --steps $(LM_STEPS) --batch-size 32 --lr 1e-3 --seed 0 --threads 2 \
+	  $(foreach f,$(filter-out %.fai %.gzi,$(wildcard $(DATA)/reference/*.fa*)),--fasta $(f)) \
+	  $(foreach t,mouse_0 prom_prom_300_tata prom_prom_core_tata tf_0 tf_1,--csv $(DATA)/gue/$(t)/train.csv)
+	rm -rf $(LM_CKPT)/checkpoint
 
 # A real Neo4j Community server (5.26 LTS, runs on Java 17) from Maven Central jars, no Docker.
 # `make neo4j-lib` resolves the jars; `make neo4j` runs the server on 127.0.0.1 until Ctrl-C
