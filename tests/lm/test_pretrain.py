@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import torch
 
 from varkg.lm.pretrain import PretrainConfig, mask_tokens, pretrain
@@ -25,6 +27,8 @@ def test_deterministic_and_resumable(tmp_path, fasta_file, dna):
     assert a.steps == 6 and (tmp_path / "a" / "loss.png").exists() and (tmp_path / "a" / "loss.csv").exists()
     wa, wb = _weights(tmp_path / "a"), _weights(tmp_path / "b")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    args = json.loads((tmp_path / "a" / "pretrain_args.json").read_text())  # lineage of the inputs
+    assert args["fasta_paths"] == [str(fa)] and args["csv_paths"] == [] and args["n_extra_sequences"] == 1
     # stop after 3 steps, then resume to 6: same weights as the uninterrupted run
     pretrain(
         out=tmp_path / "c",

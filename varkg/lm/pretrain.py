@@ -364,7 +364,14 @@ def pretrain(
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     (out / "pretrain_args.json").write_text(
-        json.dumps(asdict(cfg) | {"steps_done": step, "seconds": seconds, "n_parameters": n_params}, indent=2)
+        json.dumps(
+            asdict(cfg)
+            | {"steps_done": step, "seconds": seconds, "n_parameters": n_params}
+            # lineage: what the model saw (file names as given, and the count of in-memory sequences)
+            | {"fasta_paths": [str(p) for p in fasta_paths], "csv_paths": [str(p) for p in csv_paths]}
+            | {"n_extra_sequences": len(sequences)},
+            indent=2,
+        )
     )
     write_loss_curve(losses, out)
     final = float(np.mean([x[1] for x in losses[-20:]])) if losses else float("nan")
