@@ -38,8 +38,11 @@ is 232 s from the shipped checkpoint and 164 s when 300 s of pretraining is buil
 caps are wall time, so a slower or loaded machine gets fewer steps (the rows report them).
 
 Output, one JSON line each: ``gue_pretrain``; per fine-tuning run ``gue_run``; per task and model
-``{"task", "model": "varkg" | "kmer-tfidf-lr", "mcc": {"mean", "se", "n"}, "per_seed", ...}``;
-with --protocol a final ``gue_protocol`` line. Published DNABERT-2 numbers are read from the GUE
+``{"task", "model": "varkg" | "kmer-tfidf-lr" | "varkg+kmer", "mcc": {"mean", "se", "n"}, "per_seed",
+...}``; with --protocol a final ``gue_protocol`` line. ``varkg+kmer`` is a separate model: the
+equal-weight mean of the two models' class probabilities for each varkg run (no weights tuned; it
+costs no extra training); the protocol verdict (``n_beaten``) is the pure LM's, the ensemble's
+is reported beside it (``ensemble_varkg+kmer``). Published DNABERT-2 numbers are read from the GUE
 README table (DIR/README.md or DIR/../README.md).
 """
 
@@ -112,10 +115,10 @@ def _pretrain_data(ckpt: Path) -> str:
     return f"{len(fasta)} reference FASTA ({', '.join(fasta)}) + {', '.join(csv) or 'no CSV'}"
 
 
-def kmer_baseline(train, dev, test) -> tuple[float, float, float, dict]:
+def kmer_baseline(train, dev, test) -> tuple[float, float, float, dict, Any]:
     """k-mer (3..6) TF-IDF + logistic regression (lbfgs: deterministic); C chosen on dev.
 
-    Returns (test MCC × 100, dev MCC × 100, seconds, params)."""
+    Returns (test MCC × 100, dev MCC × 100, seconds, params, test class probabilities)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import matthews_corrcoef
@@ -131,7 +134,8 @@ def kmer_baseline(train, dev, test) -> tuple[float, float, float, dict]:
         if m > best[0]:
             best = (m, c, clf)
     mcc = matthews_corrcoef(test.labels, best[2].predict(xte))
-    return 100 * mcc, 100 * best[0], time.perf_counter() - t0, {"C": best[1], "k": "3-6", "n_features": xtr.shape[1]}
+    params = {"C": best[1], "k": "3-6", "n_features": xtr.shape[1]}
+    return 100 * mcc, 100 * best[0], time.perf_counter() - t0, params, best[2].predict_proba(xte)
 
 
 Pooling = Literal["mean", "cls", "max", "meanmax", "bins"]
@@ -203,10 +207,23 @@ def finetune_budget(*, task_budget_s: float, n_runs: int, pretrain_s: float) -> 
 
 
 def finetune_run(
-    *, ckpt: Path, tok: Any, task: str, splits: dict, point: str, grid: dict, seed: int, args: argparse.Namespace
+    *,
+    ckpt: Path,
+    tok: Any,
+    task: str,
+    splits: dict,
+    point: str,
+    grid: dict,
+    seed: int,
+    args: argparse.Namespace,
+    kmer_test_probs: Any = None,
 ) -> dict:
-    """One fine-tuning run of grid ``point`` with ``seed``; prints and returns its ``gue_run`` row."""
+    """One fine-tuning run of grid ``point`` with ``seed``; prints and returns its ``gue_run`` row
+    (with ``ensemble_test_mcc``, the varkg+kmer ensemble, when ``kmer_test_probs`` is given)."""
+    from sklearn.metrics import matthews_corrcoef
+
     from varkg.lm.finetune import FinetuneConfig, finetune
+    from varkg.lm.protocol import ensemble_probabilities
 
     pooling, rc = grid[point]
     fcfg = FinetuneConfig(
@@ -232,6 +249,9 @@ def finetune_run(
         "finetune_s": round(r.seconds, 1),
         "finetune_steps": r.steps,
     }
+    if kmer_test_probs is not None and r.test_probs is not None:
+        ens = ensemble_probabilities({"varkg": r.test_probs, "kmer-tfidf-lr": kmer_test_probs})
+        row["ensemble_test_mcc"] = round(100 * float(matthews_corrcoef(splits["test"].labels, ens.argmax(1))), 2)
     print(json.dumps(row), flush=True)
     return {**row, "seconds": r.seconds}
 
@@ -394,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"name": "gue_finetune_budget", "finetune_seconds": args.finetune_seconds}), flush=True)
 
     comparisons = []
+    ens_comparisons = []  # the varkg+kmer ensemble, a separate model beside the pure LM
     task_seconds: dict[str, float] = {}
     for t in tasks:
         sp = splits[t]
@@ -401,8 +422,10 @@ def main(argv: list[str] | None = None) -> int:
         # pretraining counts against every task's budget unless it was cached
         spent = 0.0 if pre_info["pretrain_cached"] else float(pre_info["pretrain_s"])
         kmer = lm = None
+        kmer_probs = None
+        runs: list[dict] = []
         if "kmer-tfidf-lr" in models:
-            mcc, dev_mcc, secs, params = kmer_baseline(sp["train"], sp["dev"], sp["test"])
+            mcc, dev_mcc, secs, params, kmer_probs = kmer_baseline(sp["train"], sp["dev"], sp["test"])
             spent += secs
             kmer = constant(mcc)
             print(
@@ -425,11 +448,13 @@ def main(argv: list[str] | None = None) -> int:
             assert ckpt is not None
             tok = load_tokenizer(str(ckpt))
 
-            run = functools.partial(finetune_run, ckpt=ckpt, tok=tok, task=t, splits=sp, grid=grid, args=args)
+            run = functools.partial(
+                finetune_run, ckpt=ckpt, tok=tok, task=t, splits=sp, grid=grid, args=args, kmer_test_probs=kmer_probs
+            )
             t_task = time.perf_counter()
             first = {point: run(point=point, seed=seeds[0]) for point in grid}
             chosen = select_by_dev({p: first[p]["dev_mcc"] for p in grid})
-            runs = [first[chosen]] + [run(point=chosen, seed=s) for s in seeds[1:]]
+            runs += [first[chosen]] + [run(point=chosen, seed=s) for s in seeds[1:]]
             spent += time.perf_counter() - t_task
             lm = mean_se([r["test_mcc"] for r in runs])
             pooling, rc = grid[chosen]
@@ -461,6 +486,22 @@ def main(argv: list[str] | None = None) -> int:
         task_seconds[t] = round(spent, 1)
         if lm is not None and kmer is not None:
             comparisons.append(compare(task=t, model=lm, baseline=kmer, n_se=args.n_se))
+            ens = mean_se([r["ensemble_test_mcc"] for r in runs])
+            print(
+                json.dumps(
+                    {
+                        "task": t,
+                        "model": "varkg+kmer",
+                        "mcc": ens.as_dict(),
+                        "per_seed": [r["ensemble_test_mcc"] for r in runs],
+                        "seeds": seeds,
+                        "members": ["varkg", "kmer-tfidf-lr"],
+                        "rule": "mean of the two models' class probabilities (fixed equal weights)",
+                    }
+                ),
+                flush=True,
+            )
+            ens_comparisons.append(compare(task=t, model=ens, baseline=kmer, n_se=args.n_se))
 
     if args.protocol:
         summary = summarize(comparisons) if comparisons else {"n_tasks": 0, "n_beaten": 0}
@@ -475,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
                     "grid": list(grid),
                     "rule": "grid point with best dev MCC at the first seed (ties: earlier); mean test MCC x 100 "
                     f"over seeds +- SE; win = margin > {args.n_se:g} SE of the difference",
+                    "ensemble_varkg+kmer": summarize(ens_comparisons) if ens_comparisons else None,
                     "pretrain_cached": pre_info["pretrain_cached"],
                     "pretrain_s": pre_info["pretrain_s"],
                     "pretrain_steps": pre_info.get("pretrain_steps"),

@@ -9,7 +9,17 @@ import pytest
 from scipy import stats
 
 from varkg.errors import AnalysisError
-from varkg.lm.protocol import MeanSE, beats, compare, constant, difference, mean_se, select_by_dev, summarize
+from varkg.lm.protocol import (
+    MeanSE,
+    beats,
+    compare,
+    constant,
+    difference,
+    ensemble_probabilities,
+    mean_se,
+    select_by_dev,
+    summarize,
+)
 
 
 def test_mean_se_matches_scipy_sem() -> None:
@@ -78,3 +88,19 @@ def test_summarize_counts_tasks_beaten() -> None:
         summarize([rows[0], rows[0]])
     with pytest.raises(AnalysisError):
         summarize([rows[0], compare(task="x", model=constant(1.0), baseline=constant(0.0), n_se=1.0)])
+
+
+def test_ensemble_is_the_equal_weight_mean_and_can_flip_a_call() -> None:
+    lm = np.array([[0.9, 0.1], [0.45, 0.55], [0.2, 0.8]])
+    kmer = np.array([[0.7, 0.3], [0.75, 0.25], [0.4, 0.6]])
+    ens = ensemble_probabilities({"varkg": lm, "kmer": kmer})
+    np.testing.assert_allclose(ens, [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]])
+    assert list(ens.argmax(1)) == [0, 0, 1]  # the second call differs from the LM's own
+    np.testing.assert_allclose(ens.sum(1), 1.0)
+
+
+def test_ensemble_names_the_member_whose_shape_differs() -> None:
+    with pytest.raises(AnalysisError, match="'kmer' has shape \\(2, 2\\)"):
+        ensemble_probabilities({"varkg": np.full((3, 2), 0.5), "kmer": np.full((2, 2), 0.5)})
+    with pytest.raises(AnalysisError, match="no members"):
+        ensemble_probabilities({})

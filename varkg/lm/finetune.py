@@ -96,6 +96,8 @@ class FinetuneResult:
     steps: int
     n_parameters: int
     n_trainable: int
+    dev_probs: np.ndarray | None = None  # (n_dev, classes) at the best dev checkpoint
+    test_probs: np.ndarray | None = None  # (n_test, classes) at the best dev checkpoint
 
 
 def classification_metrics(labels: np.ndarray, probs: np.ndarray) -> dict[str, float]:
@@ -274,6 +276,7 @@ def finetune(
     rng = np.random.default_rng(cfg.seed)
     best: tuple[float, int, dict[str, Any] | None] = (-2.0, 0, None)
     dev_metrics: dict[str, float] = {}
+    dev_probs = None
     step = 0
     bar = tqdm(total=total, disable=quiet, desc=f"finetune ({cfg.method})", unit="step")
     model.train()
@@ -300,14 +303,12 @@ def finetune(
         bar.update(1)
         timed_out = cfg.max_seconds is not None and time.perf_counter() - t0 > cfg.max_seconds
         if step % eval_every == 0 or step == total or timed_out:
-            m = classification_metrics(
-                dev.labels,
-                predict_proba(model, tokenizer, dev.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test),
-            )
+            probs = predict_proba(model, tokenizer, dev.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test)
+            m = classification_metrics(dev.labels, probs)
             if m["mcc"] > best[0]:
                 state = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
                 best = (m["mcc"], step, state)
-                dev_metrics = m
+                dev_metrics, dev_probs = m, probs
             bar.set_postfix(dev_mcc=f"{m['mcc']:.3f}", loss=f"{float(loss.detach()):.3f}")
         if timed_out:
             break
@@ -319,12 +320,11 @@ def finetune(
             for n, v in best[2].items():
                 params[n].copy_(v)
     test_metrics: dict[str, float] = {}
+    test_probs = None
     if test is not None and len(test):
-        test_metrics = classification_metrics(
-            test.labels,
-            predict_proba(model, tokenizer, test.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test),
-        )
-    result = FinetuneResult(dev_metrics, test_metrics, seconds, step, n_params, n_train)
+        test_probs = predict_proba(model, tokenizer, test.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test)
+        test_metrics = classification_metrics(test.labels, test_probs)
+    result = FinetuneResult(dev_metrics, test_metrics, seconds, step, n_params, n_train, dev_probs, test_probs)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

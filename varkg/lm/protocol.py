@@ -21,6 +21,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from varkg.errors import AnalysisError
 
 
@@ -121,6 +123,29 @@ def select_by_dev(dev_scores: Mapping[str, float]) -> str:
     return best_name
 
 
+def ensemble_probabilities(members: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The equal-weight ensemble: the mean of the members' ``(n, classes)`` class probabilities.
+
+    Fixed weights, so nothing is tuned on dev or test; an ensemble is reported as its own model
+    beside its members (``benchmarks/bench_gue.py``: ``varkg+kmer``), never in place of one.
+
+    Raises:
+        AnalysisError: no members, a member that is not ``(n, classes)``, or members whose shapes
+            differ (the offending member and shape are named).
+    """
+    if not members:
+        raise AnalysisError("ensemble_probabilities: no members given")
+    arrays = {name: np.asarray(p, dtype=float) for name, p in members.items()}
+    first_name, first = next(iter(arrays.items()))
+    for name, a in arrays.items():
+        if a.ndim != 2 or a.shape != first.shape:
+            raise AnalysisError(
+                f"ensemble_probabilities: member {name!r} has shape {a.shape}; expected (n, classes) "
+                f"matching {first_name!r} {first.shape}"
+            )
+    return np.mean(np.stack(list(arrays.values())), axis=0)
+
+
 @dataclass(frozen=True)
 class TaskComparison:
     """One task's model and baseline scores and the verdict of ``beats``."""
@@ -163,4 +188,15 @@ def summarize(comparisons: Sequence[TaskComparison]) -> dict[str, object]:
     }
 
 
-__all__ = ["MeanSE", "TaskComparison", "beats", "compare", "constant", "difference", "mean_se", "select_by_dev", "summarize"]
+__all__ = [
+    "MeanSE",
+    "TaskComparison",
+    "beats",
+    "compare",
+    "constant",
+    "difference",
+    "ensemble_probabilities",
+    "mean_se",
+    "select_by_dev",
+    "summarize",
+]
