@@ -96,7 +96,6 @@ class FinetuneResult:
     steps: int
     n_parameters: int
     n_trainable: int
-    dev_probs: np.ndarray | None = None  # (n_dev, classes) at the best dev checkpoint
     test_probs: np.ndarray | None = None  # (n_test, classes) at the best dev checkpoint
 
 
@@ -276,7 +275,6 @@ def finetune(
     rng = np.random.default_rng(cfg.seed)
     best: tuple[float, int, dict[str, Any] | None] = (-2.0, 0, None)
     dev_metrics: dict[str, float] = {}
-    dev_probs = None
     step = 0
     bar = tqdm(total=total, disable=quiet, desc=f"finetune ({cfg.method})", unit="step")
     model.train()
@@ -303,12 +301,14 @@ def finetune(
         bar.update(1)
         timed_out = cfg.max_seconds is not None and time.perf_counter() - t0 > cfg.max_seconds
         if step % eval_every == 0 or step == total or timed_out:
-            probs = predict_proba(model, tokenizer, dev.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test)
-            m = classification_metrics(dev.labels, probs)
+            m = classification_metrics(
+                dev.labels,
+                predict_proba(model, tokenizer, dev.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test),
+            )
             if m["mcc"] > best[0]:
                 state = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
                 best = (m["mcc"], step, state)
-                dev_metrics, dev_probs = m, probs
+                dev_metrics = m
             bar.set_postfix(dev_mcc=f"{m['mcc']:.3f}", loss=f"{float(loss.detach()):.3f}")
         if timed_out:
             break
@@ -324,7 +324,7 @@ def finetune(
     if test is not None and len(test):
         test_probs = predict_proba(model, tokenizer, test.sequences, max_tokens=cfg.max_tokens, rc_average=cfg.rc_test)
         test_metrics = classification_metrics(test.labels, test_probs)
-    result = FinetuneResult(dev_metrics, test_metrics, seconds, step, n_params, n_train, dev_probs, test_probs)
+    result = FinetuneResult(dev_metrics, test_metrics, seconds, step, n_params, n_train, test_probs)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
