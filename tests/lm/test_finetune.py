@@ -119,3 +119,30 @@ def test_bins_pooling_tells_where_a_motif_is(tmp_path, base):
     cfg = FinetuneConfig(epochs=6, lr=3e-3, batch_size=32, seed=0, pooling="bins", bins=4)
     res = finetune(path, tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
     assert res.test["mcc"] > 0.8
+
+
+def test_bf16_autocast_trains_in_bfloat16_and_keeps_float32_weights(tmp_path, base, planted_tata):
+    import torch
+    from safetensors.torch import load_file
+
+    path, tok = base
+    rng = np.random.default_rng(2)
+    train, dev, test = planted_tata(rng, 256, "train"), planted_tata(rng, 64, "dev"), planted_tata(rng, 64, "test")
+    seen: set[torch.dtype] = set()
+
+    def spy(module, inputs, output):
+        if module.training:
+            seen.add(output.dtype)
+
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: spy(m, i, o) if isinstance(m, torch.nn.Linear) else None
+    )
+    try:
+        cfg = FinetuneConfig(epochs=6, lr=3e-3, batch_size=32, seed=0, pooling="meanmax", bf16=True)
+        res = finetune(path, tok, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "ft", quiet=True)
+    finally:
+        handle.remove()
+    assert seen == {torch.bfloat16}
+    assert res.test["mcc"] > 0.5
+    weights = load_file(str(tmp_path / "ft" / "model.safetensors"))
+    assert {w.dtype for w in weights.values()} == {torch.float32}
