@@ -240,8 +240,6 @@ def finetune(
     Raises:
         ModelError: labels outside 0..K-1 in dev/test, or an unknown method.
     """
-    import contextlib
-
     import torch
     from tqdm.auto import tqdm
 
@@ -277,12 +275,6 @@ def finetune(
         return max(0.0, 1.0 - done)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-
-    def autocast() -> Any:
-        if not cfg.bf16:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=dev_t.type, dtype=torch.bfloat16)
-
     eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
     rng = np.random.default_rng(cfg.seed)
     best: tuple[float, int, dict[str, Any] | None] = (-2.0, 0, None)
@@ -303,7 +295,7 @@ def finetune(
         else:
             batch = [rows[i] for i in idx]
         ids, mask = _collate(batch, tokenizer.pad_token_id)
-        with autocast():
+        with torch.autocast(device_type=dev_t.type, dtype=torch.bfloat16, enabled=cfg.bf16):
             loss = model(input_ids=ids.to(dev_t), attention_mask=mask.to(dev_t), labels=y[idx].to(dev_t)).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
