@@ -51,11 +51,17 @@ system-tools:
 # hg38 references and the training sequences (no labels, no dev/test) of the five GUE tasks.
 # Step-capped and seeded: the same batches every time (the same weights on the same CPU and thread
 # count); 4,376 s measured on the 2-core CPU; resumable if interrupted.
-LM_CKPT  ?= models/lm-mini-char
-LM_STEPS ?= 10000
+# LM_SIZE=small (256-d, about 4x the compute per step) builds a larger model the same way, into
+# models/lm-small-char unless LM_CKPT says otherwise; LM_THREADS for machines with more cores;
+# LM_ARGS=--bf16 for bfloat16 autocast on CPUs with AVX-512 BF16 / AMX and recent GPUs.
+LM_SIZE    ?= mini
+LM_CKPT    ?= models/lm-$(LM_SIZE)-char
+LM_STEPS   ?= 10000
+LM_THREADS ?= 2
+LM_ARGS    ?=
 lm-checkpoint: venv
-	$(VENV)/bin/varkg lm pretrain --out $(LM_CKPT) --tokenizer char --size mini --window 128 \
-	  --steps $(LM_STEPS) --batch-size 32 --lr 1e-3 --seed 0 --threads 2 \
+	$(VENV)/bin/varkg lm pretrain --out $(LM_CKPT) --tokenizer char --size $(LM_SIZE) --window 128 \
+	  --steps $(LM_STEPS) --batch-size 32 --lr 1e-3 --seed 0 --threads $(LM_THREADS) $(LM_ARGS) \
 	  $(foreach f,$(filter-out %.fai %.gzi,$(wildcard $(DATA)/reference/*.fa*)),--fasta $(f)) \
 	  $(foreach t,mouse_0 prom_prom_300_tata prom_prom_core_tata tf_0 tf_1,--csv $(DATA)/gue/$(t)/train.csv)
 	rm -rf $(LM_CKPT)/checkpoint

@@ -67,3 +67,31 @@ def test_whole_token_masking_skips_specials_and_n():
     assert not (targets & (enc["input_ids"] == 9)).any()
     assert torch.equal(labels[targets], enc["input_ids"][targets])
     assert torch.equal(masked[~targets], enc["input_ids"][~targets])
+
+
+def test_bf16_autocast_runs_in_bfloat16_keeps_float32_weights_and_may_change_on_resume(tmp_path, fasta_file, dna):
+    import pytest
+
+    from varkg.errors import ModelError
+
+    fa = fasta_file(tmp_path / "ref.fa", {"chr1": dna(3000, seed=1)})
+    tok = single_nucleotide_tokenizer()
+    seen: set[torch.dtype] = set()
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: seen.add(o.dtype) if isinstance(m, torch.nn.Linear) and m.training else None
+    )
+    try:
+        # 3 float32 steps, then resumed to 6 under bf16: the speed setting may change, the others may not
+        pretrain(out=tmp_path / "a", tokenizer=tok, cfg=_cfg(max_seconds=0.0), fasta_paths=[fa], quiet=True)
+        assert seen == {torch.float32}
+        with pytest.raises(ModelError, match="different settings"):
+            pretrain(out=tmp_path / "a", tokenizer=tok, cfg=_cfg(bf16=True, lr=5e-4), fasta_paths=[fa], quiet=True)
+        seen.clear()
+        res = pretrain(out=tmp_path / "a", tokenizer=tok, cfg=_cfg(bf16=True), fasta_paths=[fa], quiet=True)
+    finally:
+        handle.remove()
+    assert res.steps == 6 and seen == {torch.bfloat16}
+    weights = _weights(res.model_dir)
+    assert {w.dtype for w in weights.values()} == {torch.float32}
+    assert all(torch.isfinite(w).all() for w in weights.values())
+    assert json.loads((tmp_path / "a" / "pretrain_args.json").read_text())["bf16"] is True
