@@ -83,6 +83,13 @@ class PretrainConfig:
     bf16: bool = False
 
 
+RESUME_MAY_CHANGE = ("steps", "max_seconds", "bf16")  # length and speed settings; the rest must match on resume
+
+
+def _fixed_settings(cfg: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in cfg.items() if k not in RESUME_MAY_CHANGE}
+
+
 @dataclass(frozen=True)
 class PretrainResult:
     """What a pretraining run produced."""
@@ -281,8 +288,7 @@ def pretrain(
     if resume and state_file.exists():
         model = VarkgDnaForMaskedLM.from_pretrained(str(ckpt))
         state = torch.load(state_file, weights_only=False)
-        speed_only = {k: state["cfg"].get(k, False) for k in ("steps", "max_seconds", "bf16")}  # free to change on resume
-        if state["cfg"] | {"bf16": speed_only["bf16"]} != asdict(cfg) | speed_only:
+        if _fixed_settings(state["cfg"]) != _fixed_settings(asdict(cfg)):
             raise ModelError(f"checkpoint {str(ckpt)!r} was written with different settings; use a new --out or --no-resume")
         start_step = int(state["step"])
         losses = [tuple(x) for x in state["losses"]]
