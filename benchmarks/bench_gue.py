@@ -142,14 +142,21 @@ Pooling = Literal["mean", "cls", "max", "meanmax", "bins"]
 GRID_POOLINGS: tuple[str, ...] = get_args(Pooling)
 
 
-def parse_grid(spec: str) -> dict[str, tuple[Pooling, bool]]:
-    """``"meanmax+rc,bins"`` → ``{"meanmax+rc": ("meanmax", True), "bins": ("bins", False)}`` (order kept)."""
-    out: dict[str, tuple[Pooling, bool]] = {}
+PROBE = "probe"  # grid point: frozen encoder, every layer pooled, MLP head (varkg.lm.probe), strand-averaged
+
+
+def parse_grid(spec: str) -> dict[str, tuple[str, bool]]:
+    """``"meanmax+rc,bins,probe"`` → ``{"meanmax+rc": ("meanmax", True), "bins": ("bins", False),
+    "probe": ("probe", True)}`` (order kept; the probe always reads both strands)."""
+    out: dict[str, tuple[str, bool]] = {}
     for point in (p.strip() for p in spec.split(",") if p.strip()):
+        if point == PROBE:
+            out[point] = (PROBE, True)
+            continue
         pooling, _, flag = point.partition("+")
         if pooling not in GRID_POOLINGS or flag not in ("", "rc"):
-            raise SystemExit(f"--grid: {point!r} is not POOLING or POOLING+rc with POOLING in {GRID_POOLINGS}")
-        out[point] = (cast(Pooling, pooling), flag == "rc")
+            raise SystemExit(f"--grid: {point!r} is not {PROBE!r}, POOLING or POOLING+rc with POOLING in {GRID_POOLINGS}")
+        out[point] = (pooling, flag == "rc")
     if not out:
         raise SystemExit("--grid: no settings given")
     return out
@@ -190,20 +197,70 @@ KMER_RESERVE_S = 60.0  # the k-mer baseline per task (11-13 s measured on the 32
 OVERRUN = 1.1  # dev evaluations run past a fine-tuning time cap by up to ~10 %
 
 
-def finetune_budget(*, task_budget_s: float, n_runs: int, pretrain_s: float) -> float:
+def finetune_budget(*, task_budget_s: float, n_runs: int, pretrain_s: float, spent_s: float = 0.0) -> float:
     """Seconds per fine-tuning run when the runs share what the task budget leaves.
 
     The budget keeps a 10 % margin and reserves ``KMER_RESERVE_S``; ``pretrain_s`` is the
-    pretraining every task pays for when it is not cached (0 for the shipped checkpoint); the rest
-    is split over ``n_runs`` (grid points plus the further seeds), each allowed ``OVERRUN``.
+    pretraining every task pays for when it is not cached (0 for the shipped checkpoint),
+    ``spent_s`` what the task has already spent on other grid points (the probe, run first); the
+    rest is split over ``n_runs`` (fine-tuning grid points plus the further seeds, as if a
+    fine-tuning point wins), each allowed ``OVERRUN``.
     """
-    left = 0.9 * task_budget_s - KMER_RESERVE_S - pretrain_s
+    left = 0.9 * task_budget_s - KMER_RESERVE_S - pretrain_s - spent_s
     if n_runs < 1 or left <= 0:
         raise SystemExit(
             f"--task-budget-seconds {task_budget_s:g}: nothing left for {n_runs} fine-tuning runs after "
-            f"{pretrain_s:.0f} s of pretraining; pass --finetune-seconds or a larger budget"
+            f"{pretrain_s:.0f} s of pretraining and {spent_s:.0f} s of probing; pass --finetune-seconds or a larger budget"
         )
     return round(left / n_runs / OVERRUN, 1)
+
+
+def probe_run(
+    *,
+    ckpt: Path,
+    task: str,
+    splits: dict,
+    seed: int,
+    args: argparse.Namespace,
+    features: dict,
+    kmer_test_probs: Any = None,
+) -> dict:
+    """One probe run (frozen encoder, MLP head) with ``seed``; encoder features are computed on the
+    first call and kept in ``features`` for the next seeds. Prints and returns its ``gue_run`` row."""
+    from sklearn.metrics import matthews_corrcoef
+
+    from varkg.lm.probe import ProbeConfig, probe
+    from varkg.lm.protocol import ensemble_probabilities
+
+    cfg = ProbeConfig(seed=seed, bf16=args.bf16, epochs=args.probe_epochs)
+    r = probe(
+        ckpt,
+        train=splits["train"],
+        dev=splits["dev"],
+        test=splits["test"],
+        cfg=cfg,
+        features=features or None,
+        quiet=args.quiet,
+    )
+    features.update(r.features)
+    row = {
+        "name": "gue_run",
+        "task": task,
+        "setting": PROBE,
+        "seed": seed,
+        "dev_mcc": round(100 * r.dev["mcc"], 2),
+        "test_mcc": round(100 * r.test["mcc"], 2),
+        "finetune_s": round(r.seconds + r.feature_seconds, 1),
+        "probe_feature_s": round(r.feature_seconds, 1),
+        "probe_head_s": round(r.seconds, 1),
+        "probe_best_epoch": r.best_epoch,
+        "probe_epochs": r.epochs,
+    }
+    if kmer_test_probs is not None and r.test_probs is not None:
+        ens = ensemble_probabilities({"varkg": r.test_probs, "kmer-tfidf-lr": kmer_test_probs})
+        row["ensemble_test_mcc"] = round(100 * float(matthews_corrcoef(splits["test"].labels, ens.argmax(1))), 2)
+    print(json.dumps(row), flush=True)
+    return {**row, "seconds": r.seconds + r.feature_seconds}
 
 
 def finetune_run(
@@ -216,9 +273,10 @@ def finetune_run(
     grid: dict,
     seed: int,
     args: argparse.Namespace,
+    finetune_seconds: float | None,
     kmer_test_probs: Any = None,
 ) -> dict:
-    """One fine-tuning run of grid ``point`` with ``seed``; prints and returns its ``gue_run`` row
+    """One fine-tuning run of grid ``point`` with ``seed``, capped at ``finetune_seconds``; prints and returns its ``gue_run`` row
     (with ``ensemble_test_mcc``, the varkg+kmer ensemble, when ``kmer_test_probs`` is given)."""
     from sklearn.metrics import matthews_corrcoef
 
@@ -228,13 +286,13 @@ def finetune_run(
     pooling, rc = grid[point]
     fcfg = FinetuneConfig(
         method=args.method,
-        pooling=pooling,
+        pooling=cast(Pooling, pooling),
         bins=args.bins,
         epochs=args.epochs,
         lr=args.lr,
         rc_augment=rc,
         rc_test=rc,
-        max_seconds=args.finetune_seconds,
+        max_seconds=finetune_seconds,
         seed=seed,
         evals_per_epoch=2,
         bf16=args.bf16,
@@ -305,11 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default="full", choices=["full", "lora", "prefix", "prompt"])
     ap.add_argument(
         "--grid",
-        default="meanmax+rc,bins",
-        help="settings tried on dev with the first seed, in order: POOLING or POOLING+rc, comma-separated "
-        f"(POOLING in {', '.join(GRID_POOLINGS)}; +rc = reverse-complement augmentation and strand averaging)",
+        default="meanmax+rc,bins,probe",
+        help="settings tried on dev with the first seed, in order (ties: the earlier): POOLING or POOLING+rc "
+        f"(full fine-tuning; POOLING in {', '.join(GRID_POOLINGS)}; +rc = reverse-complement augmentation and strand "
+        "averaging) or 'probe' (frozen encoder, every layer mean+max pooled, MLP head; both strands), comma-separated",
     )
     ap.add_argument("--bins", type=int, default=6, help="stretches per window for bins pooling")
+    ap.add_argument("--probe-epochs", type=int, default=30, help="epochs of the probe's head (grid point 'probe')")
     ap.add_argument("--seeds", default="0,1,2", help="fine-tuning seeds (>= 3 for a standard error worth reading)")
     ap.add_argument("--n-se", type=float, default=2.0, help="a win needs a margin above this many SE of the difference")
     ap.add_argument("--task-budget-seconds", type=float, default=1200.0, help="per-task budget the output checks")
@@ -408,14 +468,22 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps({"name": "gue_pretrain", **pre_info}), flush=True)
 
-    if args.finetune_seconds is None:
-        args.finetune_seconds = finetune_budget(
-            task_budget_s=args.task_budget_seconds,
-            n_runs=len(grid) + len(seeds) - 1,
-            pretrain_s=0.0 if pre_info["pretrain_cached"] else float(pre_info["pretrain_s"]),
+    ft_points = [p for p in grid if grid[p][0] != PROBE]
+    n_ft_runs = len(ft_points) + len(seeds) - 1 if ft_points else 0
+    pre_cost = 0.0 if pre_info["pretrain_cached"] else float(pre_info["pretrain_s"])
+
+    def cap_for(spent_s: float) -> float | None:
+        """The fine-tuning cap of a task that has spent ``spent_s`` on its probe runs."""
+        if args.finetune_seconds is not None or not n_ft_runs:
+            return args.finetune_seconds
+        return finetune_budget(task_budget_s=args.task_budget_seconds, n_runs=n_ft_runs, pretrain_s=pre_cost, spent_s=spent_s)
+
+    if "varkg" in models and n_ft_runs:
+        print(
+            json.dumps({"name": "gue_finetune_budget", "finetune_seconds": cap_for(0.0), "before_probe": PROBE in grid}),
+            flush=True,
         )
-    if "varkg" in models:
-        print(json.dumps({"name": "gue_finetune_budget", "finetune_seconds": args.finetune_seconds}), flush=True)
+    caps: dict[str, float | None] = {}
 
     comparisons = []
     ens_comparisons = []  # the varkg+kmer ensemble, a separate model beside the pure LM
@@ -452,13 +520,31 @@ def main(argv: list[str] | None = None) -> int:
             assert ckpt is not None
             tok = load_tokenizer(str(ckpt))
 
-            run = functools.partial(
-                finetune_run, ckpt=ckpt, tok=tok, task=t, splits=sp, grid=grid, args=args, kmer_test_probs=kmer_probs
+            features: dict = {}  # the probe's encoder features, shared by its seeds
+            run_probe = functools.partial(
+                probe_run, ckpt=ckpt, task=t, splits=sp, args=args, features=features, kmer_test_probs=kmer_probs
             )
             t_task = time.perf_counter()
-            first = {point: run(point=point, seed=seeds[0]) for point in grid}
+            # probe points run first (cheap), so the fine-tuning runs share what they leave of the budget
+            first = {point: run_probe(seed=seeds[0]) for point in grid if grid[point][0] == PROBE}
+            caps[t] = cap_for(time.perf_counter() - t_task)
+            run_ft = functools.partial(
+                finetune_run,
+                ckpt=ckpt,
+                tok=tok,
+                task=t,
+                splits=sp,
+                grid=grid,
+                args=args,
+                finetune_seconds=caps[t],
+                kmer_test_probs=kmer_probs,
+            )
+            first |= {point: run_ft(point=point, seed=seeds[0]) for point in ft_points}
             chosen = select_by_dev({p: first[p]["dev_mcc"] for p in grid})
-            runs = [first[chosen]] + [run(point=chosen, seed=s) for s in seeds[1:]]
+            if grid[chosen][0] == PROBE:
+                runs = [first[chosen]] + [run_probe(seed=s) for s in seeds[1:]]
+            else:
+                runs = [first[chosen]] + [run_ft(point=chosen, seed=s) for s in seeds[1:]]
             spent += time.perf_counter() - t_task
             lm = mean_se([r["test_mcc"] for r in runs])
             pooling, rc = grid[chosen]
@@ -474,10 +560,10 @@ def main(argv: list[str] | None = None) -> int:
                         "selected": chosen,
                         "grid_dev_mcc": {p: first[p]["dev_mcc"] for p in grid},
                         "finetune_s_per_run": round(sum(r["seconds"] for r in runs) / len(runs), 1),
-                        "finetune_seconds_cap": args.finetune_seconds,
+                        "finetune_seconds_cap": caps[t],
                         "dnabert2_published": pub,
-                        "method": args.method,
-                        "pooling": pooling,
+                        "method": "probe (frozen encoder)" if pooling == PROBE else args.method,
+                        "pooling": "every layer mean+max, MLP head" if pooling == PROBE else pooling,
                         "bins": args.bins if pooling == "bins" else None,
                         "rc": rc,
                         "epochs": args.epochs,
@@ -524,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
                     "pretrain_cached": pre_info["pretrain_cached"],
                     "pretrain_s": pre_info["pretrain_s"],
                     "pretrain_steps": pre_info.get("pretrain_steps"),
-                    "finetune_seconds_cap": args.finetune_seconds,
+                    "finetune_seconds_cap": caps,
                     "finetune_bf16": args.bf16,
                     "task_seconds": task_seconds,
                     "task_budget_seconds": args.task_budget_seconds,

@@ -33,3 +33,15 @@ def test_no_room_left_is_an_error_that_says_what_to_pass() -> None:
     bench = _bench()
     with pytest.raises(SystemExit, match="--finetune-seconds"):
         bench.finetune_budget(task_budget_s=300.0, n_runs=4, pretrain_s=300.0)
+
+
+def test_probe_time_comes_out_of_the_fine_tuning_runs_and_the_grid_parses() -> None:
+    bench = _bench()
+    before = bench.finetune_budget(task_budget_s=1200.0, n_runs=4, pretrain_s=0.0)
+    after = bench.finetune_budget(task_budget_s=1200.0, n_runs=4, pretrain_s=0.0, spent_s=150.0)
+    assert after == pytest.approx(before - 150.0 / 4 / bench.OVERRUN, abs=0.1)
+    assert 150.0 + bench.KMER_RESERVE_S + 4 * after * bench.OVERRUN <= 0.9 * 1200.0 + 1e-6
+    grid = bench.parse_grid("meanmax+rc,bins,probe")
+    assert grid == {"meanmax+rc": ("meanmax", True), "bins": ("bins", False), "probe": ("probe", True)}
+    with pytest.raises(SystemExit, match="'probe'"):
+        bench.parse_grid("probe+rc")

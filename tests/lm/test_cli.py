@@ -82,11 +82,17 @@ def test_pretrain_score_finetune_commands(tmp_path, fasta_file, dna):
     )
     assert r.exit_code == 0, r.output
     assert set(json.loads(r.output.strip().splitlines()[-1])["test"]) == {"mcc", "f1", "accuracy", "auroc"}
+    args = ["--model", str(tmp_path / "lm"), "--train", str(csv), "--dev", str(csv), "--test", str(csv)]
+    r = runner.invoke(app, ["probe", *args, "--out", str(tmp_path / "pr"), "--epochs", "2", "--quiet"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output.strip().splitlines()[-1])
+    assert set(res["test"]) == {"mcc", "f1", "accuracy", "auroc"} and 1 <= res["best_epoch"] <= 2
+    assert (tmp_path / "pr" / "probe_head.safetensors").exists() and (tmp_path / "pr" / "probe_config.json").exists()
 
 
 def test_help_has_examples():
     runner = CliRunner()
-    for cmd in ("select-vocab", "pretrain", "embed", "score", "finetune"):
+    for cmd in ("select-vocab", "pretrain", "embed", "score", "finetune", "probe"):
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0 and "Example" in r.output, cmd
 
