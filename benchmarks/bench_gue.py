@@ -17,11 +17,13 @@ Protocol (the same for every task; ``varkg.lm.protocol`` holds the statistics):
    training sequences of the tasks named in --pretrain-tasks (default --tasks), cached under --cache
    keyed by its settings, inputs and code, and reused by every task, seed and later run
    (``"pretrain_cached": true`` says a run did not pretrain; a given --checkpoint counts as cached).
-2. **Selection on dev only, one rule.** Every point of the fixed --grid (default ``meanmax+rc,bins``:
-   mean‖max pooling with reverse-complement augmentation and strand-averaged predictions, and
-   6-bin positional pooling without) is fine-tuned with the first seed at the same --lr, --epochs
-   and --finetune-seconds; the point with the highest dev MCC wins (ties: the earlier point).
-   Within a run the checkpoint kept is also the best on dev. Test scores play no part.
+2. **Selection on dev only, one rule.** Every point of the fixed --grid (default
+   ``meanmax+rc,bins,probe``: full fine-tuning with mean‖max pooling, reverse-complement
+   augmentation and strand-averaged predictions; full fine-tuning with 6-bin positional pooling
+   without; the frozen-encoder probe of ``varkg.lm.probe``, every layer mean+max pooled under an
+   MLP head, both strands) is run with the first seed, fine-tuning points at the same --lr,
+   --epochs and time cap; the point with the highest dev MCC wins (ties: the earlier point).
+   Within a run the checkpoint (or probe epoch) kept is also the best on dev. Test scores play no part.
 3. **Seeds.** The chosen point is fine-tuned with every seed in --seeds (default 0,1,2; the first
    seed's run from step 2 is reused); the row is the mean test MCC × 100 ± standard error
    (sample SD / √n). The k-mer baseline (3–6-mers, TF-IDF, L2 logistic regression with lbfgs; C
@@ -30,11 +32,13 @@ Protocol (the same for every task; ``varkg.lm.protocol`` holds the statistics):
    --n-se (default 2) standard errors of the difference, √(SE_lm² + SE_kmer²). --protocol prints a
    summary line with the count, hardware and times.
 
-Budget: the runs of a task (2 grid points + 2 more seeds) share --task-budget-seconds (20 min):
-without --finetune-seconds each run is capped at (0.9 × budget − 60 s for the k-mer baseline −
-pretraining when it is not cached) / 4 / 1.1 (dev evaluations overrun a cap by up to ~10 %), that
-is 232 s from the shipped checkpoint and 164 s when 300 s of pretraining is built first
-(``gue_finetune_budget`` prints it); ``within_budget`` in the protocol line checks the result. The
+Budget: the runs of a task (3 grid points + 2 more seeds) share --task-budget-seconds (20 min).
+The probe runs first; without --finetune-seconds each fine-tuning run is then capped at (0.9 ×
+budget − 60 s for the k-mer baseline − pretraining when it is not cached − the probe's first run)
+/ 4 / 1.1 (dev evaluations overrun a cap by up to ~10 %; 4 = the fine-tuning runs if a
+fine-tuning point wins), that is 232 s from the shipped checkpoint before the probe's time and
+164 s when 300 s of pretraining is built first (``gue_finetune_budget`` prints it before the
+probe, the ``varkg`` row the task's cap); ``within_budget`` in the protocol line checks the result. The
 caps are wall time, so a slower or loaded machine gets fewer steps (the rows report them).
 
 Output, one JSON line each: ``gue_pretrain``; per fine-tuning run ``gue_run``; per task and model
@@ -255,6 +259,7 @@ def probe_run(
         "probe_head_s": round(r.seconds, 1),
         "probe_best_epoch": r.best_epoch,
         "probe_epochs": r.epochs,
+        "probe_heads": cfg.heads,
     }
     if kmer_test_probs is not None and r.test_probs is not None:
         ens = ensemble_probabilities({"varkg": r.test_probs, "kmer-tfidf-lr": kmer_test_probs})

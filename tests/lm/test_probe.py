@@ -36,14 +36,20 @@ def test_features_cover_every_layer_and_do_not_depend_on_the_batch(base):
 def test_probe_learns_a_planted_motif_and_saves_a_strand_symmetric_head(tmp_path, base, planted_tata):
     rng = np.random.default_rng(0)
     train, dev, test = planted_tata(rng, 256, "train"), planted_tata(rng, 64, "dev"), planted_tata(rng, 64, "test")
-    cfg = ProbeConfig(epochs=30, hidden=32, seed=0)
+    cfg = ProbeConfig(epochs=30, hidden=32, heads=3, seed=0)
     res = probe(base, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "pr", quiet=True)
     assert res.test["mcc"] > 0.8 and 1 <= res.best_epoch <= 30
     assert res.n_trainable < res.n_parameters and res.feature_seconds > 0
     assert set(res.features) == {"train", "dev", "test"} and res.features["train"].reverse is not None
     # a second seed on the same features runs no encoder and trains a different head
     again = probe(
-        base, train=train, dev=dev, test=test, cfg=ProbeConfig(epochs=30, hidden=32, seed=1), features=res.features, quiet=True
+        base,
+        train=train,
+        dev=dev,
+        test=test,
+        cfg=ProbeConfig(epochs=30, hidden=32, heads=3, seed=1),
+        features=res.features,
+        quiet=True,
     )
     assert again.feature_seconds == 0.0 and not np.allclose(again.test_probs, res.test_probs)
     # the saved head reproduces the test probabilities and is strand-symmetric

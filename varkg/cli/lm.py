@@ -381,7 +381,8 @@ def probe_cmd(
     out: Annotated[Path, typer.Option(help="Folder for the probe head, its settings and metrics.json.")],
     test: Annotated[Path | None, typer.Option(help="Test CSV (scored once, at the end).")] = None,
     epochs: Annotated[int, typer.Option(help="Epochs of the head (seconds each on 30k sequences).")] = 30,
-    hidden: Annotated[int, typer.Option(help="Width of the head's hidden layer.")] = 256,
+    hidden: Annotated[int, typer.Option(help="Width of each head's hidden layer.")] = 256,
+    heads: Annotated[int, typer.Option(help="MLP heads trained side by side; predictions average them.")] = 5,
     lr: Annotated[float, typer.Option()] = 1e-3,
     rc: Annotated[bool, typer.Option(help="Both strands: augmentation in training, strand-averaged predictions.")] = True,
     seed: Annotated[int, typer.Option()] = 0,
@@ -401,7 +402,7 @@ def probe_cmd(
     from varkg.lm.probe import ProbeConfig, probe
 
     _threads(threads)
-    cfg = ProbeConfig(epochs=epochs, hidden=hidden, lr=lr, rc=rc, seed=seed, bf16=bf16)
+    cfg = ProbeConfig(epochs=epochs, hidden=hidden, heads=heads, lr=lr, rc=rc, seed=seed, bf16=bf16)
     res = probe(
         model,
         train=read_sequence_csv(train),

@@ -10,6 +10,7 @@ Modules, one concept each:
 - :mod:`varkg.lm.embed`: sequence, gene, element and variant embeddings; write-back.
 - :mod:`varkg.lm.score`: GPN-style variant log-likelihood ratios; write-back.
 - :mod:`varkg.lm.finetune`: sequence classification (full, LoRA, prefix, prompt tuning).
+- :mod:`varkg.lm.probe`: sequence classification on the frozen encoder (every layer pooled, MLP head).
 - :mod:`varkg.lm.runtime`: device, seeds, threads, model ids, checkpoint loading.
 """
 

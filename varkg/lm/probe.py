@@ -47,7 +47,10 @@ class ProbeConfig:
     """Probe settings.
 
     Attributes:
-        hidden: width of the MLP's hidden layer.
+        hidden: width of each head's hidden layer.
+        heads: MLP heads trained side by side on the same batches (own initialisation and
+            dropout, own loss); a prediction is the mean of their class probabilities, which
+            steadies the probe against its seed.
         input_dropout: dropout on the standardised features.
         dropout: dropout before the output layer.
         epochs: passes over the training set (the best dev epoch is kept).
@@ -62,6 +65,7 @@ class ProbeConfig:
     """
 
     hidden: int = 256
+    heads: int = 5
     input_dropout: float = 0.2
     dropout: float = 0.3
     epochs: int = 30
@@ -168,29 +172,30 @@ def extract(model: Any, tokenizer: Any, sequences: list[str], *, cfg: ProbeConfi
 
 
 def _head(shape: tuple[int, ...], *, num_labels: int, cfg: ProbeConfig) -> torch.nn.Module:
-    """Standardise (buffers ``mean``, ``sd``), dropout, Linear, GELU, dropout, Linear; input
-    ``(batch, layers + 1, features)``."""
+    """``cfg.heads`` MLPs side by side on the standardised features (buffers ``mean``, ``sd``):
+    input dropout, Linear, GELU, dropout, Linear per head. ``forward`` gives per-head logits
+    ``(batch, heads, labels)`` for an input ``(batch, layers + 1, features)``."""
     import torch
     from torch import nn
 
-    width = int(np.prod(shape))
+    width, k, h = int(np.prod(shape)), cfg.heads, cfg.hidden
 
     class ProbeHead(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.register_buffer("mean", torch.zeros(width))
             self.register_buffer("sd", torch.ones(width))
-            self.net = nn.Sequential(
-                nn.Dropout(cfg.input_dropout),
-                nn.Linear(width, cfg.hidden),
-                nn.GELU(),
-                nn.Dropout(cfg.dropout),
-                nn.Linear(cfg.hidden, num_labels),
-            )
+            self.drop_in = nn.Dropout(cfg.input_dropout)
+            self.hidden = nn.Linear(width, k * h)  # every head's hidden layer in one product
+            self.drop = nn.Dropout(cfg.dropout)
+            bound = 1.0 / np.sqrt(h)  # nn.Linear's default initialisation, per head
+            self.out_weight = nn.Parameter(torch.empty(k, h, num_labels).uniform_(-bound, bound))
+            self.out_bias = nn.Parameter(torch.empty(k, num_labels).uniform_(-bound, bound))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            mean, sd = self.get_buffer("mean"), self.get_buffer("sd")
-            return self.net((x.flatten(1) - mean) / sd)
+            z = (x.flatten(1) - self.get_buffer("mean")) / self.get_buffer("sd")
+            a = self.drop(nn.functional.gelu(self.hidden(self.drop_in(z)))).view(len(z), k, h)
+            return torch.einsum("bkh,khl->bkl", a, self.out_weight) + self.out_bias
 
     return ProbeHead()
 
@@ -201,9 +206,9 @@ def _probs(head: Any, feats: LayerFeatures) -> np.ndarray:
     was = head.training
     head.eval()
     with torch.no_grad():
-        p = torch.softmax(head(torch.from_numpy(feats.forward)), -1)
+        p = torch.softmax(head(torch.from_numpy(feats.forward)), -1).mean(1)  # mean over heads
         if feats.reverse is not None:
-            p = (p + torch.softmax(head(torch.from_numpy(feats.reverse)), -1)) / 2
+            p = (p + torch.softmax(head(torch.from_numpy(feats.reverse)), -1).mean(1)) / 2
     head.train(was)
     return p.numpy()
 
@@ -295,7 +300,8 @@ def probe(
             if rev_t is not None:
                 flip = torch.rand(len(idx), generator=gen) < 0.5
                 xb = torch.where(flip[:, None, None], rev_t[idx], xb)
-            loss = torch.nn.functional.cross_entropy(head(xb), y[idx])
+            logits = head(xb)  # (batch, heads, labels): each head has its own loss
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), y[idx].repeat_interleave(cfg.heads))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
