@@ -219,6 +219,16 @@ def finetune_budget(*, task_budget_s: float, n_runs: int, pretrain_s: float, spe
     return round(left / n_runs / OVERRUN, 1)
 
 
+def ensemble_mcc(labels: Any, lm_probs: Any, kmer_probs: Any) -> float:
+    """Test MCC x 100 of the varkg+kmer ensemble (equal-weight mean of class probabilities)."""
+    from sklearn.metrics import matthews_corrcoef
+
+    from varkg.lm.protocol import ensemble_probabilities
+
+    ens = ensemble_probabilities({"varkg": lm_probs, "kmer-tfidf-lr": kmer_probs})
+    return round(100 * float(matthews_corrcoef(labels, ens.argmax(1))), 2)
+
+
 def probe_run(
     *,
     ckpt: Path,
@@ -231,10 +241,7 @@ def probe_run(
 ) -> dict:
     """One probe run (frozen encoder, MLP head) with ``seed``; encoder features are computed on the
     first call and kept in ``features`` for the next seeds. Prints and returns its ``gue_run`` row."""
-    from sklearn.metrics import matthews_corrcoef
-
     from varkg.lm.probe import ProbeConfig, probe
-    from varkg.lm.protocol import ensemble_probabilities
 
     cfg = ProbeConfig(seed=seed, bf16=args.bf16, epochs=args.probe_epochs)
     r = probe(
@@ -262,8 +269,7 @@ def probe_run(
         "probe_heads": cfg.heads,
     }
     if kmer_test_probs is not None and r.test_probs is not None:
-        ens = ensemble_probabilities({"varkg": r.test_probs, "kmer-tfidf-lr": kmer_test_probs})
-        row["ensemble_test_mcc"] = round(100 * float(matthews_corrcoef(splits["test"].labels, ens.argmax(1))), 2)
+        row["ensemble_test_mcc"] = ensemble_mcc(splits["test"].labels, r.test_probs, kmer_test_probs)
     print(json.dumps(row), flush=True)
     return {**row, "seconds": r.seconds + r.feature_seconds}
 
@@ -283,10 +289,7 @@ def finetune_run(
 ) -> dict:
     """One fine-tuning run of grid ``point`` with ``seed``, capped at ``finetune_seconds``; prints and returns its ``gue_run`` row
     (with ``ensemble_test_mcc``, the varkg+kmer ensemble, when ``kmer_test_probs`` is given)."""
-    from sklearn.metrics import matthews_corrcoef
-
     from varkg.lm.finetune import FinetuneConfig, finetune
-    from varkg.lm.protocol import ensemble_probabilities
 
     pooling, rc = grid[point]
     fcfg = FinetuneConfig(
@@ -314,8 +317,7 @@ def finetune_run(
         "finetune_steps": r.steps,
     }
     if kmer_test_probs is not None and r.test_probs is not None:
-        ens = ensemble_probabilities({"varkg": r.test_probs, "kmer-tfidf-lr": kmer_test_probs})
-        row["ensemble_test_mcc"] = round(100 * float(matthews_corrcoef(splits["test"].labels, ens.argmax(1))), 2)
+        row["ensemble_test_mcc"] = ensemble_mcc(splits["test"].labels, r.test_probs, kmer_test_probs)
     print(json.dumps(row), flush=True)
     return {**row, "seconds": r.seconds}
 

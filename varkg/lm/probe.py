@@ -32,6 +32,7 @@ import numpy as np
 from varkg.dna import reverse_complement
 from varkg.errors import ModelError
 from varkg.lm.data import LabelledSequences
+from varkg.lm.embed import _encoder
 from varkg.lm.finetune import classification_metrics
 from varkg.lm.runtime import flushes_denormals
 
@@ -105,11 +106,6 @@ class ProbeResult:
     n_trainable: int  # head
     test_probs: np.ndarray | None
     features: dict[str, LayerFeatures]
-
-
-def _encoder(model: Any) -> Any:
-    base = getattr(model, "base_model", None)
-    return base if base is not None and base is not model else model
 
 
 def layer_features(
