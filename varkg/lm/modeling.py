@@ -280,6 +280,7 @@ class VarkgDnaModel(VarkgDnaPreTrainedModel):
         past_key_values: Any = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
+        cache: Any = None,
         **kwargs: Any,
     ) -> BaseModelOutput:
         """Encode tokens.
@@ -291,7 +292,12 @@ class VarkgDnaModel(VarkgDnaPreTrainedModel):
             inputs_embeds: ``(batch, tokens, hidden)`` instead of ``input_ids`` (prompt tuning).
             past_key_values: prefix keys/values per layer (peft prefix tuning), no caching.
             output_hidden_states: also return every layer's hidden states.
+            cache: the same as ``past_key_values`` under its newer name (transformers >= 5.24,
+                which peft >= 0.22 passes); give one or the other.
         """
+        if cache is not None and past_key_values is not None:
+            raise ModelError("give at most one of 'cache' and 'past_key_values' (the same prefix keys/values)")
+        past_key_values = cache if cache is not None else past_key_values
         if (input_ids is None) == (inputs_embeds is None):
             raise ModelError("give exactly one of 'input_ids' and 'inputs_embeds'")
         x = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
@@ -436,6 +442,7 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
         past_key_values: Any = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
+        cache: Any = None,
         **kwargs: Any,
     ) -> SequenceClassifierOutput:
         """Logits ``(batch, num_labels)``; cross-entropy loss when integer ``labels`` are given."""
@@ -444,6 +451,7 @@ class VarkgDnaForSequenceClassification(VarkgDnaPreTrainedModel):
             attention_mask=attention_mask,
             inputs_embeds=inputs_embeds,
             past_key_values=past_key_values,
+            cache=cache,
             output_hidden_states=output_hidden_states,
         )
         h = out.last_hidden_state
