@@ -23,7 +23,8 @@ Protocol (the same for every task; ``varkg.lm.protocol`` holds the statistics):
    without; the frozen-encoder probe of ``varkg.lm.probe``, every layer mean+max pooled under an
    MLP head, both strands) is run with the first seed, fine-tuning points at the same --lr,
    --epochs and time cap; the point with the highest dev MCC wins (ties: the earlier point).
-   Within a run the checkpoint (or probe epoch) kept is also the best on dev. Test scores play no part.
+   Within a fine-tuning run the checkpoint kept is also the best on dev (the probe keeps its last
+   epoch: cosine learning rate to zero, chosen on tf_0/tf_1 dev). Test scores play no part.
 3. **Seeds.** The chosen point is fine-tuned with every seed in --seeds (default 0,1,2; the first
    seed's run from step 2 is reused); the row is the mean test MCC × 100 ± standard error
    (sample SD / √n). The k-mer baseline (3–6-mers, TF-IDF, L2 logistic regression with lbfgs; C
@@ -264,9 +265,11 @@ def probe_run(
         "finetune_s": round(r.seconds + r.feature_seconds, 1),
         "probe_feature_s": round(r.feature_seconds, 1),
         "probe_head_s": round(r.seconds, 1),
-        "probe_best_epoch": r.best_epoch,
+        "probe_kept_epoch": r.best_epoch,
         "probe_epochs": r.epochs,
         "probe_heads": cfg.heads,
+        "probe_schedule": cfg.schedule,
+        "probe_keep": cfg.keep,
     }
     if kmer_test_probs is not None and r.test_probs is not None:
         row["ensemble_test_mcc"] = ensemble_mcc(splits["test"].labels, r.test_probs, kmer_test_probs)

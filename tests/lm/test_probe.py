@@ -38,7 +38,7 @@ def test_probe_learns_a_planted_motif_and_saves_a_strand_symmetric_head(tmp_path
     train, dev, test = planted_tata(rng, 256, "train"), planted_tata(rng, 64, "dev"), planted_tata(rng, 64, "test")
     cfg = ProbeConfig(epochs=30, hidden=32, heads=3, seed=0)
     res = probe(base, train=train, dev=dev, test=test, cfg=cfg, out=tmp_path / "pr", quiet=True)
-    assert res.test["mcc"] > 0.8 and 1 <= res.best_epoch <= 30
+    assert res.test["mcc"] > 0.8 and res.best_epoch == 30  # cosine to zero, the last weights kept
     assert res.n_trainable < res.n_parameters and res.feature_seconds > 0
     assert set(res.features) == {"train", "dev", "test"} and res.features["train"].reverse is not None
     # a second seed on the same features runs no encoder and trains a different head
@@ -47,11 +47,12 @@ def test_probe_learns_a_planted_motif_and_saves_a_strand_symmetric_head(tmp_path
         train=train,
         dev=dev,
         test=test,
-        cfg=ProbeConfig(epochs=30, hidden=32, heads=3, seed=1),
+        cfg=ProbeConfig(epochs=30, hidden=32, heads=3, seed=1, schedule="constant", keep="best"),
         features=res.features,
         quiet=True,
     )
     assert again.feature_seconds == 0.0 and not np.allclose(again.test_probs, res.test_probs)
+    assert 1 <= again.best_epoch <= 30 and again.test["mcc"] > 0.8
     # the saved head reproduces the test probabilities and is strand-symmetric
     head, saved_cfg, facts = load_probe(tmp_path / "pr")
     assert saved_cfg == cfg and facts["base_model_id"].startswith("base@")
@@ -71,5 +72,9 @@ def test_bad_labels_features_and_folders_are_clear_errors(tmp_path, base, plante
     res = probe(base, train=train, dev=dev, cfg=ProbeConfig(epochs=1, rc=False), quiet=True)
     with pytest.raises(ModelError, match=r"features given for 'train' do not match"):
         probe(base, train=train, dev=dev, cfg=ProbeConfig(epochs=1, rc=True), features=res.features, quiet=True)
+    with pytest.raises(ModelError, match=r"probe schedule 'linear' is not one of \['cosine', 'constant'\]"):
+        probe(base, train=train, dev=dev, cfg=ProbeConfig(schedule="linear", rc=False), features=res.features, quiet=True)
+    with pytest.raises(ModelError, match=r"probe keep 'first' is not one of"):
+        probe(base, train=train, dev=dev, cfg=ProbeConfig(keep="first", rc=False), features=res.features, quiet=True)
     with pytest.raises(ModelError, match="is not a saved probe"):
         load_probe(tmp_path)

@@ -377,13 +377,15 @@ def finetune_cmd(
 def probe_cmd(
     model: Annotated[Path, typer.Option(help="Pretrained checkpoint folder (kept frozen).")],
     train: Annotated[Path, typer.Option(help="Training CSV (sequence,label).")],
-    dev: Annotated[Path, typer.Option(help="Dev CSV (picks the best epoch).")],
+    dev: Annotated[Path, typer.Option(help="Dev CSV (reported; picks the epoch with --keep best).")],
     out: Annotated[Path, typer.Option(help="Folder for the probe head, its settings and metrics.json.")],
     test: Annotated[Path | None, typer.Option(help="Test CSV (scored once, at the end).")] = None,
     epochs: Annotated[int, typer.Option(help="Epochs of the head (seconds each on 30k sequences).")] = 30,
     hidden: Annotated[int, typer.Option(help="Width of each head's hidden layer.")] = 256,
     heads: Annotated[int, typer.Option(help="MLP heads trained side by side; predictions average them.")] = 5,
-    lr: Annotated[float, typer.Option()] = 1e-3,
+    lr: Annotated[float, typer.Option(help="AdamW (peak) learning rate.")] = 1e-3,
+    schedule: Annotated[str, typer.Option(help="Learning rate: 'cosine' (to zero over all epochs) or 'constant'.")] = "cosine",
+    keep: Annotated[str, typer.Option(help="Weights kept: 'last' epoch, or 'best' dev MCC epoch.")] = "last",
     rc: Annotated[bool, typer.Option(help="Both strands: augmentation in training, strand-averaged predictions.")] = True,
     seed: Annotated[int, typer.Option()] = 0,
     bf16: Annotated[bool, typer.Option(help="bfloat16 autocast for the frozen encoder (AVX-512 BF16 / AMX CPUs, GPUs).")] = False,
@@ -402,7 +404,7 @@ def probe_cmd(
     from varkg.lm.probe import ProbeConfig, probe
 
     _threads(threads)
-    cfg = ProbeConfig(epochs=epochs, hidden=hidden, heads=heads, lr=lr, rc=rc, seed=seed, bf16=bf16)
+    cfg = ProbeConfig(epochs=epochs, hidden=hidden, heads=heads, lr=lr, schedule=schedule, keep=keep, rc=rc, seed=seed, bf16=bf16)
     res = probe(
         model,
         train=read_sequence_csv(train),
