@@ -106,7 +106,7 @@ class LayerFeatures:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """Dev/test metrics of the best dev epoch and run facts (``features`` may be reused by
+    """Dev/test metrics of the weights kept (``ProbeConfig.keep``) and run facts (``features`` may be reused by
     further seeds: they do not depend on the head)."""
 
     dev: dict[str, float]
@@ -300,10 +300,8 @@ def probe(
     y = torch.as_tensor(train.labels, dtype=torch.long)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = cfg.epochs * -(-len(y) // cfg.batch_size)
-    if cfg.schedule == "cosine":
-        sched: Any = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1.0 + float(np.cos(np.pi * step / total))))
-    else:
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    cosine = cfg.schedule == "cosine"
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1.0 + float(np.cos(np.pi * t / total))) if cosine else 1.0)
     gen = torch.Generator().manual_seed(cfg.seed)
     best: tuple[float, int, dict[str, Any] | None] = (-2.0, 0, None)
     dev_metrics: dict[str, float] = {}
